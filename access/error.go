@@ -1,0 +1,54 @@
+package access
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. The set is closed.
+const (
+	EINVALID     = "invalid"
+	ENOTFOUND    = "not_found"
+	ECONFLICT    = "conflict"
+	EFORBIDDEN   = "forbidden"
+	EUNAVAILABLE = "unavailable"
+	EINTERNAL    = "internal"
+)
+
+// Error is a domain error: a code and a plain sentence that is safe to show in Slack.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any other
+// error, and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-safe message of err, or a generic sentence for internal errors.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Something went wrong inside jitbot; an operator can find the details in its log."
+}

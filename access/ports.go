@@ -1,0 +1,164 @@
+package access
+
+import (
+	"context"
+	"time"
+)
+
+// Store runs transactions. Update runs fn in one read-write transaction: when fn returns an
+// error nothing it wrote is kept. Every transition and its audit event go through one Update.
+type Store interface {
+	Update(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is one storage transaction. Lookups of a missing record return an ENOTFOUND *Error.
+// Values returned are copies: changing them changes nothing until Put.
+type Tx interface {
+	Request(id string) (*Request, error)
+	PutRequest(r *Request) error
+	Requests(f RequestFilter) ([]*Request, error)
+	// DueRequests returns pending requests whose PendingUntil is at or before now, oldest first.
+	DueRequests(now time.Time, limit int) ([]*Request, error)
+
+	Grant(id string) (*Grant, error)
+	PutGrant(g *Grant) error
+	Grants(f GrantFilter) ([]*Grant, error)
+	// DueGrants returns grants whose Due() is at or before now, earliest first, in O(due).
+	DueGrants(now time.Time, limit int) ([]*Grant, error)
+
+	// AppendAudit sets e.Seq, e.PrevHash and e.Hash and appends it to the chain.
+	AppendAudit(e *AuditEvent) error
+	// AuditEvents returns events in order; zero filter fields match everything.
+	AuditEvents(f AuditFilter) ([]AuditEvent, error)
+
+	Binding(slackID string) (*Binding, error)
+	PutBinding(b *Binding) error
+
+	// FirstSeen records when a sweep first matched an account.
+	FirstSeen(sweep string) (map[string]time.Time, error)
+	PutFirstSeen(sweep string, seen map[string]time.Time) error
+
+	PutRun(r *Run) error
+	Runs(name string, limit int) ([]*Run, error)
+	PruneRuns(before time.Time) (int, error)
+}
+
+// RequestFilter selects requests. Zero fields match all.
+type RequestFilter struct {
+	Status    []RequestStatus
+	Requester string // Slack user ID
+	GrantID   string // extension requests of a grant
+}
+
+// GrantFilter selects grants. Zero fields match all.
+type GrantFilter struct {
+	Status    []GrantStatus
+	AccountID string // uses an index
+	Holder    string // Slack user ID
+	Role      string
+}
+
+// AuditFilter selects audit events. Zero fields match all.
+type AuditFilter struct {
+	Since   time.Time
+	Subject string
+	Member  string
+	Role    string
+	Actor   string // Slack user ID
+	Limit   int    // the newest Limit events when set
+}
+
+// Binding is the stored match of a Slack user to an Atlassian account.
+type Binding struct {
+	SlackID string    `json:"slack_id"`
+	Email   string    `json:"email"`
+	Account Account   `json:"account"`
+	At      time.Time `json:"at"`
+}
+
+// Directory looks up Atlassian users. UserByEmail returns ENOTFOUND when no account has the
+// address; EUNAVAILABLE for transient failures; EFORBIDDEN for misconfiguration (bad key).
+type Directory interface {
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	User(ctx context.Context, accountID string) (*User, error)
+}
+
+// Provisioner changes and reads back access in Atlassian. Add and Remove are idempotent: adding
+// what is there and removing what is gone succeed. Has reads the current state (read-after-write
+// may lag, see the Atlassian consistency window).
+type Provisioner interface {
+	Has(ctx context.Context, a Account, t Target) (bool, error)
+	Add(ctx context.Context, a Account, t Target) error
+	Remove(ctx context.Context, a Account, t Target) error
+}
+
+// Org reads the organization in bulk and changes users, for sync rules, sweeps and the guard.
+type Org interface {
+	// Groups returns the named groups; a name with no group is an ENOTFOUND error naming it.
+	Groups(ctx context.Context, names []string) ([]Group, error)
+	// Users calls fn for every user matching q, with groups and last-active filled in, page by
+	// page, never holding the whole org.
+	Users(ctx context.Context, q UserQuery, fn func(*User) error) error
+	Suspend(ctx context.Context, accountID string) error
+	Restore(ctx context.Context, accountID string) error
+}
+
+// UserQuery selects users for Org.Users. Zero fields match all users.
+type UserQuery struct {
+	GroupIDs  []string // members of any of these groups
+	Unmanaged bool     // only unmanaged (external) accounts
+}
+
+// Identity maps a Slack user to an e-mail address (Slack users.info). It returns ENOTFOUND when
+// the Slack user has no e-mail.
+type Identity interface {
+	Email(ctx context.Context, slackID string) (string, error)
+}
+
+// Principals expands policy principals (Slack user IDs, user group IDs, e-mails) into Slack
+// user IDs.
+type Principals interface {
+	Resolve(ctx context.Context, principals []string) ([]string, error)
+}
+
+// Notifier tells people what happened. Errors are logged by the caller and never undo a change.
+type Notifier interface {
+	Notify(ctx context.Context, n Notice) error
+}
+
+// NoticeKind is what a Notice is about.
+type NoticeKind string
+
+// Notice kinds.
+const (
+	NoticeRequested     NoticeKind = "requested"      // new request: approvers get buttons
+	NoticeApprovalAdded NoticeKind = "approval_added" // one of several approvals recorded
+	NoticeApproved      NoticeKind = "approved"
+	NoticeDenied        NoticeKind = "denied"
+	NoticeCancelled     NoticeKind = "cancelled"
+	NoticeExpired       NoticeKind = "expired"
+	NoticeGranted       NoticeKind = "granted"
+	NoticeExpiring      NoticeKind = "expiring"
+	NoticeExtended      NoticeKind = "extended"
+	NoticeEnded         NoticeKind = "ended"
+	NoticeAlert         NoticeKind = "alert" // needs a person: alerts channel
+	NoticeAudit         NoticeKind = "audit" // information for the audit channel
+)
+
+// Notice is one thing to tell. Request, Grant and Role are set when the notice is about them.
+type Notice struct {
+	Kind      NoticeKind
+	Request   *Request
+	Grant     *Grant
+	Role      *Role
+	Actor     Actor
+	Approvers []string // Slack user IDs, for NoticeRequested
+	Text      string   // plain text for alerts and audit notices
+}
+
+// MessageRef is a Slack message that shows a request, to update when it is decided.
+type MessageRef struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+}

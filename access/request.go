@@ -1,0 +1,276 @@
+package access
+
+import (
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// RequestStatus is where a request is in its life.
+type RequestStatus string
+
+// Request statuses.
+const (
+	RequestPending   RequestStatus = "pending"
+	RequestApproved  RequestStatus = "approved"
+	RequestDenied    RequestStatus = "denied"
+	RequestCancelled RequestStatus = "cancelled"
+	RequestExpired   RequestStatus = "expired"
+)
+
+// RequestKind tells new access from an extension of a grant.
+type RequestKind string
+
+// Request kinds.
+const (
+	KindAccess RequestKind = "access"
+	KindExtend RequestKind = "extend"
+)
+
+// Decision is one approval, or the final outcome of a request.
+type Decision struct {
+	By     Actor     `json:"by"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// Request asks for a role for a while, or for more time on a grant.
+type Request struct {
+	ID           string        `json:"id"`
+	Kind         RequestKind   `json:"kind"`
+	GrantID      string        `json:"grant_id,omitempty"` // extension: the grant to extend
+	Role         string        `json:"role"`
+	Requester    Actor         `json:"requester"`
+	Account      Account       `json:"account"`
+	Duration     time.Duration `json:"duration"`
+	Reason       string        `json:"reason,omitempty"`
+	Status       RequestStatus `json:"status"`
+	CreatedAt    time.Time     `json:"created_at"`
+	PendingUntil time.Time     `json:"pending_until"`
+	Approvals    []Decision    `json:"approvals,omitempty"`
+	Decision     *Decision     `json:"decision,omitempty"`
+	AutoApproved bool          `json:"auto_approved,omitempty"`
+	BreakGlass   bool          `json:"break_glass,omitempty"`
+	Messages     []MessageRef  `json:"messages,omitempty"`
+}
+
+// NewID returns a short request ID: eight characters from an alphabet without look-alikes.
+func NewID() string {
+	const alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b[:])
+}
+
+// NormalizeID upper-cases an ID typed by a person.
+func NormalizeID(id string) string { return strings.ToUpper(strings.TrimSpace(id)) }
+
+// NewRequest checks a request for role against the role's limits and returns it pending,
+// with the audit event to store with it.
+func NewRequest(id string, role *Role, requester Actor, account Account, d time.Duration, reason string, now time.Time) (*Request, AuditEvent, error) {
+	if err := CheckDuration(role, d); err != nil {
+		return nil, AuditEvent{}, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" && (role.ReasonRequired || role.BreakGlass) {
+		return nil, AuditEvent{}, Errorf(EINVALID, "Role %s needs a reason: say why after the duration, e.g. `request %s %s fixing SSO`.", role.Name, role.Name, FormatDuration(d))
+	}
+	pt := role.PendingTimeout
+	if pt <= 0 {
+		pt = 24 * time.Hour
+	}
+	r := &Request{
+		ID: id, Kind: KindAccess, Role: role.Name, Requester: requester, Account: account,
+		Duration: d, Reason: reason, Status: RequestPending, CreatedAt: now,
+		PendingUntil: now.Add(pt), BreakGlass: role.BreakGlass,
+	}
+	return r, r.event(ActionRequestSubmitted, requester, now, fmt.Sprintf("for %s: %s", FormatDuration(d), reason)), nil
+}
+
+// NewExtension asks for by more time on grant g, within the role's maximum.
+func NewExtension(id string, role *Role, g *Grant, requester Actor, by time.Duration, reason string, now time.Time) (*Request, AuditEvent, error) {
+	if !requester.Is(g.Holder) {
+		return nil, AuditEvent{}, Errorf(EFORBIDDEN, "Grant %s is not yours; only its holder can extend it.", g.ID)
+	}
+	if g.Status != GrantActive {
+		return nil, AuditEvent{}, Errorf(ECONFLICT, "Grant %s is %s; only an active grant can be extended.", g.ID, g.Status)
+	}
+	if role.BreakGlass {
+		return nil, AuditEvent{}, Errorf(EINVALID, "Break-glass grants are never extended; file a new request if you still need %s.", role.Name)
+	}
+	if by <= 0 {
+		return nil, AuditEvent{}, Errorf(EINVALID, "Say how much longer, e.g. `extend %s 30m still debugging`.", g.ID)
+	}
+	if total := g.EndsAt.Add(by).Sub(g.GrantedAt); total > role.MaxDuration {
+		room := role.MaxDuration - g.EndsAt.Sub(g.GrantedAt)
+		if room < 0 {
+			room = 0
+		}
+		return nil, AuditEvent{}, Errorf(EINVALID, "Grant %s would last %s in all; role %s allows at most %s, so it can be extended by at most %s.", g.ID, FormatDuration(total), role.Name, FormatDuration(role.MaxDuration), FormatDuration(room))
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" && role.ReasonRequired {
+		return nil, AuditEvent{}, Errorf(EINVALID, "Role %s needs a reason: `extend %s %s REASON`.", role.Name, g.ID, FormatDuration(by))
+	}
+	pt := role.PendingTimeout
+	if pt <= 0 {
+		pt = 24 * time.Hour
+	}
+	if until := g.EndsAt.Sub(now); until > 0 && until < pt {
+		pt = until // an extension undecided when the grant ends is moot
+	}
+	r := &Request{
+		ID: id, Kind: KindExtend, GrantID: g.ID, Role: role.Name, Requester: requester, Account: g.Account,
+		Duration: by, Reason: reason, Status: RequestPending, CreatedAt: now, PendingUntil: now.Add(pt),
+	}
+	return r, r.event(ActionRequestSubmitted, requester, now, fmt.Sprintf("extend grant %s by %s: %s", g.ID, FormatDuration(by), reason)), nil
+}
+
+// CheckDuration checks d against the role's maximum.
+func CheckDuration(role *Role, d time.Duration) error {
+	switch {
+	case d <= 0:
+		return Errorf(EINVALID, "Say for how long, e.g. `request %s %s REASON` (at most %s).", role.Name, FormatDuration(role.DefaultDuration), FormatDuration(role.MaxDuration))
+	case d > role.MaxDuration:
+		return Errorf(EINVALID, "%s is longer than role %s allows: the maximum is %s.", FormatDuration(d), role.Name, FormatDuration(role.MaxDuration))
+	}
+	return nil
+}
+
+func (r *Request) event(action string, a Actor, now time.Time, detail string) AuditEvent {
+	e := AuditEvent{Time: now, Action: action, Actor: a, Subject: r.ID, Role: r.Role, Member: r.Account.Email, Detail: detail}
+	if e.Member == "" {
+		e.Member = r.Account.ID
+	}
+	if r.BreakGlass {
+		e.Tags = append(e.Tags, TagBreakGlass)
+	}
+	if r.AutoApproved {
+		e.Tags = append(e.Tags, TagAutoApproved)
+	}
+	return e
+}
+
+func (r *Request) pending() error {
+	if r.Status == RequestPending {
+		return nil
+	}
+	if r.Decision != nil && r.Decision.By.Kind == ActorUser {
+		return Errorf(ECONFLICT, "Request %s is already %s by %s.", r.ID, r.Status, r.Decision.By.SlackID)
+	}
+	return Errorf(ECONFLICT, "Request %s is already %s.", r.ID, r.Status)
+}
+
+// Approve records approver's approval at now. approvers are the Slack user IDs that may approve
+// under the current policy. The request becomes approved once role.Approvals distinct approvers
+// agree. It returns EFORBIDDEN for the requester or a non-approver and ECONFLICT when the
+// request is no longer pending or approver already approved.
+func (r *Request) Approve(approver Actor, now time.Time, role *Role, approvers []string) (AuditEvent, error) {
+	if err := r.pending(); err != nil {
+		return AuditEvent{}, err
+	}
+	if approver.Is(r.Requester) {
+		return AuditEvent{}, Errorf(EFORBIDDEN, "You cannot approve your own request %s; another approver must.", r.ID)
+	}
+	if approver.Kind != ActorUser || !contains(approvers, approver.SlackID) {
+		return AuditEvent{}, Errorf(EFORBIDDEN, "You are not an approver of role %s, so you cannot decide request %s.", r.Role, r.ID)
+	}
+	for _, a := range r.Approvals {
+		if a.By.Is(approver) {
+			return AuditEvent{}, Errorf(ECONFLICT, "You have already approved request %s; it is waiting for another approver.", r.ID)
+		}
+	}
+	r.Approvals = append(r.Approvals, Decision{By: approver, At: now})
+	need := role.Approvals
+	if need < 1 {
+		need = 1
+	}
+	if len(r.Approvals) < need {
+		return r.event(ActionRequestApproval, approver, now, fmt.Sprintf("approval %d of %d", len(r.Approvals), need)), nil
+	}
+	r.Status = RequestApproved
+	r.Decision = &Decision{By: approver, At: now}
+	return r.event(ActionRequestApproved, approver, now, fmt.Sprintf("approved (%d of %d)", len(r.Approvals), need)), nil
+}
+
+// ApproveByPolicy approves r because the role's auto_approve condition held, or because the
+// role is break-glass (approved on the requester's reason alone).
+func (r *Request) ApproveByPolicy(now time.Time, why string) (AuditEvent, error) {
+	if err := r.pending(); err != nil {
+		return AuditEvent{}, err
+	}
+	r.Status = RequestApproved
+	by := PolicyActor
+	if r.BreakGlass {
+		by = r.Requester
+	} else {
+		r.AutoApproved = true
+	}
+	r.Decision = &Decision{By: by, At: now, Reason: why}
+	return r.event(ActionRequestApproved, by, now, why), nil
+}
+
+// Deny records a denial by approver, with an optional reason.
+func (r *Request) Deny(approver Actor, now time.Time, reason string, approvers []string) (AuditEvent, error) {
+	if err := r.pending(); err != nil {
+		return AuditEvent{}, err
+	}
+	if approver.Is(r.Requester) {
+		return AuditEvent{}, Errorf(EFORBIDDEN, "You cannot decide your own request %s; use `cancel %s` to withdraw it.", r.ID, r.ID)
+	}
+	if approver.Kind != ActorUser || !contains(approvers, approver.SlackID) {
+		return AuditEvent{}, Errorf(EFORBIDDEN, "You are not an approver of role %s, so you cannot decide request %s.", r.Role, r.ID)
+	}
+	reason = strings.TrimSpace(reason)
+	r.Status = RequestDenied
+	r.Decision = &Decision{By: approver, At: now, Reason: reason}
+	return r.event(ActionRequestDenied, approver, now, reason), nil
+}
+
+// Cancel withdraws a pending request; only its requester may.
+func (r *Request) Cancel(by Actor, now time.Time) (AuditEvent, error) {
+	if !by.Is(r.Requester) {
+		return AuditEvent{}, Errorf(EFORBIDDEN, "Request %s is not yours; only its requester can cancel it.", r.ID)
+	}
+	if err := r.pending(); err != nil {
+		return AuditEvent{}, err
+	}
+	r.Status = RequestCancelled
+	r.Decision = &Decision{By: by, At: now}
+	return r.event(ActionRequestCancelled, by, now, ""), nil
+}
+
+// Expire ends a request left undecided past its pending timeout.
+func (r *Request) Expire(now time.Time) (AuditEvent, error) {
+	if err := r.pending(); err != nil {
+		return AuditEvent{}, err
+	}
+	if now.Before(r.PendingUntil) {
+		return AuditEvent{}, Errorf(ECONFLICT, "Request %s is not due to expire until %s.", r.ID, r.PendingUntil.Format(time.RFC3339))
+	}
+	r.Status = RequestExpired
+	r.Decision = &Decision{By: SystemActor, At: now, Reason: "no decision in time"}
+	return r.event(ActionRequestExpired, SystemActor, now, "undecided until "+r.PendingUntil.UTC().Format(time.RFC3339)), nil
+}
+
+// Approvers returns the Slack IDs of people who approved r so far.
+func (r *Request) Approvers() []string {
+	var ids []string
+	for _, a := range r.Approvals {
+		ids = append(ids, a.By.String())
+	}
+	return ids
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

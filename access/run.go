@@ -1,0 +1,52 @@
+package access
+
+import "time"
+
+// RunKind is what produced a run.
+type RunKind string
+
+// Run kinds.
+const (
+	RunSync   RunKind = "sync"
+	RunSweep  RunKind = "sweep"
+	RunGuard  RunKind = "guard"
+	RunDigest RunKind = "digest"
+)
+
+// ChangeOp is one kind of change a plan makes.
+type ChangeOp string
+
+// Change operations.
+const (
+	OpAdd     ChangeOp = "add"
+	OpRemove  ChangeOp = "remove"
+	OpSuspend ChangeOp = "suspend"
+	OpRestore ChangeOp = "restore"
+	OpReport  ChangeOp = "report"
+)
+
+// Change is one planned change with its reason.
+type Change struct {
+	Op      ChangeOp `json:"op"`
+	Account Account  `json:"account"`
+	Group   string   `json:"group,omitempty"`
+	GroupID string   `json:"group_id,omitempty"`
+	Reason  string   `json:"reason"`
+	Done    bool     `json:"done,omitempty"`
+	Skipped string   `json:"skipped,omitempty"` // why a guard left it out
+	Error   string   `json:"error,omitempty"`
+}
+
+// Run is one execution of a sync rule, sweep, drift check or digest, and its outcome.
+type Run struct {
+	ID       string    `json:"id"`
+	Kind     RunKind   `json:"kind"`
+	Name     string    `json:"name"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitempty"`
+	DryRun   bool      `json:"dry_run,omitempty"`
+	Changes  []Change  `json:"changes,omitempty"`
+	Outcome  string    `json:"outcome"` // ok | stopped | failed | dry-run
+	Error    string    `json:"error,omitempty"`
+	Calls    int       `json:"calls,omitempty"`
+}

@@ -1,0 +1,89 @@
+package access
+
+import (
+	"strings"
+	"time"
+)
+
+// Account is an Atlassian account as jitbot refers to it.
+type Account struct {
+	ID    string `json:"id"`
+	Email string `json:"email,omitempty"`
+	Name  string `json:"name,omitempty"`
+}
+
+// User is an Atlassian user with the attributes conditions can see (the CEL `user` and
+// `requester` variables).
+type User struct {
+	AccountID  string
+	Email      string
+	Name       string
+	Managed    bool   // claimStatus managed: the org has verified the e-mail domain
+	Status     string // active, suspended, inactive, closed, …
+	Groups     []string
+	GroupIDs   []string
+	LastActive time.Time // zero when never
+	AddedToOrg time.Time
+}
+
+// Account returns u's Account.
+func (u *User) Account() Account { return Account{ID: u.AccountID, Email: u.Email, Name: u.Name} }
+
+// EmailDomain returns the lower-cased domain of u's e-mail address.
+func (u *User) EmailDomain() string {
+	_, d, ok := strings.Cut(u.Email, "@")
+	if !ok {
+		return ""
+	}
+	return strings.ToLower(d)
+}
+
+// External reports whether u is outside the organization: not a managed account, or an
+// e-mail domain not listed among the corporate domains.
+func (u *User) External(corporate []string) bool {
+	if !u.Managed {
+		return true
+	}
+	d := u.EmailDomain()
+	for _, c := range corporate {
+		if strings.EqualFold(c, d) {
+			return false
+		}
+	}
+	return true
+}
+
+// InactiveDays returns the whole days since u was last active (since added to the org when never
+// active; 0 when neither is known).
+func (u *User) InactiveDays(now time.Time) int {
+	since := u.LastActive
+	if since.IsZero() {
+		since = u.AddedToOrg
+	}
+	if since.IsZero() || now.Before(since) {
+		return 0
+	}
+	return int(now.Sub(since) / (24 * time.Hour))
+}
+
+// InGroup reports whether u is a member of the named group.
+func (u *User) InGroup(name string) bool {
+	for _, g := range u.Groups {
+		if strings.EqualFold(g, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Group is an Atlassian group.
+type Group struct {
+	ID             string
+	Name           string
+	ExternalSynced bool // owned by the identity provider: jitbot may not write it
+	Modifiable     bool // managementAccess.modifiable
+	Users          int  // member count when known
+}
+
+// Writable reports whether jitbot may change g's membership.
+func (g *Group) Writable() bool { return !g.ExternalSynced && g.Modifiable }
