@@ -57,6 +57,7 @@ type Grant struct {
 	EndedAt     time.Time     `json:"ended_at,omitempty"`
 	EndedBy     *Actor        `json:"ended_by,omitempty"`
 	EndReason   string        `json:"end_reason,omitempty"`
+	Overdue     bool          `json:"overdue,omitempty"` // an overdue alert was raised
 	Messages    []MessageRef  `json:"messages,omitempty"`
 }
 
@@ -227,6 +228,20 @@ func (g *Grant) BeginRevoke(by Actor, operator bool, reason string, now time.Tim
 		}
 	}
 	return g.event(ActionGrantRevoking, by, now, reason), nil
+}
+
+// ItemAdded records that the add call for item i succeeded.
+func (g *Grant) ItemAdded(i int, now time.Time) AuditEvent {
+	g.Items[i].Added = true
+	return g.event(ActionGrantItemAdded, SystemActor, now, g.Items[i].Target.String()+" given")
+}
+
+// MarkOverdue records that g's revocation is late and an alert was raised.
+func (g *Grant) MarkOverdue(now time.Time) AuditEvent {
+	g.Overdue = true
+	e := g.event(ActionGrantOverdue, SystemActor, now, fmt.Sprintf("revocation %s late: %s", FormatDuration(now.Sub(g.EndsAt).Truncate(time.Second)), g.LastError))
+	e.Tags = append(e.Tags, TagOverdue)
+	return e
 }
 
 // ItemRemoved records that item i was removed and, when verified, read back gone.

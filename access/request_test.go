@@ -1,0 +1,234 @@
+package access_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/jitbot/jitbot/access"
+)
+
+var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+func siteAdmin() *access.Role {
+	return &access.Role{
+		Name: "site-admin", Grants: []access.Target{access.RoleTarget("site-admin", "example.atlassian.net")},
+		MaxDuration: 4 * time.Hour, DefaultDuration: time.Hour, Approvers: []string{"U0SEC1", "U0SEC2"},
+		Approvals: 1, ReasonRequired: true, PendingTimeout: 24 * time.Hour,
+	}
+}
+
+var (
+	alice = access.UserActor("U0ALICE")
+	sec1  = access.UserActor("U0SEC1")
+	sec2  = access.UserActor("U0SEC2")
+	bob   = access.UserActor("U0BOB")
+	acct  = access.Account{ID: "acc-alice", Email: "alice@example.com"}
+)
+
+func pending(t *testing.T, role *access.Role) *access.Request {
+	t.Helper()
+	r, _, err := access.NewRequest("R1", role, alice, acct, time.Hour, "fixing SSO", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestNewRequest(t *testing.T) {
+	optional := siteAdmin()
+	optional.ReasonRequired = false
+	bg := siteAdmin()
+	bg.BreakGlass, bg.ReasonRequired = true, false
+	tests := []struct {
+		name     string
+		role     *access.Role
+		d        time.Duration
+		reason   string
+		wantCode string
+	}{
+		{"ok", siteAdmin(), 2 * time.Hour, "fixing SSO", ""},
+		{"at_max", siteAdmin(), 4 * time.Hour, "x", ""},
+		{"over_max", siteAdmin(), 5 * time.Hour, "x", access.EINVALID},
+		{"zero_duration", siteAdmin(), 0, "x", access.EINVALID},
+		{"negative_duration", siteAdmin(), -time.Minute, "x", access.EINVALID},
+		{"reason_missing", siteAdmin(), time.Hour, "  ", access.EINVALID},
+		{"reason_optional", optional, time.Hour, "", ""},
+		{"break_glass_needs_reason", bg, time.Hour, "", access.EINVALID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, ev, err := access.NewRequest("R1", tt.role, alice, acct, tt.d, tt.reason, t0)
+			if got := access.ErrorCode(err); got != tt.wantCode {
+				t.Fatalf("code = %q, want %q (%v)", got, tt.wantCode, err)
+			}
+			if err != nil {
+				return
+			}
+			if r.Status != access.RequestPending || ev.Action != access.ActionRequestSubmitted || ev.Subject != "R1" {
+				t.Fatalf("got %+v / %+v", r, ev)
+			}
+			if !r.PendingUntil.Equal(t0.Add(24 * time.Hour)) {
+				t.Fatalf("pending until %v", r.PendingUntil)
+			}
+		})
+	}
+}
+
+func TestRequest_Approve(t *testing.T) {
+	two := siteAdmin()
+	two.Approvals = 2
+	approvers := []string{"U0SEC1", "U0SEC2"}
+	tests := []struct {
+		name       string
+		role       *access.Role
+		setup      func(r *access.Request)
+		by         access.Actor
+		wantStatus access.RequestStatus
+		wantCode   string
+	}{
+		{"approver", siteAdmin(), nil, sec1, access.RequestApproved, ""},
+		{"requester_refused", siteAdmin(), nil, alice, access.RequestPending, access.EFORBIDDEN},
+		{"requester_refused_even_if_listed", siteAdmin(), func(r *access.Request) { r.Requester = sec1 }, sec1, access.RequestPending, access.EFORBIDDEN},
+		{"non_approver_refused", siteAdmin(), nil, bob, access.RequestPending, access.EFORBIDDEN},
+		{"policy_actor_refused", siteAdmin(), nil, access.PolicyActor, access.RequestPending, access.EFORBIDDEN},
+		{"first_of_two", two, nil, sec1, access.RequestPending, ""},
+		{"second_of_two", two, func(r *access.Request) { _, _ = r.Approve(sec1, t0, two, approvers) }, sec2, access.RequestApproved, ""},
+		{"same_approver_twice", two, func(r *access.Request) { _, _ = r.Approve(sec1, t0, two, approvers) }, sec1, access.RequestPending, access.ECONFLICT},
+		{"already_approved", siteAdmin(), func(r *access.Request) { _, _ = r.Approve(sec1, t0, siteAdmin(), approvers) }, sec2, access.RequestApproved, access.ECONFLICT},
+		{"already_denied", siteAdmin(), func(r *access.Request) { _, _ = r.Deny(sec1, t0, "no", approvers) }, sec2, access.RequestDenied, access.ECONFLICT},
+		{"cancelled", siteAdmin(), func(r *access.Request) { _, _ = r.Cancel(alice, t0) }, sec1, access.RequestCancelled, access.ECONFLICT},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := pending(t, tt.role)
+			if tt.setup != nil {
+				tt.setup(r)
+			}
+			ev, err := r.Approve(tt.by, t0.Add(time.Minute), tt.role, approvers)
+			if got := access.ErrorCode(err); got != tt.wantCode {
+				t.Fatalf("code = %q, want %q (%v)", got, tt.wantCode, err)
+			}
+			if r.Status != tt.wantStatus {
+				t.Fatalf("status = %s, want %s", r.Status, tt.wantStatus)
+			}
+			if err == nil && ev.Actor != tt.by {
+				t.Fatalf("event actor = %v", ev.Actor)
+			}
+		})
+	}
+}
+
+func TestRequest_Deny(t *testing.T) {
+	approvers := []string{"U0SEC1"}
+	tests := []struct {
+		name     string
+		by       access.Actor
+		wantCode string
+	}{
+		{"approver", sec1, ""},
+		{"requester", alice, access.EFORBIDDEN},
+		{"stranger", bob, access.EFORBIDDEN},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := pending(t, siteAdmin())
+			ev, err := r.Deny(tt.by, t0, " not now ", approvers)
+			if got := access.ErrorCode(err); got != tt.wantCode {
+				t.Fatalf("code = %q, want %q", got, tt.wantCode)
+			}
+			if err == nil && (r.Status != access.RequestDenied || r.Decision.Reason != "not now" || ev.Action != access.ActionRequestDenied) {
+				t.Fatalf("got %+v", r)
+			}
+		})
+	}
+}
+
+func TestRequest_Cancel(t *testing.T) {
+	tests := []struct {
+		name     string
+		by       access.Actor
+		decided  bool
+		wantCode string
+	}{
+		{"requester", alice, false, ""},
+		{"other", bob, false, access.EFORBIDDEN},
+		{"decided", alice, true, access.ECONFLICT},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := pending(t, siteAdmin())
+			if tt.decided {
+				_, _ = r.Approve(sec1, t0, siteAdmin(), []string{"U0SEC1"})
+			}
+			_, err := r.Cancel(tt.by, t0)
+			if got := access.ErrorCode(err); got != tt.wantCode {
+				t.Fatalf("code = %q, want %q", got, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestRequest_Expire(t *testing.T) {
+	tests := []struct {
+		name     string
+		at       time.Time
+		wantCode string
+	}{
+		{"before_timeout", t0.Add(23 * time.Hour), access.ECONFLICT},
+		{"at_timeout", t0.Add(24 * time.Hour), ""},
+		{"after_timeout", t0.Add(48 * time.Hour), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := pending(t, siteAdmin())
+			_, err := r.Expire(tt.at)
+			if got := access.ErrorCode(err); got != tt.wantCode {
+				t.Fatalf("code = %q, want %q", got, tt.wantCode)
+			}
+			if err == nil && r.Status != access.RequestExpired {
+				t.Fatalf("status %s", r.Status)
+			}
+		})
+	}
+}
+
+func TestRequest_ApproveByPolicy(t *testing.T) {
+	r := pending(t, siteAdmin())
+	ev, err := r.ApproveByPolicy(t0, "auto")
+	if err != nil || r.Status != access.RequestApproved || !r.AutoApproved || ev.Actor != access.PolicyActor {
+		t.Fatalf("got %+v %v", r, err)
+	}
+	if len(ev.Tags) != 1 || ev.Tags[0] != access.TagAutoApproved {
+		t.Fatalf("tags %v", ev.Tags)
+	}
+	if _, err := r.ApproveByPolicy(t0, "again"); access.ErrorCode(err) != access.ECONFLICT {
+		t.Fatalf("second approval: %v", err)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"90s", 90 * time.Second, false},
+		{"30m", 30 * time.Minute, false},
+		{"1h30m", 90 * time.Minute, false},
+		{"1d", 24 * time.Hour, false},
+		{"7d", 7 * 24 * time.Hour, false},
+		{"", 0, true},
+		{"2 hours", 0, true},
+		{"-1h", 0, true},
+		{"xd", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := access.ParseDuration(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ParseDuration(%q) = %v, %v", tt.in, got, err)
+		}
+		if err == nil && access.FormatDuration(got) != tt.in && tt.in != "90s" {
+			t.Errorf("FormatDuration(%v) = %s", got, access.FormatDuration(got))
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Service runs requests and grants: it checks every action against the policy, stores each
+// transition with its audit event in one transaction, changes Atlassian through the
+// Provisioner and tells people through the Notifier.
+type Service struct {
+	Store       Store
+	Directory   Directory
+	Identity    Identity
+	Principals  Principals
+	Provisioner Provisioner
+	Notifier    Notifier
+	Observer    Observer
+	// Wanted says whether a source other than grants (a sync rule, a standing membership)
+	// wants u in group; an ending grant leaves such memberships in place. Optional.
+	Wanted func(ctx context.Context, u *User, group string) (reason string, ok bool, err error)
+	Policy func() *Policy
+	Now    func() time.Time
+
+	Lease             time.Duration // how long an intent is held by the caller (default 2m)
+	MaxAttempts       int           // attempts before a grant is failed and alerted (default 6)
+	RetryBase         time.Duration // first backoff (default 10s), doubled up to RetryMax
+	RetryMax          time.Duration // default 10m
+	FailedRetry       time.Duration // retry cadence of failed grants (default 15m)
+	ConsistencyWindow time.Duration // how long a removal may stay visible (default 30s)
+	OverdueAfter      time.Duration // revocation lag that raises an alert (default 5m)
+	BindingTTL        time.Duration // re-check a stored identity after this (default 24h)
+	Workers           int           // grants driven at once by a sweep pass (default 4)
+	Jitter            func(d time.Duration) time.Duration
+
+	busy    sync.Map // grant ID -> struct{}: driven by this process right now
+	overdue sync.Map // grant ID -> struct{}: revocations known to be overdue
+}
+
+// Observer receives measurements. All methods must be cheap and safe for concurrent use.
+type Observer interface {
+	Revoked(result string, lag time.Duration)
+	Overdue(n int)
+	Counts(active, pending int)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Revoked(string, time.Duration) {}
+func (nopObserver) Overdue(int)                   {}
+func (nopObserver) Counts(int, int)               {}
+
+func (s *Service) observer() Observer {
+	if s.Observer == nil {
+		return nopObserver{}
+	}
+	return s.Observer
+}
+
+func (s *Service) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+func dur(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func (s *Service) lease() time.Duration { return dur(s.Lease, 2*time.Minute) }
+
+func (s *Service) policy() (*Policy, error) {
+	if s.Policy == nil {
+		return nil, Errorf(EUNAVAILABLE, "No policy is loaded.")
+	}
+	p := s.Policy()
+	if p == nil {
+		return nil, Errorf(EUNAVAILABLE, "No policy is loaded.")
+	}
+	return p, nil
+}
+
+func (s *Service) role(p *Policy, name string) (*Role, error) {
+	r := p.Role(name)
+	if r == nil {
+		return nil, Errorf(ENOTFOUND, "There is no role %q. %s", name, RoleList(p))
+	}
+	return r, nil
+}
+
+// RoleList is a sentence naming the roles of p.
+func RoleList(p *Policy) string {
+	if len(p.Roles) == 0 {
+		return "The policy defines no roles."
+	}
+	s := "Roles you may request: "
+	for i, r := range p.Roles {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s (max %s)", r.Name, FormatDuration(r.MaxDuration))
+	}
+	return s + "."
+}
+
+func (s *Service) notify(ctx context.Context, n Notice) {
+	if s.Notifier == nil {
+		return
+	}
+	if err := s.Notifier.Notify(ctx, n); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("notice", string(n.Kind)).Msg("notify")
+	}
+}
+
+func (s *Service) alert(ctx context.Context, text string) {
+	s.notify(ctx, Notice{Kind: NoticeAlert, Text: text})
+}
+
+// Approvers resolves the Slack user IDs that may approve role.
+func (s *Service) Approvers(ctx context.Context, role *Role) ([]string, error) {
+	if s.Principals == nil || len(role.Approvers) == 0 {
+		return nil, nil
+	}
+	ids, err := s.Principals.Resolve(ctx, role.Approvers)
+	if err != nil {
+		return nil, fmt.Errorf("resolve approvers of %s: %w", role.Name, err)
+	}
+	return ids, nil
+}
+
+// member reports whether slackID is among principals.
+func (s *Service) member(ctx context.Context, slackID string, principals []string) (bool, error) {
+	if len(principals) == 0 || s.Principals == nil {
+		return false, nil
+	}
+	ids, err := s.Principals.Resolve(ctx, principals)
+	if err != nil {
+		return false, err
+	}
+	return contains(ids, slackID), nil
+}
+
+// IsOperator reports whether the actor may run sync rules and sweeps and end anyone's grant.
+func (s *Service) IsOperator(ctx context.Context, by Actor) (bool, error) {
+	p, err := s.policy()
+	if err != nil {
+		return false, err
+	}
+	return s.member(ctx, by.SlackID, p.Permissions.Operators)
+}
+
+// IsAuditor reports whether the actor may see every active grant and the history.
+func (s *Service) IsAuditor(ctx context.Context, by Actor) (bool, error) {
+	p, err := s.policy()
+	if err != nil {
+		return false, err
+	}
+	return s.member(ctx, by.SlackID, p.Permissions.Auditors)
+}
+
+func (s *Service) jitter(d time.Duration) time.Duration {
+	if s.Jitter != nil {
+		return s.Jitter(d)
+	}
+	// ±20%
+	return d + time.Duration((rand.Float64()*0.4-0.2)*float64(d))
+}
+
+// backoff returns when to retry after attempts failures.
+func (s *Service) backoff(attempts int, now time.Time, failed bool) time.Time {
+	if failed {
+		return now.Add(s.jitter(dur(s.FailedRetry, 15*time.Minute)))
+	}
+	d := dur(s.RetryBase, 10*time.Second)
+	for i := 1; i < attempts && d < dur(s.RetryMax, 10*time.Minute); i++ {
+		d *= 2
+	}
+	if m := dur(s.RetryMax, 10*time.Minute); d > m {
+		d = m
+	}
+	return now.Add(s.jitter(d))
+}

@@ -1,0 +1,322 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Revoke ends grant id now. The holder may end their own grant; operators may end anyone's.
+func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, error) {
+	id = NormalizeID(id)
+	g, err := s.Grant(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	operator := false
+	if !by.Is(g.Holder) {
+		if operator, err = s.IsOperator(ctx, by); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	err = s.update(ctx, id, func(g *Grant) (AuditEvent, error) {
+		return g.BeginRevoke(by, operator, "ended early", now, s.lease())
+	})
+	if err != nil {
+		return g, fmt.Errorf("revoke grant %s: %w", id, err)
+	}
+	s.drive(ctx, id)
+	return s.Grant(ctx, id)
+}
+
+// update applies fn to grant id in one transaction with the event it returns.
+func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (AuditEvent, error)) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		g, err := tx.Grant(id)
+		if err != nil {
+			return err
+		}
+		ev, err := fn(g)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutGrant(g); err != nil {
+			return err
+		}
+		return tx.AppendAudit(&ev)
+	})
+}
+
+// drive takes grant id's intent (provision or revoke) as far as it can now. Failures are
+// recorded on the grant with the next retry time; drive never loses an intent.
+func (s *Service) drive(ctx context.Context, id string) {
+	if _, busy := s.busy.LoadOrStore(id, struct{}{}); busy {
+		return
+	}
+	defer s.busy.Delete(id)
+	log := zerolog.Ctx(ctx).With().Str("grant", id).Logger()
+	ctx = log.WithContext(ctx)
+	g, err := s.Grant(ctx, id)
+	if err != nil {
+		log.Error().Err(err).Msg("read grant")
+		return
+	}
+	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone.
+	if op := g.Op(); op != "" {
+		until := s.now().Add(s.lease())
+		if err := s.Store.Update(ctx, func(tx Tx) error {
+			cur, err := tx.Grant(id)
+			if err != nil {
+				return err
+			}
+			cur.Lease(until)
+			return tx.PutGrant(cur)
+		}); err != nil {
+			log.Error().Err(err).Msg("lease grant")
+			return
+		}
+	}
+	switch g.Op() {
+	case OpProvision:
+		err = s.provision(ctx, g)
+	case OpRevoke:
+		err = s.revoke(ctx, g)
+	default:
+		return
+	}
+	if err == nil {
+		return
+	}
+	log.Warn().Err(err).Str("op", g.Op()).Msg("grant step failed; will retry")
+	s.fail(ctx, id, err)
+}
+
+// fail records a failed attempt and when to try again; alerts when the grant becomes failed.
+func (s *Service) fail(ctx context.Context, id string, cause error) {
+	now := s.now()
+	var alert bool
+	var g *Grant
+	err := s.update(ctx, id, func(cur *Grant) (AuditEvent, error) {
+		max := s.MaxAttempts
+		if max <= 0 {
+			max = 6
+		}
+		if ErrorCode(cause) == EFORBIDDEN {
+			max = 1 // misconfiguration: a person must look now; retries continue slowly
+		}
+		failed := cur.Status == GrantFailed || cur.Attempts+1 >= max
+		ev, a := cur.Retry(cause, s.backoff(cur.Attempts+1, now, failed), max, now)
+		alert, g = a, cur
+		return ev, nil
+	})
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("record grant failure")
+		return
+	}
+	if alert {
+		s.alert(ctx, fmt.Sprintf("Grant %s (%s for %s): %s keeps failing and jitbot keeps retrying every %s. Last error: %s",
+			g.ID, g.Role, g.Account.Email, g.FailedOp, FormatDuration(dur(s.FailedRetry, 15*time.Minute)), g.LastError))
+	}
+}
+
+// prior reports whether a's holding of target t predates grant g: another live grant of the
+// same access passes on its own prior state; otherwise Atlassian is asked.
+func (s *Service) prior(ctx context.Context, g *Grant, t Target) (bool, string, error) {
+	var others []*Grant
+	if err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		others, err = tx.Grants(GrantFilter{AccountID: g.Account.ID})
+		return err
+	}); err != nil {
+		return false, "", err
+	}
+	for _, o := range others {
+		if o.ID == g.ID || !o.Live() {
+			continue
+		}
+		for _, it := range o.Items {
+			if it.Target.Key() == t.Key() && it.Checked {
+				return it.Had, "as recorded by grant " + o.ID, nil
+			}
+		}
+	}
+	had, err := s.Provisioner.Has(ctx, g.Account, t)
+	return had, "present in Atlassian", err
+}
+
+func (s *Service) provision(ctx context.Context, g *Grant) error {
+	for i := range g.Items {
+		it := g.Items[i]
+		if !it.Checked {
+			had, from, err := s.prior(ctx, g, it.Target)
+			if err != nil {
+				return fmt.Errorf("check %s: %w", it.Target, err)
+			}
+			if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
+				if cur.Op() != OpProvision {
+					return AuditEvent{}, Errorf(ECONFLICT, "grant %s is %s", cur.ID, cur.Status)
+				}
+				return cur.RecordPrior(i, had, from, s.now()), nil
+			}); err != nil {
+				return err
+			}
+			it.Checked, it.Had = true, had
+		}
+		if it.Had || it.Added {
+			continue
+		}
+		if err := s.Provisioner.Add(ctx, g.Account, it.Target); err != nil {
+			return fmt.Errorf("give %s: %w", it.Target, err)
+		}
+		if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
+			return cur.ItemAdded(i, s.now()), nil
+		}); err != nil {
+			return err
+		}
+	}
+	var active *Grant
+	err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
+		ev, err := cur.Activate(s.now())
+		active = cur
+		return ev, err
+	})
+	if err != nil {
+		return err
+	}
+	zerolog.Ctx(ctx).Info().Time("ends", active.EndsAt).Msg("grant active")
+	s.notify(ctx, Notice{Kind: NoticeGranted, Grant: active, Role: s.roleOrNil(active.Role)})
+	return nil
+}
+
+func (s *Service) roleOrNil(name string) *Role {
+	p, err := s.policy()
+	if err != nil {
+		return nil
+	}
+	return p.Role(name)
+}
+
+// keeper says why an ending grant must leave target t in place, or "".
+func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, error) {
+	if it.Had {
+		return "the member held it before this grant", nil
+	}
+	if !it.Checked {
+		return "this grant never gave it", nil
+	}
+	var others []*Grant
+	if err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		others, err = tx.Grants(GrantFilter{AccountID: g.Account.ID})
+		return err
+	}); err != nil {
+		return "", err
+	}
+	for _, o := range others {
+		if o.ID == g.ID || !o.Live() {
+			continue
+		}
+		for _, oit := range o.Items {
+			if oit.Target.Key() == it.Target.Key() {
+				return "still given by grant " + o.ID, nil
+			}
+		}
+	}
+	if it.Target.Kind == TargetGroup && s.Wanted != nil && s.Directory != nil {
+		u, err := s.Directory.User(ctx, g.Account.ID)
+		if err != nil {
+			return "", fmt.Errorf("read member: %w", err)
+		}
+		why, ok, err := s.Wanted(ctx, u, it.Target.Group)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return why, nil
+		}
+	}
+	return "", nil
+}
+
+func (s *Service) revoke(ctx context.Context, g *Grant) error {
+	for i := range g.Items {
+		it := g.Items[i]
+		if it.Removed {
+			continue
+		}
+		why, err := s.keeper(ctx, g, it)
+		if err != nil {
+			return fmt.Errorf("check %s: %w", it.Target, err)
+		}
+		if why != "" {
+			if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) { return cur.ItemKept(i, why, s.now()), nil }); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.Provisioner.Remove(ctx, g.Account, it.Target); err != nil {
+			return fmt.Errorf("remove %s: %w", it.Target, err)
+		}
+		still, err := s.Provisioner.Has(ctx, g.Account, it.Target)
+		if err != nil {
+			return fmt.Errorf("verify removal of %s: %w", it.Target, err)
+		}
+		if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) { return cur.ItemRemoved(i, !still, s.now()), nil }); err != nil {
+			return err
+		}
+		if still {
+			return errStillVisible(it.Target, dur(s.ConsistencyWindow, 30*time.Second))
+		}
+	}
+	var done *Grant
+	err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
+		ev, err := cur.MarkRevoked(s.now())
+		done = cur
+		return ev, err
+	})
+	if err != nil {
+		return err
+	}
+	s.overdue.Delete(done.ID)
+	lag := done.EndedAt.Sub(done.EndsAt)
+	if lag < 0 {
+		lag = 0
+	}
+	s.observer().Revoked("revoked", lag)
+	zerolog.Ctx(ctx).Info().Dur("lag", lag).Msg("grant revoked")
+	s.notify(ctx, Notice{Kind: NoticeEnded, Grant: done, Role: s.roleOrNil(done.Role)})
+	return nil
+}
+
+func errStillVisible(t Target, window time.Duration) error {
+	return Errorf(EUNAVAILABLE, "%s still visible after removal; Atlassian may take up to %s to show it", t, FormatDuration(window))
+}
+
+// Recover re-drives every intent left behind (start-up after a crash), whatever its lease.
+func (s *Service) Recover(ctx context.Context) (int, error) {
+	var gs []*Grant
+	if err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		gs, err = tx.Grants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking}})
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("recover intents: %w", err)
+	}
+	for _, g := range gs {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		zerolog.Ctx(ctx).Info().Str("grant", g.ID).Str("status", string(g.Status)).Msg("re-driving intent left by a previous run")
+		s.drive(ctx, g.ID)
+	}
+	return len(gs), nil
+}
+
+// IsTransient reports whether err is worth retrying soon.
+func IsTransient(err error) bool {
+	return ErrorCode(err) == EUNAVAILABLE || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,509 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Account returns the Atlassian account of a Slack user: the stored binding, or the account
+// whose e-mail matches the user's Slack e-mail, which is then stored.
+func (s *Service) Account(ctx context.Context, slackID string) (Account, error) {
+	var b *Binding
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		b, err = tx.Binding(slackID)
+		return err
+	})
+	now := s.now()
+	if err == nil && now.Sub(b.At) < dur(s.BindingTTL, 24*time.Hour) {
+		return b.Account, nil
+	}
+	if err != nil && ErrorCode(err) != ENOTFOUND {
+		return Account{}, fmt.Errorf("read identity of %s: %w", slackID, err)
+	}
+	if s.Identity == nil || s.Directory == nil {
+		return Account{}, Errorf(EUNAVAILABLE, "jitbot cannot look up who you are right now.")
+	}
+	email, err := s.Identity.Email(ctx, slackID)
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return Account{}, Errorf(ENOTFOUND, "Your Slack profile has no e-mail address, so jitbot cannot match you to an Atlassian account. Ask a Slack admin to add it.")
+		}
+		return Account{}, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
+	}
+	u, err := s.Directory.UserByEmail(ctx, email)
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return Account{}, Errorf(ENOTFOUND, "No Atlassian account has the e-mail %s (your Slack e-mail), so you cannot request access. Ask IT to invite that address to Atlassian.", email)
+		}
+		return Account{}, fmt.Errorf("atlassian account of %s: %w", email, err)
+	}
+	acct := u.Account()
+	if b != nil && b.Account.ID == acct.ID {
+		b.At = now
+		return acct, s.Store.Update(ctx, func(tx Tx) error { return tx.PutBinding(b) })
+	}
+	nb := &Binding{SlackID: slackID, Email: email, Account: acct, At: now}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.PutBinding(nb); err != nil {
+			return err
+		}
+		return tx.AppendAudit(&AuditEvent{Time: now, Action: ActionIdentityBound, Actor: UserActor(slackID), Member: email, Detail: "Slack " + slackID + " is Atlassian " + acct.ID})
+	})
+	if err != nil {
+		return Account{}, fmt.Errorf("store identity of %s: %w", slackID, err)
+	}
+	return acct, nil
+}
+
+// Submit files a request for roleName for d, by the requester. Auto-approved and break-glass
+// requests are approved and provisioned before Submit returns.
+func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.Duration, reason string) (*Request, error) {
+	p, err := s.policy()
+	if err != nil {
+		return nil, err
+	}
+	role, err := s.role(p, roleName)
+	if err != nil {
+		return nil, err
+	}
+	// Check what needs no I/O first, so bad input is answered without touching anything.
+	if _, _, err := NewRequest("check", role, by, Account{}, d, reason, s.now()); err != nil {
+		return nil, err
+	}
+	acct, err := s.Account(ctx, by.SlackID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	r, ev, err := NewRequest(NewID(), role, by, acct, d, reason, now)
+	if err != nil {
+		return nil, err
+	}
+	why := s.autoApprove(ctx, p, role, r)
+	var g *Grant
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		if _, err := tx.Request(r.ID); err == nil {
+			return Errorf(ECONFLICT, "Request ID %s is taken; please try again.", r.ID)
+		}
+		if err := tx.PutRequest(r); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		if why == "" {
+			return nil
+		}
+		ae, err := r.ApproveByPolicy(now, why)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutRequest(r); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(&ae); err != nil {
+			return err
+		}
+		g, err = s.startGrant(tx, r, role, now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("submit request for %s: %w", role.Name, err)
+	}
+	zerolog.Ctx(ctx).Info().Str("request", r.ID).Str("role", r.Role).Bool("auto", why != "").Msg("request submitted")
+	approvers, aerr := s.Approvers(ctx, role)
+	if aerr != nil {
+		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
+	}
+	s.notify(ctx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers})
+	if r.BreakGlass {
+		s.alert(ctx, fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(r.Duration), r.ID, r.Reason))
+	}
+	if g != nil {
+		s.notify(ctx, Notice{Kind: NoticeApproved, Request: r, Role: role, Actor: r.Decision.By})
+		s.drive(ctx, g.ID)
+	}
+	return r, nil
+}
+
+// autoApprove returns why r is approved by policy, or "" when it needs people.
+func (s *Service) autoApprove(ctx context.Context, p *Policy, role *Role, r *Request) string {
+	if role.BreakGlass {
+		return "break-glass: approved on the requester's reason"
+	}
+	if role.AutoApprove == nil {
+		return ""
+	}
+	in := Input{Request: &RequestInfo{Role: r.Role, Duration: r.Duration, Reason: r.Reason}, Now: r.CreatedAt, Domains: p.Organization.Domains}
+	if s.Directory != nil {
+		u, err := s.Directory.User(ctx, r.Account.ID)
+		if err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("auto_approve: read requester; asking approvers")
+			return ""
+		}
+		in.Requester = u
+	}
+	ok, err := role.AutoApprove.Eval(in)
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("role", role.Name).Msg("auto_approve failed; asking approvers")
+		return ""
+	}
+	if !ok {
+		return ""
+	}
+	return "auto-approved by policy: " + role.AutoApprove.String()
+}
+
+// startGrant creates the grant for approved r, or extends its grant, inside tx.
+func (s *Service) startGrant(tx Tx, r *Request, role *Role, now time.Time) (*Grant, error) {
+	if r.Kind == KindExtend {
+		g, err := tx.Grant(r.GrantID)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := g.Extend(r, r.Duration, role, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := tx.PutGrant(g); err != nil {
+			return nil, err
+		}
+		return nil, tx.AppendAudit(&ev)
+	}
+	g, ev, err := NewGrant(r, role, now, s.lease())
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.PutGrant(g); err != nil {
+		return nil, err
+	}
+	return g, tx.AppendAudit(&ev)
+}
+
+// Approve records by's approval of request id. Once enough approvers agree the grant is given
+// (or the extension applied) before Approve returns.
+func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, error) {
+	p, err := s.policy()
+	if err != nil {
+		return nil, err
+	}
+	id = NormalizeID(id)
+	r, role, approvers, err := s.decisionContext(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var g *Grant
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Request(id)
+		if err != nil {
+			return err
+		}
+		ev, err := cur.Approve(by, now, role, approvers)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutRequest(cur); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		r = cur
+		if cur.Status == RequestApproved {
+			g, err = s.startGrant(tx, cur, role, now)
+		}
+		return err
+	})
+	if err != nil {
+		return r, fmt.Errorf("approve request %s: %w", id, err)
+	}
+	if r.Status != RequestApproved {
+		s.notify(ctx, Notice{Kind: NoticeApprovalAdded, Request: r, Role: role, Actor: by})
+		return r, nil
+	}
+	s.notify(ctx, Notice{Kind: NoticeApproved, Request: r, Role: role, Actor: by})
+	if r.Kind == KindExtend {
+		if eg, err := s.Grant(ctx, r.GrantID); err == nil {
+			s.notify(ctx, Notice{Kind: NoticeExtended, Request: r, Grant: eg, Role: role, Actor: by})
+		}
+	}
+	if g != nil {
+		s.drive(ctx, g.ID)
+	}
+	return r, nil
+}
+
+// decisionContext loads request id with its role and the approvers resolved now.
+func (s *Service) decisionContext(ctx context.Context, p *Policy, id string) (*Request, *Role, []string, error) {
+	r, err := s.Request(ctx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	role, err := s.role(p, r.Role)
+	if err != nil {
+		return r, nil, nil, Errorf(ECONFLICT, "Role %s of request %s is no longer in the policy, so it cannot be decided.", r.Role, r.ID)
+	}
+	if r.Status != RequestPending {
+		return r, role, nil, r.pending()
+	}
+	approvers, err := s.Approvers(ctx, role)
+	if err != nil {
+		return r, role, nil, err
+	}
+	return r, role, approvers, nil
+}
+
+// Deny records by's denial of request id.
+func (s *Service) Deny(ctx context.Context, by Actor, id, reason string) (*Request, error) {
+	p, err := s.policy()
+	if err != nil {
+		return nil, err
+	}
+	id = NormalizeID(id)
+	r, role, approvers, err := s.decisionContext(ctx, p, id)
+	if err != nil {
+		return r, err
+	}
+	now := s.now()
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Request(id)
+		if err != nil {
+			return err
+		}
+		ev, err := cur.Deny(by, now, reason, approvers)
+		if err != nil {
+			return err
+		}
+		r = cur
+		if err := tx.PutRequest(cur); err != nil {
+			return err
+		}
+		return tx.AppendAudit(&ev)
+	})
+	if err != nil {
+		return r, fmt.Errorf("deny request %s: %w", id, err)
+	}
+	s.notify(ctx, Notice{Kind: NoticeDenied, Request: r, Role: role, Actor: by})
+	return r, nil
+}
+
+// Cancel withdraws by's pending request id.
+func (s *Service) Cancel(ctx context.Context, by Actor, id string) (*Request, error) {
+	id = NormalizeID(id)
+	var r *Request
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Request(id)
+		if err != nil {
+			return err
+		}
+		ev, err := cur.Cancel(by, s.now())
+		if err != nil {
+			return err
+		}
+		r = cur
+		if err := tx.PutRequest(cur); err != nil {
+			return err
+		}
+		return tx.AppendAudit(&ev)
+	})
+	if err != nil {
+		return r, fmt.Errorf("cancel request %s: %w", id, err)
+	}
+	s.notify(ctx, Notice{Kind: NoticeCancelled, Request: r, Actor: by})
+	return r, nil
+}
+
+// Extend asks for d more on by's grant id, approved like a request.
+func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Duration, reason string) (*Request, error) {
+	p, err := s.policy()
+	if err != nil {
+		return nil, err
+	}
+	id = NormalizeID(id)
+	g, err := s.Grant(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	role, err := s.role(p, g.Role)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	r, ev, err := NewExtension(NewID(), role, g, by, d, reason, now)
+	if err != nil {
+		return nil, err
+	}
+	why := s.autoApprove(ctx, p, role, r)
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.PutRequest(r); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		if why == "" {
+			return nil
+		}
+		ae, err := r.ApproveByPolicy(now, why)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutRequest(r); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(&ae); err != nil {
+			return err
+		}
+		_, err = s.startGrant(tx, r, role, now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("extend grant %s: %w", id, err)
+	}
+	approvers, aerr := s.Approvers(ctx, role)
+	if aerr != nil {
+		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
+	}
+	s.notify(ctx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers})
+	if r.Status == RequestApproved {
+		eg, _ := s.Grant(ctx, id)
+		s.notify(ctx, Notice{Kind: NoticeExtended, Request: r, Grant: eg, Role: role, Actor: PolicyActor})
+	}
+	return r, nil
+}
+
+// Request returns request id.
+func (s *Service) Request(ctx context.Context, id string) (*Request, error) {
+	var r *Request
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		r, err = tx.Request(NormalizeID(id))
+		return err
+	})
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, Errorf(ENOTFOUND, "There is no request %s. `list` shows yours.", NormalizeID(id))
+	}
+	return r, err
+}
+
+// Grant returns grant id.
+func (s *Service) Grant(ctx context.Context, id string) (*Grant, error) {
+	var g *Grant
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		g, err = tx.Grant(NormalizeID(id))
+		return err
+	})
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, Errorf(ENOTFOUND, "There is no grant %s. `list` shows yours.", NormalizeID(id))
+	}
+	return g, err
+}
+
+// Mine returns slackID's pending requests and live grants.
+func (s *Service) Mine(ctx context.Context, slackID string) ([]*Request, []*Grant, error) {
+	var rs []*Request
+	var gs []*Grant
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		if rs, err = tx.Requests(RequestFilter{Status: []RequestStatus{RequestPending}, Requester: slackID}); err != nil {
+			return err
+		}
+		gs, err = tx.Grants(GrantFilter{Holder: slackID, Status: []GrantStatus{GrantProvisioning, GrantActive, GrantRevoking, GrantFailed}})
+		return err
+	})
+	return rs, gs, err
+}
+
+// Awaiting returns pending requests slackID may decide.
+func (s *Service) Awaiting(ctx context.Context, slackID string) ([]*Request, error) {
+	p, err := s.policy()
+	if err != nil {
+		return nil, err
+	}
+	var rs []*Request
+	if err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		rs, err = tx.Requests(RequestFilter{Status: []RequestStatus{RequestPending}})
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var out []*Request
+	for _, r := range rs {
+		role := p.Role(r.Role)
+		if role == nil || r.Requester.SlackID == slackID || contains(r.Approvers(), slackID) {
+			continue
+		}
+		if ok, err := s.member(ctx, slackID, role.Approvers); err == nil && ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Active returns every live grant, of role when set. Only auditors may ask.
+func (s *Service) Active(ctx context.Context, by Actor, role string) ([]*Grant, error) {
+	if ok, err := s.IsAuditor(ctx, by); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
+		return nil, Errorf(EFORBIDDEN, "Only auditors can see every active grant; `list` shows yours.")
+	}
+	var gs []*Grant
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		gs, err = tx.Grants(GrantFilter{Role: role, Status: []GrantStatus{GrantProvisioning, GrantActive, GrantRevoking, GrantFailed}})
+		return err
+	})
+	return gs, err
+}
+
+// History returns recent audit events. Only auditors may ask.
+func (s *Service) History(ctx context.Context, by Actor, f AuditFilter) ([]AuditEvent, error) {
+	if ok, err := s.IsAuditor(ctx, by); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
+		return nil, Errorf(EFORBIDDEN, "Only auditors can read the history.")
+	}
+	var es []AuditEvent
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		es, err = tx.AuditEvents(f)
+		return err
+	})
+	return es, err
+}
+
+// AddMessages remembers Slack messages that show request id (or its grant), to update later.
+func (s *Service) AddMessages(ctx context.Context, id string, refs ...MessageRef) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		r, err := tx.Request(id)
+		if err != nil {
+			return err
+		}
+		r.Messages = append(r.Messages, refs...)
+		return tx.PutRequest(r)
+	})
+}
+
+// AddGrantMessages remembers Slack messages that show grant id.
+func (s *Service) AddGrantMessages(ctx context.Context, id string, refs ...MessageRef) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		g, err := tx.Grant(id)
+		if err != nil {
+			return err
+		}
+		g.Messages = append(g.Messages, refs...)
+		return tx.PutGrant(g)
+	})
+}
+
+func joinIDs(ids []string) string { return strings.Join(ids, ", ") }

@@ -1,0 +1,222 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// SweepStats counts what one sweep pass did.
+type SweepStats struct {
+	Expired  int // pending requests past their timeout
+	Warned   int // holders told their grant ends soon
+	Driven   int // grants whose provision or revoke intent was driven
+	Overdue  int // revocations late by more than OverdueAfter
+	Batches  int
+	Duration time.Duration
+}
+
+const sweepBatch = 200
+
+// Sweep runs one pass: it expires undecided requests, warns holders of grants about to end,
+// revokes grants that have ended and retries failed steps. It finds work through the store's due
+// indexes, so a pass with nothing due costs one range scan per index. It loops until nothing is
+// due (catch-up after downtime), driving at most Workers grants at once; the Provisioner's own
+// rate limit throttles the catch-up.
+func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
+	start := time.Now()
+	var st SweepStats
+	now := s.now()
+	if err := s.expireRequests(ctx, now, &st); err != nil {
+		return st, err
+	}
+	seen := map[string]bool{}
+	for {
+		var due []*Grant
+		if err := s.Store.View(ctx, func(tx Tx) error {
+			var err error
+			due, err = tx.DueGrants(now, sweepBatch+len(seen))
+			return err
+		}); err != nil {
+			return st, fmt.Errorf("sweep: due grants: %w", err)
+		}
+		var work []*Grant
+		for _, g := range due {
+			if !seen[g.ID] {
+				seen[g.ID] = true
+				work = append(work, g)
+			}
+		}
+		if len(work) == 0 {
+			break
+		}
+		st.Batches++
+		s.sweepBatch(ctx, now, work, &st)
+		if ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+	}
+	st.Overdue = s.overdueCount()
+	s.observer().Overdue(st.Overdue)
+	st.Duration = time.Since(start)
+	return st, nil
+}
+
+func (s *Service) sweepBatch(ctx context.Context, now time.Time, work []*Grant, st *SweepStats) {
+	workers := s.Workers
+	if workers <= 0 {
+		workers = 4
+	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, g := range work {
+		if _, busy := s.busy.Load(g.ID); busy {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(g *Grant) {
+			defer func() { <-sem; wg.Done() }()
+			warned, driven := s.sweepGrant(ctx, now, g)
+			mu.Lock()
+			if warned {
+				st.Warned++
+			}
+			if driven {
+				st.Driven++
+			}
+			mu.Unlock()
+		}(g)
+	}
+	wg.Wait()
+}
+
+// sweepGrant handles one due grant.
+func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant) (warned, driven bool) {
+	log := zerolog.Ctx(ctx).With().Str("grant", g.ID).Logger()
+	ctx = log.WithContext(ctx)
+	if g.Status == GrantActive {
+		if now.Before(g.EndsAt) {
+			if g.Warned || now.Before(g.WarnAt()) {
+				return false, false
+			}
+			var cur *Grant
+			err := s.update(ctx, g.ID, func(c *Grant) (AuditEvent, error) {
+				if c.Status != GrantActive || c.Warned {
+					return AuditEvent{}, Errorf(ECONFLICT, "grant %s changed", c.ID)
+				}
+				cur = c
+				return c.MarkWarned(now), nil
+			})
+			if err != nil {
+				log.Debug().Err(err).Msg("warn")
+				return false, false
+			}
+			s.notify(ctx, Notice{Kind: NoticeExpiring, Grant: cur, Role: s.roleOrNil(cur.Role)})
+			return true, false
+		}
+		err := s.update(ctx, g.ID, func(c *Grant) (AuditEvent, error) {
+			return c.BeginRevoke(SystemActor, false, "expired", now, s.lease())
+		})
+		if err != nil {
+			log.Debug().Err(err).Msg("begin revoke")
+			return false, false
+		}
+	}
+	s.drive(ctx, g.ID)
+	s.noteOverdue(ctx, now, g.ID)
+	return false, true
+}
+
+func (s *Service) expireRequests(ctx context.Context, now time.Time, st *SweepStats) error {
+	var due []*Request
+	if err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		due, err = tx.DueRequests(now, 0)
+		return err
+	}); err != nil {
+		return fmt.Errorf("sweep: due requests: %w", err)
+	}
+	for _, r := range due {
+		var cur *Request
+		err := s.Store.Update(ctx, func(tx Tx) error {
+			c, err := tx.Request(r.ID)
+			if err != nil {
+				return err
+			}
+			ev, err := c.Expire(now)
+			if err != nil {
+				return err
+			}
+			cur = c
+			if err := tx.PutRequest(c); err != nil {
+				return err
+			}
+			return tx.AppendAudit(&ev)
+		})
+		if err != nil {
+			zerolog.Ctx(ctx).Debug().Err(err).Str("request", r.ID).Msg("expire request")
+			continue
+		}
+		st.Expired++
+		s.notify(ctx, Notice{Kind: NoticeExpired, Request: cur, Role: s.roleOrNil(cur.Role)})
+	}
+	return nil
+}
+
+// noteOverdue raises one alert for a revocation late by more than OverdueAfter, and keeps the
+// set of overdue grants for the gauge.
+func (s *Service) noteOverdue(ctx context.Context, now time.Time, id string) {
+	g, err := s.Grant(ctx, id)
+	if err != nil {
+		return
+	}
+	if g.Status == GrantRevoked || !g.Ending() {
+		s.overdue.Delete(id)
+		return
+	}
+	if g.EndsAt.IsZero() || now.Sub(g.EndsAt) < dur(s.OverdueAfter, 5*time.Minute) {
+		return
+	}
+	s.overdue.Store(id, struct{}{})
+	if g.Overdue {
+		return
+	}
+	var cur *Grant
+	if err := s.update(ctx, g.ID, func(c *Grant) (AuditEvent, error) { cur = c; return c.MarkOverdue(now), nil }); err != nil {
+		return
+	}
+	s.alert(ctx, fmt.Sprintf("Revocation overdue: grant %s (%s for %s) ended %s ago and is not yet verifiably revoked; jitbot keeps retrying. Last error: %s",
+		cur.ID, cur.Role, cur.Account.Email, FormatDuration(now.Sub(cur.EndsAt).Truncate(time.Second)), cur.LastError))
+}
+
+func (s *Service) overdueCount() int {
+	n := 0
+	s.overdue.Range(func(_, _ any) bool { n++; return true })
+	return n
+}
+
+// RunSweeper recovers intents left behind, then sweeps at once and every interval until ctx ends.
+func (s *Service) RunSweeper(ctx context.Context, every time.Duration) error {
+	if _, err := s.Recover(ctx); err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("recover intents")
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if st, err := s.Sweep(ctx); err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("sweep pass")
+		} else if st.Driven+st.Expired+st.Warned > 0 {
+			zerolog.Ctx(ctx).Info().Int("driven", st.Driven).Int("expired", st.Expired).Int("warned", st.Warned).Int("overdue", st.Overdue).Msg("sweep pass")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
