@@ -1,0 +1,24 @@
+// Package atlassian is jitbot's client for the Atlassian Organizations REST API. It implements
+// the access ports Directory, Provisioner and Org over exactly the endpoints listed in
+// CONTRACT section 5: v2 user and group search, user and group reads, user role assignments,
+// group memberships, suspend and restore, v1 platform roles, workspaces and domains.
+//
+// # Behaviour
+//
+// Every call goes through a client-side rate limiter first, so jitbot slows down before
+// Atlassian has to tell it to. A 429 waits for Retry-After (seconds) or X-RateLimit-Reset
+// (ISO-8601), never less, plus a small positive jitter; 5xx answers and network errors are
+// retried a bounded number of times with exponential backoff and jitter. Retrying is safe
+// because every call jitbot makes is idempotent by design: searches and reads change nothing,
+// adding a member who is there or removing one who is gone counts as done, and role assign and
+// revoke, suspend and restore set a state rather than toggle it. Every attempt has its own
+// timeout and honours the caller's context.
+//
+// Failures are *access.Error values wrapped with the operation: ENOTFOUND, EFORBIDDEN (a bad
+// API key or org ID setting, named by its variable, never the key), EUNAVAILABLE (rate limits,
+// outages, network), EINVALID and ECONFLICT.
+//
+// # Rules
+//
+// atlassian imports access, golang.org/x/time/rate and the standard library only.
+package atlassian
