@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ type plan struct {
 	name    string
 	changes []Change
 	snap    *snapshot
+	desired *desired
 	pending int                  // users matched but still within a sweep's grace
 	seen    map[string]time.Time // a sweep's first-seen times to keep, nil for other runs
 	seenSet bool                 // seen differs from what is stored
@@ -119,7 +121,8 @@ func condError(where string, u *User, err error) error {
 // errText returns the message of a domain error, or the error's text for other errors
 // (condition evaluation errors are about the policy, not secrets).
 func errText(err error) string {
-	if e, ok := err.(*Error); ok {
+	var e *Error
+	if errors.As(err, &e) {
 		return e.Message
 	}
 	return err.Error()

@@ -1,0 +1,350 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+)
+
+// Engine is the reconciler of DESIGN.md ("Desired state, one reconciler"). It runs sync rules,
+// sweeps and the protected-group guard: each run reads the part of the org its rule refers to,
+// plans changes with their reasons, puts the plan through the same guards (vet) and applies it.
+// Plans are recomputed from what Atlassian holds on every run, so running again after a run
+// that failed part way resumes it, and a run with nothing to do writes nothing to Atlassian.
+type Engine struct {
+	Store       Store
+	Org         Org
+	Provisioner Provisioner
+	Notifier    Notifier
+	Policy      func() *Policy
+	Now         func() time.Time
+}
+
+// Run outcomes.
+const (
+	OutcomeOK      = "ok"
+	OutcomeStopped = "stopped" // bad input or a guard stopped the run before any change
+	OutcomeFailed  = "failed"  // Atlassian or the store failed; the next run resumes
+	OutcomeDryRun  = "dry-run"
+)
+
+// GuardRunName is the name of guard runs.
+const GuardRunName = "guard"
+
+// Run runs the sync rule or sweep with the given name, or the guard (kind RunGuard), now.
+// With dryRun it plans and vets but changes nothing in Atlassian.
+//
+// Every run, dry or not, is stored with its plan and outcome (PutRun) with an ActionRun audit
+// event (tagged dry_run for dry runs); each applied change gets an ActionChange event as it is
+// made. A sweep's first-seen times are kept only by runs that are not dry. The audit channel
+// gets a summary of every run that planned something, was dry or did not end ok; the alerts
+// channel gets stopped and failed runs (except dry runs), naming the rule and why.
+//
+// The returned error is for runs that could not be started (no policy, no such rule) or
+// recorded; a run that stopped or failed is returned with a nil error and its Outcome and
+// Error set.
+func (e *Engine) Run(ctx context.Context, kind RunKind, name string, dryRun bool) (*Run, error) {
+	return e.run(ctx, kind, name, dryRun, true)
+}
+
+// Plan returns what Run would do, without changing anything: it reads the store and the org
+// only. The returned run is marked dry-run, is not stored, is not audited and posts nothing
+// (for `jitbot plan` and policy pull requests).
+func (e *Engine) Plan(ctx context.Context, kind RunKind, name string) (*Run, error) {
+	return e.run(ctx, kind, name, true, false)
+}
+
+// Wanted reports whether a source other than grants wants u in group: a sync rule targeting the
+// group whose match holds on u (u.Groups must be filled in), or a standing membership. reason
+// names it. A match that fails on u is an error: the caller should keep the membership.
+func (e *Engine) Wanted(ctx context.Context, u *User, group string) (reason string, ok bool, err error) {
+	p := e.policy()
+	if p == nil {
+		return "", false, nil
+	}
+	d := &desired{policy: p, now: e.now()}
+	reason, err = d.want(u, group, false)
+	if err != nil {
+		return "", false, fmt.Errorf("wanted %s in %s: %w", u.AccountID, group, err)
+	}
+	return reason, reason != "", nil
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) policy() *Policy {
+	if e.Policy == nil {
+		return nil
+	}
+	return e.Policy()
+}
+
+func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, record bool) (*Run, error) {
+	pol := e.policy()
+	if pol == nil {
+		return nil, Errorf(EINVALID, "No policy is loaded.")
+	}
+	switch kind {
+	case RunSync:
+		if pol.SyncRule(name) == nil {
+			return nil, Errorf(ENOTFOUND, "The policy has no sync rule %s.", name)
+		}
+	case RunSweep:
+		if pol.Sweep(name) == nil {
+			return nil, Errorf(ENOTFOUND, "The policy has no sweep %s.", name)
+		}
+	case RunGuard:
+		name = GuardRunName
+	default:
+		return nil, Errorf(EINVALID, "The engine does not run %s runs.", kind)
+	}
+	now := e.now()
+	run := &Run{ID: uuid.NewString(), Kind: kind, Name: name, Started: now, DryRun: dryRun}
+	log := zerolog.Ctx(ctx).With().Str("run", run.ID).Str("run_kind", string(kind)).Str("rule", name).Bool("dry_run", dryRun).Logger()
+	ctx = log.WithContext(ctx)
+
+	org := &countingOrg{Org: e.Org}
+	prov := &countingProvisioner{Provisioner: e.Provisioner}
+	p, err := e.plan(ctx, org, pol, kind, name, now)
+	if err == nil {
+		err = vet(p, p.desired)
+		run.Changes = p.changes
+	}
+	if err == nil && !dryRun {
+		err = e.apply(ctx, org, prov, run)
+	}
+	run.Calls = int(org.n.Load() + prov.n.Load())
+	run.Finished = e.now()
+	switch {
+	case err == nil && dryRun:
+		run.Outcome = OutcomeDryRun
+	case err == nil:
+		run.Outcome = OutcomeOK
+	case stops(err):
+		run.Outcome, run.Error = OutcomeStopped, errText(err)
+	default:
+		run.Outcome, run.Error = OutcomeFailed, errText(err)
+	}
+	ev := log.Info()
+	if err != nil {
+		ev = log.Warn().Err(err)
+	}
+	ev.Str("outcome", run.Outcome).Int("changes", len(run.Changes)).Int("calls", run.Calls).Msg("run")
+	if !record {
+		return run, nil
+	}
+	if err := e.record(ctx, run, p, dryRun); err != nil {
+		return run, err
+	}
+	e.notify(ctx, pol, run, p)
+	return run, nil
+}
+
+// stops reports whether err is bad input or a guard (the run stopped before changing
+// anything) rather than a failure of Atlassian or the store.
+func stops(err error) bool {
+	switch ErrorCode(err) {
+	case EINVALID, ENOTFOUND, EFORBIDDEN:
+		return true
+	}
+	return false
+}
+
+// plan reads the live grants and the org and plans the run.
+func (e *Engine) plan(ctx context.Context, org Org, pol *Policy, kind RunKind, name string, now time.Time) (*plan, error) {
+	d, err := loadDesired(ctx, e.Store, pol, now)
+	if err != nil {
+		return nil, err
+	}
+	var p *plan
+	switch kind {
+	case RunSync:
+		p, err = planSync(ctx, org, d, pol.SyncRule(name))
+	case RunSweep:
+		var seen map[string]time.Time
+		err = e.Store.View(ctx, func(tx Tx) error {
+			var err error
+			seen, err = tx.FirstSeen(name)
+			if ErrorCode(err) == ENOTFOUND {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read first-seen times of sweep %s: %w", name, err)
+		}
+		p, err = planSweep(ctx, org, d, pol.Sweep(name), seen)
+	case RunGuard:
+		p, err = planGuard(ctx, org, d, &pol.Guard)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.desired = d
+	return p, nil
+}
+
+// record stores the run, its audit event and a sweep's first-seen times in one transaction.
+func (e *Engine) record(ctx context.Context, run *Run, p *plan, dryRun bool) error {
+	ev := AuditEvent{Time: run.Finished, Action: ActionRun, Actor: PolicyActor, Subject: run.Name, Detail: summary(run)}
+	if dryRun {
+		ev.Tags = []string{TagDryRun}
+	}
+	err := e.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.PutRun(run); err != nil {
+			return err
+		}
+		if p != nil && p.seenSet && !dryRun {
+			if err := tx.PutFirstSeen(run.Name, p.seen); err != nil {
+				return err
+			}
+		}
+		return tx.AppendAudit(&ev)
+	})
+	if err != nil {
+		return fmt.Errorf("record run %s of %s %s: %w", run.ID, run.Kind, run.Name, err)
+	}
+	return nil
+}
+
+// notify posts the run's summary to the audit channel and, for a stopped or failed run, an
+// alert saying which rule and why. Errors are logged.
+func (e *Engine) notify(ctx context.Context, pol *Policy, run *Run, p *plan) {
+	if e.Notifier == nil {
+		return
+	}
+	post := func(n Notice) {
+		if err := e.Notifier.Notify(ctx, n); err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Str("notice", string(n.Kind)).Msg("post run notice")
+		}
+	}
+	if len(run.Changes) > 0 || run.DryRun || run.Outcome != OutcomeOK {
+		post(Notice{Kind: NoticeAudit, Actor: PolicyActor, Text: report(run, p)})
+	}
+	if run.DryRun || (run.Outcome != OutcomeStopped && run.Outcome != OutcomeFailed) {
+		return
+	}
+	text := fmt.Sprintf("%s stopped before changing anything: %s The next run will try again.", title(run), run.Error)
+	if run.Outcome == OutcomeFailed {
+		text = fmt.Sprintf("%s failed after %d of %d changes: %s The next run recomputes the plan from Atlassian and resumes.",
+			title(run), done(run.Changes), writes(run.Changes), run.Error)
+	}
+	post(Notice{Kind: NoticeAlert, Actor: PolicyActor, Text: text})
+}
+
+// title names the run's rule for people: "Sync rule engineering-jira".
+func title(run *Run) string {
+	switch run.Kind {
+	case RunSync:
+		return "Sync rule " + run.Name
+	case RunSweep:
+		return "Sweep " + run.Name
+	}
+	return "The protected-group guard"
+}
+
+func done(cs []Change) int {
+	n := 0
+	for _, c := range cs {
+		if c.Done && c.Op != OpReport {
+			n++
+		}
+	}
+	return n
+}
+
+// summary is the one-line outcome of a run.
+func summary(run *Run) string {
+	skipped := 0
+	for _, c := range run.Changes {
+		if c.Skipped != "" {
+			skipped++
+		}
+	}
+	s := fmt.Sprintf("%s %s: %s, %d planned, %d done, %d skipped by guards", run.Kind, run.Name, run.Outcome, len(run.Changes), done(run.Changes), skipped)
+	if run.Error != "" {
+		s += ": " + run.Error
+	}
+	return s
+}
+
+// reportLines is how many changes a notice lists.
+const reportLines = 20
+
+// report is the audit-channel text of a run: its outcome and its changes with their reasons.
+func report(run *Run, p *plan) string {
+	var b strings.Builder
+	b.WriteString(title(run))
+	if run.DryRun {
+		b.WriteString(" (dry run)")
+	}
+	fmt.Fprintf(&b, ": %s", summary(run))
+	if p != nil && p.pending > 0 {
+		fmt.Fprintf(&b, "; %d more matched, within grace", p.pending)
+	}
+	for i, c := range run.Changes {
+		if i == reportLines {
+			fmt.Fprintf(&b, "\n… and %d more", len(run.Changes)-i)
+			break
+		}
+		b.WriteString("\n• " + describe(c))
+		switch {
+		case c.Skipped != "":
+			b.WriteString(" (skipped: " + c.Skipped + ")")
+		case c.Error != "":
+			b.WriteString(" (failed: " + c.Error + ")")
+		}
+	}
+	return b.String()
+}
+
+// countingOrg counts the calls a run makes, for Run.Calls.
+type countingOrg struct {
+	Org
+	n atomic.Int64
+}
+
+func (o *countingOrg) Groups(ctx context.Context, names []string) ([]Group, error) {
+	o.n.Add(1)
+	return o.Org.Groups(ctx, names)
+}
+
+func (o *countingOrg) Users(ctx context.Context, q UserQuery, fn func(*User) error) error {
+	o.n.Add(1)
+	return o.Org.Users(ctx, q, fn)
+}
+
+func (o *countingOrg) Suspend(ctx context.Context, accountID string) error {
+	o.n.Add(1)
+	return o.Org.Suspend(ctx, accountID)
+}
+
+func (o *countingOrg) Restore(ctx context.Context, accountID string) error {
+	o.n.Add(1)
+	return o.Org.Restore(ctx, accountID)
+}
+
+type countingProvisioner struct {
+	Provisioner
+	n atomic.Int64
+}
+
+func (p *countingProvisioner) Add(ctx context.Context, a Account, t Target) error {
+	p.n.Add(1)
+	return p.Provisioner.Add(ctx, a, t)
+}
+
+func (p *countingProvisioner) Remove(ctx context.Context, a Account, t Target) error {
+	p.n.Add(1)
+	return p.Provisioner.Remove(ctx, a, t)
+}
