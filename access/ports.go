@@ -155,6 +155,7 @@ type Notice struct {
 	Actor     Actor
 	Approvers []string // Slack user IDs, for NoticeRequested
 	Text      string   // plain text for alerts and audit notices
+	Channel   string   // where an audit notice goes when not the audit channel (the digest)
 }
 
 // MessageRef is a Slack message that shows a request, to update when it is decided.
