@@ -79,7 +79,7 @@ func planSweep(ctx context.Context, org Org, d *desired, sw *Sweep, seen map[str
 			return nil, Errorf(EINVALID, "Sweep %s has an unknown action %q.", sw.Name, sw.Action)
 		}
 	}
-	p.seenSet = !maps.Equal(seen, p.seen)
+	p.seenSet = !maps.EqualFunc(seen, p.seen, time.Time.Equal)
 	return p, nil
 }
 
