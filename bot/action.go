@@ -1,0 +1,172 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+
+	"github.com/jitbot/jitbot/access"
+)
+
+// onAction handles a button click. Who may act is decided by the Service from the stored state;
+// the button's value is only an ID.
+func (b *Bot) onAction(ctx context.Context, cb slack.InteractionCallback) {
+	for _, a := range cb.ActionCallback.BlockActions {
+		if a == nil {
+			continue
+		}
+		ctx := zerolog.Ctx(ctx).With().Str("action", a.ActionID).Str("id", a.Value).Logger().WithContext(ctx)
+		switch a.ActionID {
+		case actionApprove:
+			b.approve(ctx, cb, a.Value)
+		case actionDeny:
+			b.openDeny(ctx, cb, a.Value)
+		case actionRevoke:
+			b.revokeClick(ctx, cb, a.Value)
+		case actionExtend:
+			b.openExtend(ctx, cb, a.Value)
+		case actionOpenRequest:
+			b.openRequestModal(ctx, cb.TriggerID, cb.User.ID, "", nil)
+		case actionReviewKeep, actionReviewDrop:
+			b.answer(ctx, cb, errorMessage("Access reviews are not handled by this jitbot yet."))
+		default:
+			zerolog.Ctx(ctx).Debug().Msg("unknown action ignored")
+		}
+	}
+	if cb.View.Type == slack.VTHomeTab {
+		b.publishHome(ctx, cb.User.ID)
+	}
+}
+
+// approve records the clicker's approval.
+func (b *Bot) approve(ctx context.Context, cb slack.InteractionCallback, id string) {
+	r, err := b.svc.Approve(ctx, access.UserActor(cb.User.ID), id)
+	if err != nil {
+		b.answer(ctx, cb, errorMessage(userText(ctx, b.explainConflict(ctx, id, err))))
+		return
+	}
+	b.refreshClicked(ctx, cb, r)
+	if r.Status == access.RequestPending {
+		b.answer(ctx, cb, textMessage(fmt.Sprintf("Your approval of `%s` is recorded; it still needs another approver.", r.ID)))
+	}
+}
+
+// explainConflict turns a conflict on a decided request into "already approved by <@U…>".
+func (b *Bot) explainConflict(ctx context.Context, id string, err error) error {
+	if access.ErrorCode(err) != access.ECONFLICT {
+		return err
+	}
+	r, rerr := b.svc.Request(ctx, id)
+	if rerr != nil || r.Status == access.RequestPending || r.Decision == nil {
+		return err
+	}
+	return access.Errorf(access.ECONFLICT, "Request %s is already %s by %s at %s; nothing changed.", r.ID, r.Status, decider(r), when(r.Decision.At))
+}
+
+// refreshClicked updates the clicked message when the notifier does not know it.
+func (b *Bot) refreshClicked(ctx context.Context, cb slack.InteractionCallback, r *access.Request) {
+	ref, ok := clicked(cb)
+	if !ok || slices.Contains(r.Messages, ref) {
+		return
+	}
+	b.update(ctx, ref, requestMessage(r, b.role(r.Role), true))
+}
+
+// clicked is the message a button was clicked on, unless it was an ephemeral or a view.
+func clicked(cb slack.InteractionCallback) (access.MessageRef, bool) {
+	if cb.Container.Type != "message" || cb.Container.IsEphemeral {
+		return access.MessageRef{}, false
+	}
+	ch := cb.Container.ChannelID
+	if ch == "" {
+		ch = cb.Channel.ID
+	}
+	ts := cb.Container.MessageTs
+	if ts == "" {
+		ts = cb.Message.Timestamp
+	}
+	return access.MessageRef{Channel: ch, TS: ts}, ch != "" && ts != ""
+}
+
+// answer shows m to the clicker only.
+func (b *Bot) answer(ctx context.Context, cb slack.InteractionCallback, m message) {
+	ch := cb.Container.ChannelID
+	if ch == "" {
+		ch = cb.Channel.ID
+	}
+	b.tell(ctx, ch, cb.User.ID, m)
+}
+
+// openDeny opens the deny modal after checking, without changing anything, that the clicker
+// may deny the request now.
+func (b *Bot) openDeny(ctx context.Context, cb slack.InteractionCallback, id string) {
+	r, err := b.svc.Request(ctx, id)
+	if err == nil {
+		err = b.mayDecide(ctx, r, cb.User.ID)
+	}
+	if err != nil {
+		b.answer(ctx, cb, errorMessage(userText(ctx, b.explainConflict(ctx, id, err))))
+		return
+	}
+	ch := cb.Container.ChannelID
+	if ch == "" {
+		ch = cb.Channel.ID
+	}
+	if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, denyModal(r, ch)); err != nil {
+		b.noteFatal(err)
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("slack: open deny modal")
+		b.answer(ctx, cb, errorMessage(fmt.Sprintf("The deny form could not be opened (%s); please click Deny again.", slackCode(err))))
+	}
+}
+
+// mayDecide runs the domain's checks of a denial on a copy of r: nothing is stored.
+func (b *Bot) mayDecide(ctx context.Context, r *access.Request, user string) error {
+	role := b.role(r.Role)
+	if role == nil {
+		return access.Errorf(access.ECONFLICT, "Role %s of request %s is no longer in the policy.", r.Role, r.ID)
+	}
+	approvers, err := b.svc.Approvers(ctx, role)
+	if err != nil {
+		return err
+	}
+	cp := *r
+	_, err = cp.Deny(access.UserActor(user), r.CreatedAt, "", approvers)
+	return err
+}
+
+// revokeClick ends the grant now: the holder's own or, for operators, anyone's.
+func (b *Bot) revokeClick(ctx context.Context, cb slack.InteractionCallback, id string) {
+	g, err := b.svc.Revoke(ctx, access.UserActor(cb.User.ID), id)
+	if err != nil {
+		b.answer(ctx, cb, errorMessage(userText(ctx, err)))
+		return
+	}
+	if g.Status != access.GrantRevoked {
+		b.answer(ctx, cb, textMessage(revokedText(g)))
+	}
+}
+
+// openExtend opens the extend modal for the holder of an active grant.
+func (b *Bot) openExtend(ctx context.Context, cb slack.InteractionCallback, id string) {
+	g, err := b.svc.Grant(ctx, id)
+	if err == nil {
+		switch {
+		case !access.UserActor(cb.User.ID).Is(g.Holder):
+			err = access.Errorf(access.EFORBIDDEN, "Grant %s is not yours; only its holder can extend it.", g.ID)
+		case g.Status != access.GrantActive:
+			err = access.Errorf(access.ECONFLICT, "Grant %s is %s; only an active grant can be extended.", g.ID, g.Status)
+		}
+	}
+	if err != nil {
+		b.answer(ctx, cb, errorMessage(userText(ctx, err)))
+		return
+	}
+	if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, extendModal(g, b.role(g.Role))); err != nil {
+		b.noteFatal(err)
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("slack: open extend modal")
+		b.answer(ctx, cb, errorMessage(fmt.Sprintf("The extend form could not be opened (%s); use `extend %s DURATION REASON…`.", slackCode(err), g.ID)))
+	}
+}

@@ -1,0 +1,92 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jitbot/jitbot/access"
+)
+
+// Defaults of Config.
+const (
+	DefaultCommand      = "/access"
+	DefaultAPIURL       = "https://slack.com/api/"
+	DefaultWorkers      = 8
+	DefaultEventTimeout = 60 * time.Second
+)
+
+// Runner runs a sync rule or sweep now (`/access sync NAME`, `/access sweep NAME`).
+type Runner interface {
+	Run(ctx context.Context, kind access.RunKind, name string, dryRun bool) (*access.Run, error)
+}
+
+// Observer receives the bot's measurements. Methods must be cheap and safe for concurrent use.
+type Observer interface {
+	// Envelope counts one Socket Mode envelope of kind (slash_commands, interactive,
+	// events_api), duplicates included.
+	Envelope(kind string)
+	// Acked records how long an envelope of kind waited between its arrival and its ack.
+	Acked(kind string, d time.Duration)
+}
+
+// Config configures a Bot.
+type Config struct {
+	BotToken string // xoxb-…, JITBOT_SLACK_BOT_TOKEN
+	AppToken string // xapp-…, JITBOT_SLACK_APP_TOKEN
+	APIURL   string // Web API base ending in "/"; default DefaultAPIURL
+	Command  string // the slash command answered; default DefaultCommand
+
+	Service *access.Service
+	Policy  func() *access.Policy
+	Runner  Runner // optional: sync and sweep say they are not available without it
+
+	Workers      int           // handlers running at once; default DefaultWorkers
+	EventTimeout time.Duration // deadline of one handler; default DefaultEventTimeout
+	PingInterval time.Duration // Socket Mode watchdog; default slack-go's 30s
+	PrincipalTTL time.Duration // how long resolved principals are cached; default 1m
+	Observer     Observer      // optional
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.BotToken == "" {
+		errs = append(errs, errors.New("bot: JITBOT_SLACK_BOT_TOKEN is empty"))
+	}
+	if c.AppToken == "" {
+		errs = append(errs, errors.New("bot: JITBOT_SLACK_APP_TOKEN is empty"))
+	}
+	if c.Service == nil {
+		errs = append(errs, errors.New("bot: Config.Service is nil"))
+	}
+	if c.Policy == nil {
+		errs = append(errs, errors.New("bot: Config.Policy is nil"))
+	}
+	if c.APIURL == "" {
+		c.APIURL = DefaultAPIURL
+	}
+	if c.APIURL[len(c.APIURL)-1] != '/' {
+		c.APIURL += "/"
+	}
+	if c.Command == "" {
+		c.Command = DefaultCommand
+	}
+	if c.Workers <= 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.EventTimeout <= 0 {
+		c.EventTimeout = DefaultEventTimeout
+	}
+	if c.PrincipalTTL <= 0 {
+		c.PrincipalTTL = time.Minute
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
+	return errors.Join(errs...)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Envelope(string)             {}
+func (nopObserver) Acked(string, time.Duration) {}

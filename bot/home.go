@@ -1,0 +1,27 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+)
+
+// publishHome shows a user's App Home: their pending requests, their grants, approvals waiting
+// for them and the Request access button.
+func (b *Bot) publishHome(ctx context.Context, user string) {
+	mine, grants, err := b.svc.Mine(ctx, user)
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("home: read requests and grants")
+		return
+	}
+	awaiting, err := b.svc.Awaiting(ctx, user)
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("home: read approvals")
+	}
+	req := slack.PublishViewContextRequest{UserID: user, View: homeView(mine, grants, awaiting, b.policy())}
+	if _, err := b.api.PublishViewContext(ctx, req); err != nil {
+		b.noteFatal(err)
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("slack: publish home")
+	}
+}
