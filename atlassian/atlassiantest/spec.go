@@ -42,10 +42,26 @@ func WithSpecValidation(t testing.TB) Option {
 	if err != nil {
 		t.Fatalf("atlassiantest: load %s: %v", path, err)
 	}
+	fixUserPath(doc)
+	delete(doc.Extensions, "_meta") // provenance key added by the snapshot's source, not OpenAPI
 	if err := doc.Validate(context.Background(), openapi3.DisableExamplesValidation()); err != nil {
 		t.Fatalf("atlassiantest: spec %s is invalid: %v", path, err)
 	}
 	return func(s *Server) { s.spec = &specValidator{t: t, doc: doc} }
+}
+
+// fixUserPath repairs the spec bug the reference notes: GET .../users/{userId} declares its
+// parameter as accountId, and conflicts with DELETE .../users/{accountId}. The GET moves to the
+// {accountId} path item, where its parameter name matches.
+func fixUserPath(doc *openapi3.T) {
+	const bad = "/v2/orgs/{orgId}/directories/{directoryId}/users/{userId}"
+	const good = "/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}"
+	b, g := doc.Paths.Value(bad), doc.Paths.Value(good)
+	if b == nil || g == nil || b.Get == nil || g.Get != nil {
+		return
+	}
+	g.Get = b.Get
+	doc.Paths.Delete(bad)
 }
 
 // FindSpec walks up from the working directory to the one holding go.mod and returns the spec
@@ -93,12 +109,6 @@ func (v *specValidator) wrap(h http.Handler, body []byte) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		// The spec's GET user path is /users/{userId} but declares its parameter accountId.
-		if id, ok := params["userId"]; ok {
-			if _, ok := params["accountId"]; !ok {
-				params["accountId"] = id
-			}
-		}
 		in := &openapi3filter.RequestValidationInput{
 			Request: full, PathParams: params, Route: route,
 			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true},
@@ -108,6 +118,9 @@ func (v *specValidator) wrap(h http.Handler, body []byte) http.Handler {
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
+		if r.Context().Err() != nil {
+			return // the client went away; nothing was answered
+		}
 		out := &openapi3filter.ResponseValidationInput{
 			RequestValidationInput: in, Status: rec.Code, Header: rec.Header(),
 			Body:    io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
