@@ -1,9 +1,6 @@
 package access
 
-import (
-	"context"
-	"slices"
-)
+import "context"
 
 // planGuard finds drift: members of protected groups with no live grant, sync rule or standing
 // membership behind them. With on_drift report each is an OpReport; with revert an OpRemove that
@@ -25,7 +22,12 @@ func planGuard(ctx context.Context, org Org, d *desired, g *Guard) (*plan, error
 		op = OpRemove
 	}
 	ids := sortedIDs(s.users)
-	for _, name := range slices.Compact(slices.Clone(g.ProtectedGroups)) {
+	var done []string
+	for _, name := range g.ProtectedGroups {
+		if containsFold(done, name) {
+			continue
+		}
+		done = append(done, name)
 		grp := s.group(name)
 		for _, id := range ids {
 			if !s.isMember(name, id) {
