@@ -1,0 +1,157 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/jitbot/jitbot/access"
+)
+
+// AppendAudit numbers e after the last event, seals it to that event's hash and stores it, in
+// the caller's transaction.
+func (t *tx) AppendAudit(e *access.AuditEvent) error {
+	if err := t.appendAudit(e); err != nil {
+		return fmt.Errorf("append audit %s %s: %w", e.Action, e.Subject, err)
+	}
+	return nil
+}
+
+func (t *tx) appendAudit(e *access.AuditEvent) error {
+	b, err := t.bucket(bucketAudit)
+	if err != nil {
+		return err
+	}
+	var seq uint64
+	prev := ""
+	if k, v := b.Cursor().Last(); k != nil {
+		if len(k) != 8 {
+			return fmt.Errorf("%w: audit key %x is not a sequence number", ErrCorrupt, k)
+		}
+		last, err := decodeEvent(k, v)
+		if err != nil {
+			return fmt.Errorf("read last event: %w", err)
+		}
+		seq, prev = binary.BigEndian.Uint64(k), last.Hash
+	}
+	e.Seq = seq + 1
+	e.Seal(prev, t.key)
+	return putJSON(b, seqKey(e.Seq), e)
+}
+
+// AuditEvents returns the events matching f in order. With f.Limit set it scans backwards
+// from the newest event and stops after Limit matches.
+func (t *tx) AuditEvents(f access.AuditFilter) ([]access.AuditEvent, error) {
+	b, err := t.bucket(bucketAudit)
+	if err != nil {
+		return nil, fmt.Errorf("list audit events: %w", err)
+	}
+	var out []access.AuditEvent
+	c := b.Cursor()
+	first, next := c.First, c.Next
+	if f.Limit > 0 {
+		first, next = c.Last, c.Prev
+	}
+	for k, v := first(); k != nil && (f.Limit <= 0 || len(out) < f.Limit); k, v = next() {
+		e, err := decodeEvent(k, v)
+		if err != nil {
+			return nil, fmt.Errorf("list audit events: %w", err)
+		}
+		if matchEvent(e, f) {
+			out = append(out, e)
+		}
+	}
+	if f.Limit > 0 {
+		slices.Reverse(out)
+	}
+	return out, nil
+}
+
+func decodeEvent(k, v []byte) (access.AuditEvent, error) {
+	var e access.AuditEvent
+	if err := json.Unmarshal(v, &e); err != nil {
+		return e, fmt.Errorf("decode audit event %x: %w", k, err)
+	}
+	return e, nil
+}
+
+func matchEvent(e access.AuditEvent, f access.AuditFilter) bool {
+	return (f.Since.IsZero() || !e.Time.Before(f.Since)) &&
+		(f.Subject == "" || e.Subject == f.Subject) &&
+		(f.Member == "" || strings.EqualFold(e.Member, f.Member)) &&
+		(f.Role == "" || strings.EqualFold(e.Role, f.Role)) &&
+		(f.Actor == "" || e.Actor.String() == f.Actor)
+}
+
+// VerifyAudit walks the whole audit chain in one read transaction, one event at a time. It
+// returns where the chain first breaks (nil when intact) and how many events it checked.
+// It applies the rules of access.VerifyChain, and also checks that each event's key is its Seq.
+func (db *DB) VerifyAudit() (*access.ChainBreak, int, error) {
+	var (
+		brk *access.ChainBreak
+		n   int
+	)
+	err := db.view("verify audit", func(btx *bolt.Tx) error {
+		b := btx.Bucket(bucketAudit)
+		if b == nil {
+			return fmt.Errorf("verify audit: %w: bucket %s is missing", ErrCorrupt, bucketAudit)
+		}
+		prev := ""
+		var last uint64
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			e, err := decodeEvent(k, v)
+			if err != nil {
+				brk = &access.ChainBreak{Seq: last + 1, Reason: err.Error()}
+				return nil
+			}
+			n++
+			switch {
+			case len(k) != 8 || binary.BigEndian.Uint64(k) != e.Seq:
+				brk = &access.ChainBreak{Seq: keyNanos(k), Reason: fmt.Sprintf("event stored under key %x carries sequence %d", k, e.Seq)}
+			case n > 1 && e.Seq != last+1:
+				brk = &access.ChainBreak{Seq: e.Seq, Reason: fmt.Sprintf("sequence gap after event %d", last)}
+			case e.PrevHash != prev:
+				brk = &access.ChainBreak{Seq: e.Seq, Reason: fmt.Sprintf("previous-hash link does not match event %d", last)}
+			case e.ChainHash(prev, db.key) != e.Hash:
+				brk = &access.ChainBreak{Seq: e.Seq, Reason: "event content does not match its hash (edited, or wrong audit key)"}
+			}
+			if brk != nil {
+				return nil
+			}
+			prev, last = e.Hash, e.Seq
+		}
+		return nil
+	})
+	return brk, n, err
+}
+
+// ExportAudit calls fn for every event at or after since (all when zero), oldest first, in one
+// read transaction. It stops at fn's first error and returns it.
+func (db *DB) ExportAudit(since time.Time, fn func(access.AuditEvent) error) error {
+	return db.view("export audit", func(btx *bolt.Tx) error {
+		b := btx.Bucket(bucketAudit)
+		if b == nil {
+			return fmt.Errorf("export audit: %w: bucket %s is missing", ErrCorrupt, bucketAudit)
+		}
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			e, err := decodeEvent(k, v)
+			if err != nil {
+				return fmt.Errorf("export audit: %w", err)
+			}
+			if !since.IsZero() && e.Time.Before(since) {
+				continue
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,28 @@
+// Package store persists access requests, grants, audit events, identity bindings, sweep
+// first-seen times and cron runs in a single bbolt file. *DB implements access.Store.
+//
+// # Layout
+//
+// Buckets and key encodings are listed in keys.go. Values are JSON. Secondary indexes
+// (grants by account, grants and requests by due time, runs by time and by name) are kept in
+// step with their records inside the same transaction: every Put reads the stored previous
+// record, deletes its index entries and writes the new ones.
+//
+// # Time
+//
+// Due indexes are keyed by big-endian Unix nanoseconds followed by the record ID, so the grants
+// due at a time are one range scan from the start of the bucket: a sweep costs O(due), not
+// O(grants).
+//
+// # Safety
+//
+// One access.Store Update is one bbolt read-write transaction: a transition, its index entries
+// and its audit event are written together or not at all. bbolt allows one process per file:
+// Open fails after Options.Timeout with ErrLocked. A file that is not a readable jitbot
+// database gives ErrCorrupt; panics from bbolt on corrupted pages are recovered and returned
+// as errors.
+//
+// # Rules
+//
+// store imports access and bbolt only. It never calls Slack or Atlassian.
+package store

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"encoding/binary"
+	"math"
+	"time"
+)
+
+// Buckets. Keys are bytes; values are JSON unless said otherwise.
+var (
+	bucketMeta        = []byte("meta")              // "schema_version" -> big-endian uint64
+	bucketRequests    = []byte("requests")          // request ID -> access.Request
+	bucketDueRequests = []byte("due_requests")      // timeKey(PendingUntil, ID) of pending requests -> empty
+	bucketGrants      = []byte("grants")            // grant ID -> access.Grant
+	bucketGrantsByAcc = []byte("grants_by_account") // accountID \x00 grantID -> empty
+	bucketDueGrants   = []byte("due_grants")        // timeKey(Grant.Due(), ID) -> empty
+	bucketAudit       = []byte("audit")             // seqKey(Seq) -> access.AuditEvent
+	bucketBindings    = []byte("bindings")          // Slack user ID -> access.Binding
+	bucketFirstSeen   = []byte("firstseen")         // sweep name -> map[accountID]time.Time
+	bucketRuns        = []byte("runs")              // run ID -> access.Run
+	bucketRunsByTime  = []byte("runs_by_time")      // timeKey(Started, ID) -> empty
+	bucketRunsByName  = []byte("runs_by_name")      // name \x00 timeKey(Started, ID) -> empty
+)
+
+var allBuckets = [][]byte{
+	bucketMeta, bucketRequests, bucketDueRequests, bucketGrants, bucketGrantsByAcc,
+	bucketDueGrants, bucketAudit, bucketBindings, bucketFirstSeen, bucketRuns,
+	bucketRunsByTime, bucketRunsByName,
+}
+
+var keySchemaVersion = []byte("schema_version")
+
+// schemaVersion is the layout this code reads and writes. Open refuses newer files.
+const schemaVersion = 1
+
+var (
+	minKeyTime = time.Unix(0, 0)
+	maxKeyTime = time.Unix(0, math.MaxInt64)
+)
+
+// nanos returns t as Unix nanoseconds clamped to what sorts as a big-endian uint64.
+func nanos(t time.Time) uint64 {
+	switch {
+	case t.Before(minKeyTime):
+		return 0
+	case t.After(maxKeyTime):
+		return math.MaxInt64
+	}
+	return uint64(t.UnixNano())
+}
+
+// timeKey returns at as big-endian Unix nanoseconds followed by id, so keys sort by time.
+func timeKey(at time.Time, id string) []byte {
+	k := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(k, nanos(at))
+	return append(k, id...)
+}
+
+// keyNanos returns the time part of a timeKey.
+func keyNanos(k []byte) uint64 {
+	if len(k) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k)
+}
+
+// seqKey returns the audit key of seq.
+func seqKey(seq uint64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, seq)
+	return k
+}
+
+// accountKey returns the grants_by_account key of a grant.
+func accountKey(accountID, grantID string) []byte {
+	return append(accountPrefix(accountID), grantID...)
+}
+
+func accountPrefix(accountID string) []byte {
+	return append([]byte(accountID), 0)
+}
+
+// runNameKey returns the runs_by_name key of a run.
+func runNameKey(name string, started time.Time, id string) []byte {
+	return append(runNamePrefix(name), timeKey(started, id)...)
+}
+
+func runNamePrefix(name string) []byte {
+	return append([]byte(name), 0)
+}
