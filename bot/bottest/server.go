@@ -178,6 +178,11 @@ func (s *Server) Calls(method string) int {
 	return s.calls[method]
 }
 
+// WaitCalls waits until method has been called at least n times.
+func (s *Server) WaitCalls(ctx context.Context, method string, n int) error {
+	return s.wait(ctx, func() bool { return s.calls[method] >= n })
+}
+
 // notify wakes every waiter. Call with s.mu held.
 func (s *Server) notify() {
 	close(s.changed)

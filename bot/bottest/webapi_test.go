@@ -1,0 +1,180 @@
+package bottest_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/jitbot/jitbot/bot/bottest"
+)
+
+func section(text string) slack.Block {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)
+}
+
+func sections(n int) []slack.Block {
+	out := make([]slack.Block, n)
+	for i := range out {
+		out[i] = section("line")
+	}
+	return out
+}
+
+func TestServer_PostMessage_limits(t *testing.T) {
+	button := func(value string) slack.Block {
+		return slack.NewActionBlock("a", slack.NewButtonBlockElement("approve_request", value,
+			slack.NewTextBlockObject(slack.PlainTextType, "Approve", false, false)))
+	}
+	tests := []struct {
+		name    string
+		channel string
+		opts    []slack.MsgOption
+		wantErr string
+	}{
+		{name: "ok", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionText("hi", false), slack.MsgOptionBlocks(sections(50)...)}},
+		{name: "too_many_blocks", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionBlocks(sections(51)...)}, wantErr: "invalid_blocks"},
+		{name: "section_text_3000", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionBlocks(section(strings.Repeat("x", 3000)))}},
+		{name: "section_text_3001", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionBlocks(section(strings.Repeat("x", 3001)))}, wantErr: "invalid_blocks"},
+		{name: "button_value_2000", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionBlocks(button(strings.Repeat("v", 2000)))}},
+		{name: "button_value_2001", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionBlocks(button(strings.Repeat("v", 2001)))}, wantErr: "invalid_blocks"},
+		{name: "text_40001", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionText(strings.Repeat("t", 40001), false)}, wantErr: "msg_too_long"},
+		{name: "no_text", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionText("", false)}, wantErr: "no_text"},
+		{name: "unknown_channel", channel: "C404", opts: []slack.MsgOption{slack.MsgOptionText("hi", false)}, wantErr: "channel_not_found"},
+		{name: "user_id_opens_dm", channel: "U1", opts: []slack.MsgOption{slack.MsgOptionText("hi", false)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testContext(t)
+			fake := newFake(t)
+			_, _, err := b0(t, fake).PostMessageContext(ctx, tt.channel, tt.opts...)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("post: %v", err)
+				}
+				return
+			}
+			var se slack.SlackErrorResponse
+			if !errors.As(err, &se) || se.Err != tt.wantErr {
+				t.Fatalf("post = %v, want %s", err, tt.wantErr)
+			}
+			if len(fake.Messages()) != 0 {
+				t.Errorf("a rejected message was recorded")
+			}
+		})
+	}
+}
+
+func TestServer_Views_limits(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t)
+	api := b0(t, fake)
+	home := func(n int) slack.PublishViewContextRequest {
+		return slack.PublishViewContextRequest{UserID: "U1", View: slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: sections(n)}}}
+	}
+	if _, err := api.PublishViewContext(ctx, home(100)); err != nil {
+		t.Fatalf("100 blocks: %v", err)
+	}
+	if _, err := api.PublishViewContext(ctx, home(101)); err == nil || err.Error() != "invalid_blocks" {
+		t.Errorf("101 blocks: %v, want invalid_blocks", err)
+	}
+	modal := slack.ModalViewRequest{Type: slack.VTModal, Title: slack.NewTextBlockObject(slack.PlainTextType, "Hi", false, false), Blocks: slack.Blocks{BlockSet: sections(1)}}
+	if _, err := api.OpenViewContext(ctx, "1.2.unknown", modal); err == nil || err.Error() != "invalid_trigger_id" {
+		t.Errorf("unknown trigger: %v, want invalid_trigger_id", err)
+	}
+}
+
+func TestServer_ChatUpdate(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t)
+	api := b0(t, fake)
+	ch, ts, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("v1", false), slack.MsgOptionBlocks(approvalBlocks("R9")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := api.UpdateMessageContext(ctx, ch, ts, slack.MsgOptionText("v2", false), slack.MsgOptionBlocks()); err != nil {
+		t.Fatal(err)
+	}
+	m, ok := fake.Message(ch, ts)
+	if !ok || m.Text != "v2" || len(m.Buttons()) != 0 || len(m.History) != 1 || m.History[0].Text != "v1" || len(m.History[0].Buttons()) != 2 {
+		t.Errorf("updated = %+v", m)
+	}
+	first, _ := fake.NextMessage(ctx, nil)
+	second, _ := fake.NextMessage(ctx, nil)
+	if first.Text != "v1" || second.Text != "v2" || !second.Updated {
+		t.Errorf("NextMessage gave %q then %q", first.Text, second.Text)
+	}
+	for _, tc := range []struct{ channel, ts, want string }{
+		{"C1", "1.000001", "message_not_found"},
+		{"C404", ts, "channel_not_found"},
+	} {
+		if _, _, _, err := api.UpdateMessageContext(ctx, tc.channel, tc.ts, slack.MsgOptionText("x", false)); err == nil || err.Error() != tc.want {
+			t.Errorf("update %s/%s = %v, want %s", tc.channel, tc.ts, err, tc.want)
+		}
+	}
+}
+
+func TestServer_Users(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t)
+	api := b0(t, fake)
+	u, err := api.GetUserInfoContext(ctx, "U1")
+	if err != nil || u.Profile.Email != "alice@example.com" || u.Name != "alice" {
+		t.Errorf("users.info U1 = %+v, %v", u, err)
+	}
+	if u, err := api.GetUserInfoContext(ctx, "U3"); err != nil || u.Profile.Email != "" {
+		t.Errorf("users.info U3 = %+v, %v", u, err)
+	}
+	if _, err := api.GetUserInfoContext(ctx, "U404"); err == nil || err.Error() != "user_not_found" {
+		t.Errorf("users.info U404 = %v", err)
+	}
+	if u, err := api.GetUserByEmailContext(ctx, "BOB@example.com"); err != nil || u.ID != "U2" {
+		t.Errorf("lookupByEmail = %+v, %v", u, err)
+	}
+	if _, err := api.GetUserByEmailContext(ctx, "nobody@example.com"); err == nil || err.Error() != "users_not_found" {
+		t.Errorf("lookupByEmail unknown = %v", err)
+	}
+	if m, err := api.GetUserGroupMembersContext(ctx, "S1"); err != nil || strings.Join(m, ",") != "U1,U2" {
+		t.Errorf("usergroups.users.list = %v, %v", m, err)
+	}
+	if _, err := api.GetUserGroupMembersContext(ctx, "S404"); err == nil || err.Error() != "no_such_subteam" {
+		t.Errorf("usergroups.users.list unknown = %v", err)
+	}
+	ch, _, already, err := api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{"U1"}, ReturnIM: true})
+	if err != nil || ch.ID != fake.DMChannel("U1") || !strings.HasPrefix(ch.ID, "D") || already {
+		t.Errorf("conversations.open = %+v already=%v, %v", ch, already, err)
+	}
+	if r, err := api.AuthTestContext(ctx); err != nil || r.UserID != bottest.BotUserID || r.BotID != bottest.BotID {
+		t.Errorf("auth.test = %+v, %v", r, err)
+	}
+	bad := slack.New("xoxb-wrong", slack.OptionAPIURL(fake.APIURL()))
+	if _, err := bad.AuthTestContext(ctx); err == nil || err.Error() != "invalid_auth" {
+		t.Errorf("wrong bot token = %v, want invalid_auth", err)
+	}
+}
+
+func TestServer_Faults(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t)
+	api := b0(t, fake)
+	fake.RateLimit("chat.postMessage", 1, 2*time.Second)
+	_, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false))
+	var rl *slack.RateLimitedError
+	if !errors.As(err, &rl) || rl.RetryAfter != 2*time.Second {
+		t.Errorf("rate limited = %v", err)
+	}
+	fake.Fail("chat.postMessage", 2, "internal_error")
+	for range 2 {
+		if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false)); err == nil || err.Error() != "internal_error" {
+			t.Errorf("injected = %v", err)
+		}
+	}
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false)); err != nil {
+		t.Errorf("after faults: %v", err)
+	}
+	if got := fake.Calls("chat.postMessage"); got != 4 {
+		t.Errorf("calls = %d, want 4", got)
+	}
+}
