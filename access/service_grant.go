@@ -134,8 +134,10 @@ func (s *Service) prior(ctx context.Context, g *Grant, t Target) (bool, string, 
 	}); err != nil {
 		return false, "", err
 	}
+	// Any grant not yet revoked knows what the member held before jitbot, even one that is
+	// ending right now (its removal may not have happened yet).
 	for _, o := range others {
-		if o.ID == g.ID || !o.Live() {
+		if o.ID == g.ID || o.Status == GrantRevoked {
 			continue
 		}
 		for _, it := range o.Items {
@@ -169,8 +171,19 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 		if it.Had || it.Added {
 			continue
 		}
-		if err := s.Provisioner.Add(ctx, g.Account, it.Target); err != nil {
-			return fmt.Errorf("give %s: %w", it.Target, err)
+		// Re-driven after a crash: the add may have happened without its outcome being
+		// written. Read before writing again.
+		there := false
+		if g.Items[i].Checked {
+			var err error
+			if there, err = s.Provisioner.Has(ctx, g.Account, it.Target); err != nil {
+				return fmt.Errorf("check %s: %w", it.Target, err)
+			}
+		}
+		if !there {
+			if err := s.Provisioner.Add(ctx, g.Account, it.Target); err != nil {
+				return fmt.Errorf("give %s: %w", it.Target, err)
+			}
 		}
 		if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
 			return cur.ItemAdded(i, s.now()), nil

@@ -3,7 +3,6 @@ package access
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -506,4 +505,3 @@ func (s *Service) AddGrantMessages(ctx context.Context, id string, refs ...Messa
 	})
 }
 
-func joinIDs(ids []string) string { return strings.Join(ids, ", ") }

@@ -70,27 +70,39 @@ func (s *Service) sweepBatch(ctx context.Context, now time.Time, work []*Grant, 
 	if workers <= 0 {
 		workers = 4
 	}
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
+	// Grants of one account are driven in order by one worker, so overlapping grants see each
+	// other's state and a shared membership is removed once, by the last grant to end.
+	var order []string
+	byAccount := map[string][]*Grant{}
 	for _, g := range work {
 		if _, busy := s.busy.Load(g.ID); busy {
 			continue
 		}
+		if _, ok := byAccount[g.Account.ID]; !ok {
+			order = append(order, g.Account.ID)
+		}
+		byAccount[g.Account.ID] = append(byAccount[g.Account.ID], g)
+	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, acct := range order {
 		sem <- struct{}{}
 		wg.Add(1)
-		go func(g *Grant) {
+		go func(gs []*Grant) {
 			defer func() { <-sem; wg.Done() }()
-			warned, driven := s.sweepGrant(ctx, now, g)
-			mu.Lock()
-			if warned {
-				st.Warned++
+			for _, g := range gs {
+				warned, driven := s.sweepGrant(ctx, now, g)
+				mu.Lock()
+				if warned {
+					st.Warned++
+				}
+				if driven {
+					st.Driven++
+				}
+				mu.Unlock()
 			}
-			if driven {
-				st.Driven++
-			}
-			mu.Unlock()
-		}(g)
+		}(byAccount[acct])
 	}
 	wg.Wait()
 }

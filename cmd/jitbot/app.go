@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/jitbot/jitbot/access"
+	"github.com/jitbot/jitbot/atlassian"
+	"github.com/jitbot/jitbot/bot"
+	"github.com/jitbot/jitbot/policies"
+	"github.com/jitbot/jitbot/store"
+)
+
+// App is the running jitbot: every part wired together.
+type App struct {
+	cfg     *Config
+	log     zerolog.Logger
+	now     func() time.Time
+	db      *store.DB
+	policy  atomic.Pointer[access.Policy]
+	atl     *atlassian.Client
+	svc     *access.Service
+	engine  *access.Engine
+	bot     *bot.Bot
+	metrics *metrics
+	sched   *scheduler
+	httpLn  net.Listener
+}
+
+// appOptions adjust the wiring for tests and the demo.
+type appOptions struct {
+	Now            func() time.Time // default time.Now
+	AtlassianSleep func(ctx context.Context, d time.Duration) error
+	NoSchedule     bool // do not start cron jobs
+}
+
+func newLogger(cfg *Config, w io.Writer) zerolog.Logger {
+	if cfg.LogFormat == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	}
+	return zerolog.New(w).Level(cfg.LogLevel).With().Timestamp().Str("service", "jitbot").Logger()
+}
+
+// NewApp opens the store, loads the policy and builds every adapter. Nothing is started.
+func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions) (*App, error) {
+	a := &App{cfg: cfg, log: log, now: opt.Now}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	p, err := policies.Load(cfg.PolicyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load policy (JITBOT_POLICY_FILE):\n%w", err)
+	}
+	a.policy.Store(p)
+	db, err := store.Open(cfg.DBPath, store.Options{AuditKey: []byte(cfg.AuditKey.Reveal())})
+	if err != nil {
+		return nil, fmt.Errorf("open store (JITBOT_DB_PATH): %w", err)
+	}
+	a.db = db
+	a.metrics = newMetrics(db)
+	a.atl, err = atlassian.New(atlassian.Config{
+		BaseURL: cfg.AtlassianURL, OrgID: cfg.AtlassianOrgID, DirectoryID: cfg.DirectoryID,
+		APIKey: atlassian.Secret(cfg.AtlassianAPIKey.Reveal()), Now: a.now, Sleep: opt.AtlassianSleep,
+		Observe: a.metrics.atlassianCall,
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("atlassian client: %w", err)
+	}
+	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now}
+	a.svc = &access.Service{
+		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
+		Wanted: a.engine.Wanted, Observer: a.metrics,
+	}
+	a.bot, err = bot.New(bot.Config{
+		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
+		Command: cfg.SlashCommand, Service: a.svc, Runner: a.engine, Policy: a.policy.Load,
+		Logger: log, Observer: a.metrics,
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("slack bot: %w", err)
+	}
+	a.svc.Notifier, a.svc.Identity, a.svc.Principals = a.bot, a.bot, a.bot
+	a.engine.Notifier = a.bot
+	if !opt.NoSchedule {
+		a.sched = newScheduler(a)
+	}
+	return a, nil
+}
+
+// Close releases the store.
+func (a *App) Close() error {
+	if a.db == nil {
+		return nil
+	}
+	return a.db.Close()
+}
+
+// Ready says whether jitbot can serve, and why not.
+func (a *App) Ready() error {
+	switch {
+	case a.db == nil:
+		return errors.New("store not open")
+	case a.policy.Load() == nil:
+		return errors.New("no policy loaded")
+	case !a.bot.Connected():
+		return errors.New("slack socket mode not connected")
+	}
+	return nil
+}
+
+// Run starts the bot, the sweeper, scheduled jobs and the HTTP endpoints, and stops them all
+// when ctx ends or one fails (a fatal Slack auth error).
+func (a *App) Run(ctx context.Context) error {
+	ctx = a.log.WithContext(ctx)
+	g, ctx := errgroup.WithContext(ctx)
+	if a.cfg.HTTPAddr != "" {
+		srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
+		ln := a.httpLn
+		if ln == nil {
+			var err error
+			if ln, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil {
+				return fmt.Errorf("listen on JITBOT_HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
+			}
+		}
+		g.Go(func() error {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return srv.Shutdown(sctx)
+		})
+	}
+	g.Go(func() error { return a.bot.Run(ctx) })
+	g.Go(func() error { return a.svc.RunSweeper(ctx, a.cfg.SweepInterval) })
+	if a.sched != nil {
+		g.Go(func() error { return a.sched.run(ctx) })
+	}
+	g.Go(func() error { return a.watchReload(ctx) })
+	a.log.Info().Str("policy", a.cfg.PolicyFile).Str("db", a.cfg.DBPath).Msg("jitbot started")
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	a.log.Info().Err(err).Msg("jitbot stopped")
+	return err
+}
+
+// watchReload re-reads the policy on SIGHUP.
+func (a *App) watchReload(ctx context.Context) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+			a.reload(ctx)
+		}
+	}
+}
+
+// reload loads the policy file again. An invalid file is refused: the old policy stays in
+// force and the alerts channel says why.
+func (a *App) reload(ctx context.Context) error {
+	now := a.now()
+	p, err := policies.Load(a.cfg.PolicyFile)
+	if err != nil {
+		a.log.Error().Err(err).Msg("policy reload refused")
+		ev := access.AuditEvent{Time: now, Action: access.ActionPolicyRefused, Actor: access.SystemActor, Subject: a.cfg.PolicyFile, Detail: err.Error()}
+		if aerr := a.db.Update(ctx, func(tx access.Tx) error { return tx.AppendAudit(&ev) }); aerr != nil {
+			a.log.Error().Err(aerr).Msg("audit policy refusal")
+		}
+		_ = a.bot.Notify(ctx, access.Notice{Kind: access.NoticeAlert, Text: "Policy reload refused; the previous policy stays in force.\n" + err.Error()})
+		return err
+	}
+	ev := access.AuditEvent{Time: now, Action: access.ActionPolicyReloaded, Actor: access.SystemActor, Subject: a.cfg.PolicyFile,
+		Detail: fmt.Sprintf("%d roles, %d sync rules, %d sweeps", len(p.Roles), len(p.Sync), len(p.Sweeps))}
+	if err := a.db.Update(ctx, func(tx access.Tx) error { return tx.AppendAudit(&ev) }); err != nil {
+		a.log.Error().Err(err).Msg("policy reload: audit write failed; keeping the old policy")
+		return err
+	}
+	a.policy.Store(p)
+	if a.sched != nil {
+		a.sched.reschedule()
+	}
+	a.log.Info().Msg("policy reloaded")
+	return nil
+}
+
+func cmdRun(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	if err := parseFlags(newFlags("run", stderr), args); err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(environ)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	log := newLogger(cfg, stderr)
+	app, err := NewApp(ctx, cfg, log, appOptions{})
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	defer app.Close()
+	if err := app.Run(ctx); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	return nil
+}

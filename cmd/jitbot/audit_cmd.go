@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jitbot/jitbot/access"
+	"github.com/jitbot/jitbot/store"
+)
+
+func cmdAudit(args []string, environ []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: write `jitbot audit verify` or `jitbot audit export`", errUsage)
+	}
+	e := newEnv(environ)
+	path := e.str("JITBOT_DB_PATH", "jitbot.db")
+	key := e.secret("JITBOT_AUDIT_KEY", false)
+	if len(e.errs) > 0 {
+		return &exitError{code: 1, err: e.errs[0]}
+	}
+	switch args[0] {
+	case "verify":
+		if err := parseFlags(newFlags("audit verify", stdout), args[1:]); err != nil {
+			return err
+		}
+		return auditVerify(path, []byte(key.Reveal()), stdout)
+	case "export":
+		fs := newFlags("audit export", stdout)
+		since := fs.String("since", "", "only events newer than this duration, e.g. 24h or 7d")
+		format := fs.String("format", "json", "json (JSON lines) or csv")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		var from time.Time
+		if *since != "" {
+			d, err := access.ParseDuration(*since)
+			if err != nil {
+				return fmt.Errorf("%w: --since: %v", errUsage, err)
+			}
+			from = time.Now().Add(-d)
+		}
+		if *format != "json" && *format != "csv" {
+			return fmt.Errorf("%w: --format must be json or csv", errUsage)
+		}
+		return auditExport(path, []byte(key.Reveal()), from, *format, stdout)
+	}
+	return fmt.Errorf("%w: unknown audit command %q", errUsage, args[0])
+}
+
+func openReadOnly(path string, key []byte) (*store.DB, error) {
+	db, err := store.Open(path, store.Options{AuditKey: key, Timeout: time.Second})
+	if err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
+	return db, nil
+}
+
+func auditVerify(path string, key []byte, stdout io.Writer) error {
+	db, err := openReadOnly(path, key)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	brk, n, err := db.VerifyAudit()
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("verify audit log: %w", err)}
+	}
+	if brk != nil {
+		return &exitError{code: 1, err: fmt.Errorf("audit chain broken at event %d: %s", brk.Seq, brk.Reason)}
+	}
+	fmt.Fprintf(stdout, "audit chain intact: %d events\n", n)
+	return nil
+}
+
+func auditExport(path string, key []byte, since time.Time, format string, stdout io.Writer) error {
+	db, err := openReadOnly(path, key)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var w func(access.AuditEvent) error
+	var flush func() error
+	switch format {
+	case "csv":
+		cw := csv.NewWriter(stdout)
+		if err := cw.Write([]string{"seq", "time", "action", "actor", "subject", "role", "member", "detail", "tags", "hash"}); err != nil {
+			return err
+		}
+		w = func(e access.AuditEvent) error {
+			return cw.Write([]string{strconv.FormatUint(e.Seq, 10), e.Time.UTC().Format(time.RFC3339Nano), e.Action, e.Actor.String(), e.Subject, e.Role, e.Member, e.Detail, strings.Join(e.Tags, ";"), e.Hash})
+		}
+		flush = func() error { cw.Flush(); return cw.Error() }
+	default:
+		enc := json.NewEncoder(stdout)
+		w = func(e access.AuditEvent) error {
+			return enc.Encode(exportEvent{Seq: e.Seq, Time: e.Time.UTC(), Action: e.Action, Actor: e.Actor.String(), Subject: e.Subject, Role: e.Role, Member: e.Member, Detail: e.Detail, Tags: e.Tags, Hash: e.Hash})
+		}
+		flush = func() error { return nil }
+	}
+	if err := db.ExportAudit(since, w); err != nil {
+		return fmt.Errorf("export audit log: %w", err)
+	}
+	return flush()
+}
+
+type exportEvent struct {
+	Seq     uint64    `json:"seq"`
+	Time    time.Time `json:"time"`
+	Action  string    `json:"action"`
+	Actor   string    `json:"actor"`
+	Subject string    `json:"subject"`
+	Role    string    `json:"role"`
+	Member  string    `json:"member"`
+	Detail  string    `json:"detail"`
+	Tags    []string  `json:"tags,omitempty"`
+	Hash    string    `json:"hash"`
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/jitbot/jitbot/access"
+)
+
+// runRetention is how long stored runs are kept.
+const runRetention = 30 * 24 * time.Hour
+
+// scheduler runs sync rules, sweeps, the guard and the digest on the policy's schedules, in the
+// policy's time zone, with panic recovery and without overlapping runs of one job.
+type scheduler struct {
+	app  *App
+	mu   sync.Mutex
+	cron *cron.Cron
+	ctx  context.Context
+}
+
+func newScheduler(a *App) *scheduler { return &scheduler{app: a} }
+
+func (s *scheduler) run(ctx context.Context) error {
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
+	s.reschedule()
+	<-ctx.Done()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cron != nil {
+		<-s.cron.Stop().Done()
+	}
+	return nil
+}
+
+// reschedule replaces every job with the current policy's.
+func (s *scheduler) reschedule() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		return
+	}
+	if s.cron != nil {
+		s.cron.Stop()
+	}
+	p := s.app.policy.Load()
+	loc := time.UTC
+	if p.Organization.Timezone != nil {
+		loc = p.Organization.Timezone
+	}
+	log := s.app.log.With().Str("component", "cron").Logger()
+	c := cron.New(cron.WithLocation(loc), cron.WithChain(cron.Recover(cronLogger{log}), cron.SkipIfStillRunning(cronLogger{log})))
+	add := func(spec, job string, fn func(ctx context.Context) error) {
+		if spec == "" {
+			return
+		}
+		_, err := c.AddFunc(spec, func() {
+			ctx := log.With().Str("job", job).Logger().WithContext(s.ctx)
+			if err := fn(ctx); err != nil {
+				zerolog.Ctx(ctx).Error().Err(err).Msg("scheduled job")
+			}
+		})
+		if err != nil { // the policy loader already checked every schedule
+			log.Error().Err(err).Str("job", job).Msg("cannot schedule")
+		}
+	}
+	runner := observedRunner{e: s.app.engine, m: s.app.metrics}
+	for _, r := range p.Sync {
+		add(r.Schedule, "sync "+r.Name, func(ctx context.Context) error {
+			_, err := runner.Run(ctx, access.RunSync, r.Name, false)
+			return err
+		})
+	}
+	for _, sw := range p.Sweeps {
+		add(sw.Schedule, "sweep "+sw.Name, func(ctx context.Context) error {
+			_, err := runner.Run(ctx, access.RunSweep, sw.Name, false)
+			return err
+		})
+	}
+	if len(p.Guard.ProtectedGroups) > 0 {
+		add(p.Guard.Schedule, "guard", func(ctx context.Context) error {
+			_, err := runner.Run(ctx, access.RunGuard, "guard", false)
+			return err
+		})
+	}
+	add(p.Digest.Schedule, "digest", func(ctx context.Context) error {
+		_, err := s.app.svc.Digest(ctx)
+		return err
+	})
+	add("@every 1h", "prune runs", func(ctx context.Context) error {
+		return s.app.db.Update(ctx, func(tx access.Tx) error {
+			_, err := tx.PruneRuns(s.app.now().Add(-runRetention))
+			return err
+		})
+	})
+	c.Start()
+	s.cron = c
+}
+
+// cronLogger adapts zerolog to cron.Logger.
+type cronLogger struct{ l zerolog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug().Fields(kv).Msg(msg) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error().Err(err).Fields(kv).Msg(msg)
+}
