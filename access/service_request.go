@@ -504,4 +504,3 @@ func (s *Service) AddGrantMessages(ctx context.Context, id string, refs ...Messa
 		return tx.PutGrant(g)
 	})
 }
-
