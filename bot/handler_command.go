@@ -79,6 +79,8 @@ func (b *Bot) runCommand(ctx context.Context, sc slack.SlashCommand, c command) 
 		var r *access.Request
 		if r, err = b.svc.Cancel(ctx, by, c.ID); err == nil {
 			m = textMessage(fmt.Sprintf(":no_entry_sign: Request `%s` for *%s* is cancelled.", r.ID, r.Role))
+		} else if access.ErrorCode(err) == access.ENOTFOUND {
+			err = access.Errorf(access.ENOTFOUND, "There is no request %s. `list` shows yours.", c.ID)
 		} else {
 			err = b.explainConflict(ctx, c.ID, err)
 		}
