@@ -28,5 +28,6 @@
 //
 // # Rules
 //
-// bottest imports slack-go, gorilla/websocket and the standard library only.
+// bottest imports gorilla/websocket, google/uuid and the standard library only;
+// its tests drive it with slack-go. It never imports other jitbot packages.
 package bottest

@@ -65,8 +65,9 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 	orig := s.byKey[h.message]
 	switch {
 	case body.DeleteOriginal && orig != nil:
-		orig.Deleted = true
 		s.replaceMessage(orig, "response_url", nil, nil)
+		orig.Deleted = true
+		s.events[len(s.events)-1].msg.Deleted = true
 	case body.ReplaceOriginal && orig != nil:
 		blocks := body.Blocks
 		if blocks == nil {

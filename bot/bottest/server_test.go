@@ -476,3 +476,33 @@ func TestServer_Ping(t *testing.T) {
 		})
 	}
 }
+
+func TestServer_ResponseURL_replaceOriginal(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t)
+	startBot(t, fake, func(b *bot, evt socketmode.Event) {
+		if evt.Type != socketmode.EventTypeInteractive {
+			return
+		}
+		b.sm.Ack(*evt.Request)
+		cb := evt.Data.(slack.InteractionCallback)
+		if _, _, err := b.api.PostMessageContext(ctx, "", slack.MsgOptionReplaceOriginal(cb.ResponseURL), slack.MsgOptionText("denied", false)); err != nil {
+			t.Errorf("replace_original: %v", err)
+		}
+	})
+	ch, ts, err := b0(t, fake).PostMessageContext(ctx, "C1", slack.MsgOptionText("approve?", false), slack.MsgOptionBlocks(approvalBlocks("R2")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := fake.Message(ch, ts)
+	if _, err := fake.ClickButton(ctx, "U1", msg, "deny_request"); err != nil {
+		t.Fatal(err)
+	}
+	upd, err := fake.NextMessage(ctx, func(m bottest.Message) bool { return m.Updated })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upd.TS != ts || upd.Text != "denied" || upd.Via != "response_url" || len(upd.Buttons()) != 0 {
+		t.Errorf("replaced = %+v", upd)
+	}
+}

@@ -11,6 +11,9 @@ import (
 	"github.com/gorilla/websocket"
 )
 
+// MaxFrameSize is the largest frame Slack accepts from an app; bigger acks close the link.
+const MaxFrameSize = 20480
+
 var upgrader = websocket.Upgrader{
 	// slack-go sends Origin: https://api.slack.com; accept it like Slack does.
 	CheckOrigin: func(*http.Request) bool { return true },
@@ -51,6 +54,8 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	// Slack closes the link with 1009 when a frame from the app is 20 KiB or more.
+	ws.SetReadLimit(MaxFrameSize)
 	c := &conn{id: ticket, ws: ws, done: make(chan struct{})}
 
 	s.mu.Lock()

@@ -57,6 +57,14 @@ func (s *Server) issueTrigger(user string) string {
 	return id
 }
 
+// IssueTrigger hands out a trigger_id for userID, as a slash command or click
+// would, for tests that call views.open directly. It expires after the trigger TTL.
+func (s *Server) IssueTrigger(userID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issueTrigger(userID)
+}
+
 // useTrigger consumes a trigger_id. Call with s.mu held.
 func (s *Server) useTrigger(id string) (*trigger, error) {
 	t, ok := s.triggers[id]

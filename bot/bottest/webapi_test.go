@@ -178,3 +178,41 @@ func TestServer_Faults(t *testing.T) {
 		t.Errorf("calls = %d, want 4", got)
 	}
 }
+
+func TestServer_Triggers(t *testing.T) {
+	modal := slack.ModalViewRequest{Type: slack.VTModal, Title: slack.NewTextBlockObject(slack.PlainTextType, "Hi", false, false), Blocks: slack.Blocks{BlockSet: sections(1)}}
+	tests := []struct {
+		name    string
+		ttl     time.Duration
+		trigger func(*bottest.Server) string
+		uses    int
+		wantErr string
+	}{
+		{name: "fresh", ttl: time.Minute, trigger: func(s *bottest.Server) string { return s.IssueTrigger("U1") }, uses: 1},
+		{name: "reused", ttl: time.Minute, trigger: func(s *bottest.Server) string { return s.IssueTrigger("U1") }, uses: 2, wantErr: "expired_trigger_id"},
+		{name: "expired", ttl: -1, trigger: func(s *bottest.Server) string { return s.IssueTrigger("U1") }, uses: 1, wantErr: "expired_trigger_id"},
+		{name: "unknown", ttl: time.Minute, trigger: func(*bottest.Server) string { return "1.2.3" }, uses: 1, wantErr: "invalid_trigger_id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testContext(t)
+			fake := newFake(t, bottest.WithTriggerTTL(tt.ttl))
+			api := b0(t, fake)
+			trig := tt.trigger(fake)
+			var err error
+			for range tt.uses {
+				_, err = api.OpenViewContext(ctx, trig, modal)
+			}
+			if got := errString(err); got != tt.wantErr {
+				t.Errorf("views.open = %q, want %q", got, tt.wantErr)
+			}
+		})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
