@@ -58,12 +58,13 @@ func (m Message) PlainText() string {
 // Filter selects messages.
 type Filter func(Message) bool
 
-// InChannel matches messages in channel, or in the bot's DM with a user ID.
+// InChannel matches non-ephemeral messages in channel, or in the bot's DM with
+// a user ID (U… or W…; the DM is opened now so later posts to the user match).
 func (s *Server) InChannel(channelOrUser string) Filter {
 	s.mu.Lock()
 	id := channelOrUser
-	if dm, ok := s.dms[channelOrUser]; ok {
-		id = dm
+	if strings.HasPrefix(id, "U") || strings.HasPrefix(id, "W") {
+		id, _ = s.openDM(id)
 	}
 	s.mu.Unlock()
 	return func(m Message) bool { return m.Channel == id && !m.Ephemeral }

@@ -180,6 +180,7 @@ func TestServer_ClickButton(t *testing.T) {
 		clicks <- cb
 	})
 	api := b0(t, fake)
+	toBob := fake.InChannel("U2") // made before the DM exists
 	ch, ts, err := api.PostMessageContext(ctx, "U2", slack.MsgOptionText("approve?", false), slack.MsgOptionBlocks(approvalBlocks("R1")...))
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +188,7 @@ func TestServer_ClickButton(t *testing.T) {
 	if ch != fake.DMChannel("U2") {
 		t.Errorf("posted to %s, want DM %s", ch, fake.DMChannel("U2"))
 	}
-	msg, err := fake.NextMessage(ctx, bottest.And(fake.InChannel("U2"), bottest.WithButton("approve_request")))
+	msg, err := fake.NextMessage(ctx, bottest.And(toBob, bottest.WithButton("approve_request")))
 	if err != nil {
 		t.Fatal(err)
 	}
