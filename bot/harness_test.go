@@ -110,6 +110,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	fake := bottest.NewServer(t)
 	for _, u := range []struct{ id, name string }{{alice, "alice"}, {bob, "bob"}, {carol, "carol"}, {dave, "dave"}, {erin, "erin"}, {frank, "frank"}} {
 		fake.AddUser(u.id, u.name, u.name+"@example.com")
+		fake.DMChannel(u.id) // open now, so InChannel(user) filters match DMs posted later
 	}
 	fake.AddUserGroup("S0SEC", bob, carol)
 	fake.AddChannel(auditChannel)
