@@ -124,7 +124,7 @@ func homeView(mine []*access.Request, grants []*access.Grant, awaiting []*access
 		slack.NewHeaderBlock(plain("Access", 150)),
 		slack.NewActionBlock("home_actions", button(actionOpenRequest, "Request access", "open", slack.StylePrimary)),
 	}
-	const perSection = 25 // 3 sections of at most 2 blocks per item, within 100 blocks
+	const perSection = 20 // two sections of at most 2 blocks per item, within 100 blocks
 	add := func(b ...slack.Block) { blocks = append(blocks, b...) }
 
 	add(slack.NewDividerBlock(), section("home_awaiting", fmt.Sprintf("*Waiting for your approval* (%d)", len(awaiting))))
