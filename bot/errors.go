@@ -63,12 +63,6 @@ func botTokenError(err error) error {
 	return fmt.Errorf("slack bot token is invalid (check JITBOT_SLACK_BOT_TOKEN: the xoxb- token of the installed app): %s", slackCode(err))
 }
 
-// transient reports whether a Slack failure is worth retrying later.
-func transient(err error) bool {
-	c := slackCode(err)
-	return c == "ratelimited" || c == "" || (len(c) > 5 && c[:5] == "http_") || errors.Is(err, context.DeadlineExceeded)
-}
-
 // slackError turns a Web API failure into a domain error for the access ports: ENOTFOUND for
 // missing users and groups, EUNAVAILABLE for transient trouble, EFORBIDDEN for auth and scope
 // problems.

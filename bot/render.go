@@ -79,6 +79,9 @@ func button(actionID, label, value string, style slack.Style) *slack.ButtonBlock
 	return b
 }
 
+// escape makes text a person typed safe inside mrkdwn: no mentions, links or broadcasts.
+var escape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+
 // who is an actor as Slack shows it.
 func who(a access.Actor) string {
 	switch a.Kind {
@@ -194,7 +197,7 @@ func requestStatus(r *access.Request, need int) string {
 	case access.RequestDenied:
 		s := fmt.Sprintf(":x: Denied by %s at %s.", decider(r), when(decidedAt(r)))
 		if r.Decision != nil && r.Decision.Reason != "" {
-			s += " Reason: " + r.Decision.Reason
+			s += " Reason: " + escape(r.Decision.Reason)
 		}
 		return s
 	case access.RequestCancelled:
@@ -240,7 +243,7 @@ func requestMessage(r *access.Request, role *access.Role, decide bool) message {
 	if role != nil && role.Description != "" && r.Kind == access.KindAccess {
 		head += "\n_" + role.Description + "_"
 	}
-	reason := r.Reason
+	reason := escape(r.Reason)
 	if reason == "" {
 		reason = "_no reason given_"
 	}
@@ -298,7 +301,7 @@ func outcomeMessage(r *access.Request) message {
 	case access.RequestDenied:
 		s = fmt.Sprintf(":x: Your request `%s` for *%s* was denied by %s.", r.ID, r.Role, decider(r))
 		if r.Decision != nil && r.Decision.Reason != "" {
-			s += " Reason: " + r.Decision.Reason
+			s += " Reason: " + escape(r.Decision.Reason)
 		}
 	case access.RequestExpired:
 		s = fmt.Sprintf(":hourglass: Your request `%s` for *%s* expired: nobody decided before %s. File a new one if you still need it.", r.ID, r.Role, when(r.PendingUntil))
@@ -361,7 +364,7 @@ func auditMessage(n access.Notice) message {
 		r := n.Request
 		s = fmt.Sprintf("`%s` %s — %s", r.ID, requestSummary(r), requestStatus(r, approvalsNeeded(n.Role)))
 		if r.Reason != "" {
-			s += "\nReason: " + r.Reason
+			s += "\nReason: " + escape(r.Reason)
 		}
 	case n.Grant != nil:
 		g := n.Grant

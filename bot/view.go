@@ -138,7 +138,7 @@ func homeView(mine []*access.Request, grants []*access.Grant, awaiting []*access
 			role = p.Role(r.Role)
 		}
 		m := requestMessage(r, role, true)
-		add(section("home_req_"+r.ID, fmt.Sprintf("`%s` %s. Reason: %s", r.ID, requestSummary(r), orNone(r.Reason))))
+		add(section("home_req_"+r.ID, fmt.Sprintf("`%s` %s. Reason: %s", r.ID, requestSummary(r), orNone(escape(r.Reason)))))
 		add(m.Blocks[len(m.Blocks)-1])
 	}
 	if len(awaiting) == 0 {
