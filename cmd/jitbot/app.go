@@ -86,8 +86,8 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 	}
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
-		Command: cfg.SlashCommand, Service: a.svc, Runner: a.engine, Policy: a.policy.Load,
-		Logger: log, Observer: a.metrics,
+		Command: cfg.SlashCommand, Service: a.svc, Runner: observedRunner{e: a.engine, m: a.metrics}, Policy: a.policy.Load,
+		Observer: a.metrics,
 	})
 	if err != nil {
 		db.Close()

@@ -80,11 +80,11 @@ func (m *metrics) atlassianCall(op string, status int, _ time.Duration) {
 	m.atlassianCalls.WithLabelValues(op, strconv.Itoa(status)).Inc()
 }
 
-// Envelope counts a Socket Mode envelope and its ack latency.
-func (m *metrics) Envelope(kind string, ack time.Duration) {
-	m.envelopes.WithLabelValues(kind).Inc()
-	m.ackLatency.Observe(ack.Seconds())
-}
+// Envelope counts a Socket Mode envelope.
+func (m *metrics) Envelope(kind string) { m.envelopes.WithLabelValues(kind).Inc() }
+
+// Acked records an envelope's ack latency.
+func (m *metrics) Acked(_ string, d time.Duration) { m.ackLatency.Observe(d.Seconds()) }
 
 func (m *metrics) run(r *access.Run) {
 	if r == nil {

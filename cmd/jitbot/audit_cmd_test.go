@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/jitbot/jitbot/access"
+	"github.com/jitbot/jitbot/store"
+)
+
+func writeAuditDB(t *testing.T, key string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "jitbot.db")
+	db, err := store.Open(path, store.Options{AuditKey: []byte(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range []string{access.ActionRequestSubmitted, access.ActionRequestApproved, access.ActionGrantActive} {
+		ev := access.AuditEvent{Time: time.Date(2026, 11, 27, 9, i, 0, 0, time.UTC), Action: a, Actor: access.UserActor("U0ALICE"), Subject: "R1", Role: "site-admin", Member: "alice@example.com", Detail: "d"}
+		if err := db.Update(context.Background(), func(tx access.Tx) error { return tx.AppendAudit(&ev) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runMain(args []string, env ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), args, env, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestAudit_verify(t *testing.T) {
+	path := writeAuditDB(t, "k1")
+	env := []string{"JITBOT_DB_PATH=" + path, "JITBOT_AUDIT_KEY=k1"}
+	if code, out, errOut := runMain([]string{"audit", "verify"}, env...); code != 0 || !strings.Contains(out, "3 events") {
+		t.Fatalf("intact chain: exit %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := runMain([]string{"audit", "verify"}, "JITBOT_DB_PATH="+path, "JITBOT_AUDIT_KEY=wrong"); code != 1 || !strings.Contains(errOut, "event 1") {
+		t.Fatalf("wrong key: exit %d %s", code, errOut)
+	}
+
+	// Edit the second event in place, as someone covering their tracks would.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("audit"))
+		k := make([]byte, 8)
+		binary.BigEndian.PutUint64(k, 2)
+		v := b.Get(k)
+		if v == nil {
+			t.Fatal("event 2 not found under its key")
+		}
+		return b.Put(k, bytes.Replace(v, []byte("U0ALICE"), []byte("U0MALLORY"), 1))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runMain([]string{"audit", "verify"}, env...)
+	if code != 1 || !strings.Contains(errOut, "broken at event 2") {
+		t.Fatalf("edited event: exit %d %s", code, errOut)
+	}
+}
+
+func TestAudit_export(t *testing.T) {
+	path := writeAuditDB(t, "")
+	env := "JITBOT_DB_PATH=" + path
+	code, out, errOut := runMain([]string{"audit", "export", "--format", "csv"}, env)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 4 || !strings.HasPrefix(lines[0], "seq,time,action,actor,subject,role,member,detail") {
+		t.Fatalf("csv: exit %d %q %s", code, out, errOut)
+	}
+	code, out, _ = runMain([]string{"audit", "export"}, env)
+	if code != 0 || strings.Count(out, "\n") != 3 || !strings.Contains(out, `"action":"request.submitted"`) || !strings.Contains(out, `"member":"alice@example.com"`) {
+		t.Fatalf("json: exit %d %q", code, out)
+	}
+	if code, _, _ := runMain([]string{"audit", "export", "--format", "xml"}, env); code != 2 {
+		t.Fatalf("bad format exit %d", code)
+	}
+}
+
+func TestAudit_corruptDB(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jitbot.db")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("not a database "), 1000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runMain([]string{"audit", "verify"}, "JITBOT_DB_PATH="+path)
+	if code != 1 || errOut == "" || strings.Contains(errOut, "panic") {
+		t.Fatalf("corrupt db: exit %d %s", code, errOut)
+	}
+}
+
+// TestPolicyCheck_testdata: every broken file exits 1 and names its line.
+func TestPolicyCheck_testdata(t *testing.T) {
+	files, _ := filepath.Glob("../../policies/testdata/*.yaml")
+	if len(files) < 10 {
+		t.Fatalf("only %d broken policy files", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			code, _, errOut := runMain([]string{"policy", "check", f})
+			if code != 1 || !strings.Contains(errOut, f+":") {
+				t.Fatalf("exit %d, output %q", code, errOut)
+			}
+		})
+	}
+}
