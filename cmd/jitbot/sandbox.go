@@ -37,13 +37,13 @@ func (c *fakeClock) Advance(d time.Duration) {
 type person struct{ slackID, name, email string }
 
 var sandboxPeople = []person{
-	{"U0ALICE", "alice", "alice@example.com"},     // engineer who asks for access
-	{"U0LEAD", "lee", "lee@example.com"},          // engineering lead: approves jira-software
-	{"U0SEC1", "sam", "sam@example.com"},          // security: approves site-admin, auditor
-	{"U0SEC2", "sasha", "sasha@example.com"},      // security
-	{"U0IT1", "ivan", "ivan@example.com"},         // IT operator
-	{"U0BOB", "bob", "bob@example.com"},           // engineer, in the IdP engineering group
-	{"U0EVE", "eve", "eve@contractor.example"},    // external contractor
+	{"U0ALICE", "alice", "alice@example.com"},  // engineer who asks for access
+	{"U0LEAD", "lee", "lee@example.com"},       // engineering lead: approves jira-software
+	{"U0SEC1", "sam", "sam@example.com"},       // security: approves site-admin, auditor
+	{"U0SEC2", "sasha", "sasha@example.com"},   // security
+	{"U0IT1", "ivan", "ivan@example.com"},      // IT operator
+	{"U0BOB", "bob", "bob@example.com"},        // engineer, in the IdP engineering group
+	{"U0EVE", "eve", "eve@contractor.example"}, // external contractor
 	{"U0BREAK", "breakglass", "breakglass@example.com"},
 }
 
