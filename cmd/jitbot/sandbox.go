@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -250,14 +249,4 @@ func (s *sandbox) accountOf(email string) string {
 		}
 	}
 	return ""
-}
-
-// members lists a group's members by e-mail, sorted.
-func (s *sandbox) members(group string) []string {
-	var out []string
-	for _, id := range s.org.Members(group) {
-		out = append(out, s.ids[id])
-	}
-	sort.Strings(out)
-	return out
 }
