@@ -60,8 +60,8 @@ const (
 )
 
 // ChainHash returns the hash of e chained to prev: HMAC-SHA256 with key when key is set,
-// SHA-256 otherwise. Seq, Hash and PrevHash fields of e are ignored except PrevHash, which is
-// set to prev for the computation.
+// SHA-256 otherwise. Every field is covered, Seq included; Hash is ignored and PrevHash is
+// taken to be prev.
 func (e AuditEvent) ChainHash(prev string, key []byte) string {
 	e.PrevHash = prev
 	e.Hash = ""

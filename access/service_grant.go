@@ -123,21 +123,32 @@ func (s *Service) fail(ctx context.Context, id string, cause error) {
 	}
 }
 
+// otherGrants returns the grants of g's account other than g.
+func (s *Service) otherGrants(ctx context.Context, g *Grant) ([]*Grant, error) {
+	var others []*Grant
+	err := s.Store.View(ctx, func(tx Tx) error {
+		all, err := tx.Grants(GrantFilter{AccountID: g.Account.ID})
+		for _, o := range all {
+			if o.ID != g.ID {
+				others = append(others, o)
+			}
+		}
+		return err
+	})
+	return others, err
+}
+
 // prior reports whether a's holding of target t predates grant g: another live grant of the
 // same access passes on its own prior state; otherwise Atlassian is asked.
 func (s *Service) prior(ctx context.Context, g *Grant, t Target) (bool, string, error) {
-	var others []*Grant
-	if err := s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		others, err = tx.Grants(GrantFilter{AccountID: g.Account.ID})
-		return err
-	}); err != nil {
+	others, err := s.otherGrants(ctx, g)
+	if err != nil {
 		return false, "", err
 	}
 	// Any grant not yet revoked knows what the member held before jitbot, even one that is
 	// ending right now (its removal may not have happened yet).
 	for _, o := range others {
-		if o.ID == g.ID || o.Status == GrantRevoked {
+		if o.Status == GrantRevoked {
 			continue
 		}
 		for _, it := range o.Items {
@@ -221,16 +232,12 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 	if !it.Checked {
 		return "this grant never gave it", nil
 	}
-	var others []*Grant
-	if err := s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		others, err = tx.Grants(GrantFilter{AccountID: g.Account.ID})
-		return err
-	}); err != nil {
+	others, err := s.otherGrants(ctx, g)
+	if err != nil {
 		return "", err
 	}
 	for _, o := range others {
-		if o.ID == g.ID || !o.Live() {
+		if !o.Live() {
 			continue
 		}
 		for _, oit := range o.Items {

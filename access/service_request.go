@@ -86,29 +86,8 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	why := s.autoApprove(ctx, p, role, r)
 	var g *Grant
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		if _, err := tx.Request(r.ID); err == nil {
-			return Errorf(ECONFLICT, "Request ID %s is taken; please try again.", r.ID)
-		}
-		if err := tx.PutRequest(r); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ev); err != nil {
-			return err
-		}
-		if why == "" {
-			return nil
-		}
-		ae, err := r.ApproveByPolicy(now, why)
-		if err != nil {
-			return err
-		}
-		if err := tx.PutRequest(r); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ae); err != nil {
-			return err
-		}
-		g, err = s.startGrant(tx, r, role, now)
+		var err error
+		g, err = s.file(tx, r, ev, role, why, now)
 		return err
 	})
 	if err != nil {
@@ -156,6 +135,34 @@ func (s *Service) autoApprove(ctx context.Context, p *Policy, role *Role, r *Req
 		return ""
 	}
 	return "auto-approved by policy: " + role.AutoApprove.String()
+}
+
+// file stores new request r with its event inside tx and, when the policy approves it (why is
+// set), approves it and starts its grant or extension in the same transaction.
+func (s *Service) file(tx Tx, r *Request, ev AuditEvent, role *Role, why string, now time.Time) (*Grant, error) {
+	if _, err := tx.Request(r.ID); err == nil {
+		return nil, Errorf(ECONFLICT, "Request ID %s is taken; please try again.", r.ID)
+	}
+	if err := tx.PutRequest(r); err != nil {
+		return nil, err
+	}
+	if err := tx.AppendAudit(&ev); err != nil {
+		return nil, err
+	}
+	if why == "" {
+		return nil, nil
+	}
+	ae, err := r.ApproveByPolicy(now, why)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.PutRequest(r); err != nil {
+		return nil, err
+	}
+	if err := tx.AppendAudit(&ae); err != nil {
+		return nil, err
+	}
+	return s.startGrant(tx, r, role, now)
 }
 
 // startGrant creates the grant for approved r, or extends its grant, inside tx.
@@ -340,26 +347,7 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	}
 	why := s.autoApprove(ctx, p, role, r)
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		if err := tx.PutRequest(r); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ev); err != nil {
-			return err
-		}
-		if why == "" {
-			return nil
-		}
-		ae, err := r.ApproveByPolicy(now, why)
-		if err != nil {
-			return err
-		}
-		if err := tx.PutRequest(r); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ae); err != nil {
-			return err
-		}
-		_, err = s.startGrant(tx, r, role, now)
+		_, err := s.file(tx, r, ev, role, why, now)
 		return err
 	})
 	if err != nil {
