@@ -156,3 +156,30 @@ func TestRun_badStartup(t *testing.T) {
 		})
 	}
 }
+
+// TestRun_fatalSlackAuth: a bot token Slack refuses stops `jitbot run` with exit 1 and a
+// message naming the setting, never the token.
+func TestRun_fatalSlackAuth(t *testing.T) {
+	fake := bottest.NewServer(t)
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(policy, policies.Example, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{
+		"JITBOT_SLACK_BOT_TOKEN=xoxb-revoked-secret", "JITBOT_SLACK_APP_TOKEN=" + fake.AppToken(),
+		"JITBOT_SLACK_API_URL=" + fake.APIURL(), "JITBOT_ATLASSIAN_ORG_ID=org", "JITBOT_ATLASSIAN_API_KEY=k",
+		"JITBOT_ATLASSIAN_API_URL=http://127.0.0.1:1", "JITBOT_POLICY_FILE=" + policy,
+		"JITBOT_DB_PATH=" + filepath.Join(dir, "jitbot.db"), "JITBOT_HTTP_ADDR=",
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := Main(ctx, []string{"run"}, env, &out, &errOut)
+	if ctx.Err() != nil {
+		t.Fatal("jitbot run kept running with a refused token")
+	}
+	if code != 1 || !strings.Contains(errOut.String(), "JITBOT_SLACK_BOT_TOKEN") || strings.Contains(errOut.String(), "revoked-secret") {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+}
