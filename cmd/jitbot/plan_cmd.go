@@ -99,7 +99,11 @@ func printPlans(ctx context.Context, eng *access.Engine, p *access.Policy, only 
 
 // FormatRun prints a run's plan for people.
 func FormatRun(r *access.Run) string {
-	s := fmt.Sprintf("%s %s: %s, %d change(s)\n", r.Kind, r.Name, r.Outcome, len(r.Changes))
+	title := string(r.Kind) + " " + r.Name
+	if r.Kind == access.RunGuard {
+		title = "protected-group guard"
+	}
+	s := fmt.Sprintf("%s: %s, %d change(s)\n", title, r.Outcome, len(r.Changes))
 	if r.Error != "" {
 		s += "  stopped: " + r.Error + "\n"
 	}
