@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/jitbot/jitbot/access"
 )
 
 // Config is jitbot's configuration from the environment (CONTRACT.md section 2).
@@ -24,6 +26,7 @@ type Config struct {
 	DBPath          string
 	HTTPAddr        string
 	SweepInterval   time.Duration
+	RunRetention    time.Duration // how long stored sync/sweep/guard runs are kept
 	SlashCommand    string
 	AuditKey        Secret
 	LogLevel        zerolog.Level
@@ -139,6 +142,15 @@ func LoadConfig(environ []string) (*Config, error) {
 		}
 		if err == nil {
 			c.SweepInterval = d
+		}
+	}
+	c.RunRetention = 30 * 24 * time.Hour
+	if v := e.str("JITBOT_RUN_RETENTION", ""); v != "" {
+		d, err := access.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			e.problem("JITBOT_RUN_RETENTION", "%q must be a duration of at least 1h, such as 30d", v)
+		} else {
+			c.RunRetention = d
 		}
 	}
 	lvl, err := zerolog.ParseLevel(strings.ToLower(e.str("JITBOT_LOG_LEVEL", "info")))

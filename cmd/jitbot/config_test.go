@@ -34,8 +34,8 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{name: "all_missing", env: nil, wantErr: []string{"JITBOT_SLACK_BOT_TOKEN", "JITBOT_SLACK_APP_TOKEN", "JITBOT_ATLASSIAN_ORG_ID", "JITBOT_ATLASSIAN_API_KEY"}},
-		{name: "bad_values", env: append(goodEnv(), "JITBOT_SWEEP_INTERVAL=soon", "JITBOT_LOG_LEVEL=loud", "JITBOT_SLACK_API_URL=ftp://x", "JITBOT_LOG_FORMAT=xml"),
-			wantErr: []string{"JITBOT_SWEEP_INTERVAL", "JITBOT_LOG_LEVEL", "JITBOT_SLACK_API_URL", "JITBOT_LOG_FORMAT"}},
+		{name: "bad_values", env: append(goodEnv(), "JITBOT_SWEEP_INTERVAL=soon", "JITBOT_LOG_LEVEL=loud", "JITBOT_SLACK_API_URL=ftp://x", "JITBOT_LOG_FORMAT=xml", "JITBOT_RUN_RETENTION=5m"),
+			wantErr: []string{"JITBOT_SWEEP_INTERVAL", "JITBOT_LOG_LEVEL", "JITBOT_SLACK_API_URL", "JITBOT_LOG_FORMAT", "JITBOT_RUN_RETENTION"}},
 		{name: "wrong_token_kinds", env: []string{"JITBOT_SLACK_BOT_TOKEN=xapp-1", "JITBOT_SLACK_APP_TOKEN=xoxb-1", "JITBOT_ATLASSIAN_ORG_ID=o", "JITBOT_ATLASSIAN_API_KEY=k"},
 			wantErr: []string{"JITBOT_SLACK_BOT_TOKEN", "JITBOT_SLACK_APP_TOKEN"}},
 		{name: "secret_from_file", env: append(goodEnv()[:3], "JITBOT_ATLASSIAN_API_KEY_FILE="+keyFile), check: func(t *testing.T, c *Config) {

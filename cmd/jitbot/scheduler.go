@@ -11,9 +11,6 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// runRetention is how long stored runs are kept.
-const runRetention = 30 * 24 * time.Hour
-
 // scheduler runs sync rules, sweeps, the guard and the digest on the policy's schedules, in the
 // policy's time zone, with panic recovery and without overlapping runs of one job.
 type scheduler struct {
@@ -95,7 +92,7 @@ func (s *scheduler) reschedule() {
 	})
 	add("@every 1h", "prune runs", func(ctx context.Context) error {
 		return s.app.db.Update(ctx, func(tx access.Tx) error {
-			_, err := tx.PruneRuns(s.app.now().Add(-runRetention))
+			_, err := tx.PruneRuns(s.app.now().Add(-s.app.cfg.RunRetention))
 			return err
 		})
 	})
