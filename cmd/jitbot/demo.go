@@ -189,10 +189,7 @@ func (s *sandbox) waitQuiet(ctx context.Context) {
 // interact reads commands: `as NAME`, `/access …`, `click N`, `wait DURATION`, `quit`.
 func (s *sandbox) interact(ctx context.Context, in io.Reader) error {
 	user := "U0ALICE"
-	var buttons []struct {
-		msg bottest.Message
-		act string
-	}
+	var buttons []demoButton
 	s.say("jitbot sandbox. People: alice (requester), lee (approves jira-software), sam (security, auditor), ivan (IT operator), bob, eve (external).")
 	s.say("Commands: as NAME | /access TEXT | click N | wait DURATION (moves time and sweeps) | quit")
 	sc := bufio.NewScanner(in)
@@ -215,7 +212,9 @@ func (s *sandbox) interact(ctx context.Context, in io.Reader) error {
 			}
 			if !found {
 				s.say("no such person %q", name)
+				continue
 			}
+			buttons = s.listButtons(user)
 			continue
 		case strings.HasPrefix(line, "/access"):
 			if _, err := s.slack.SlashCommand(ctx, user, "/access", strings.TrimSpace(strings.TrimPrefix(line, "/access"))); err != nil {
@@ -247,19 +246,30 @@ func (s *sandbox) interact(ctx context.Context, in io.Reader) error {
 		}
 		s.waitQuiet(ctx)
 		s.show()
-		buttons = buttons[:0]
-		for _, m := range s.slack.Messages() {
-			for _, b := range m.Buttons() {
-				if m.Channel == s.slack.DMChannel(user) || (m.Ephemeral && m.User == user) {
-					buttons = append(buttons, struct {
-						msg bottest.Message
-						act string
-					}{m, b.ActionID})
-					s.say("  button %d: [%s] on %q", len(buttons), b.Label, firstLine(m.PlainText()))
-				}
-			}
+		buttons = s.listButtons(user)
+	}
+}
+
+// demoButton is a button a person can press in the interactive demo.
+type demoButton struct {
+	msg bottest.Message
+	act string
+}
+
+// listButtons numbers and prints the buttons user can press now: in their DM and in what only
+// they see.
+func (s *sandbox) listButtons(user string) []demoButton {
+	var out []demoButton
+	for _, m := range s.slack.Messages() {
+		if m.Channel != s.slack.DMChannel(user) && !(m.Ephemeral && m.User == user) {
+			continue
+		}
+		for _, b := range m.Buttons() {
+			out = append(out, demoButton{m, b.ActionID})
+			s.say("  button %d: [%s] on %q", len(out), b.Label, firstLine(m.PlainText()))
 		}
 	}
+	return out
 }
 
 func firstLine(s string) string {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -188,7 +189,7 @@ func (s *sandbox) show() {
 			verb = " (updated)"
 		}
 		fmt.Fprintf(s.out, "  [Slack] %s%s:\n", where, verb)
-		for _, line := range strings.Split(strings.TrimSpace(m.PlainText()), "\n") {
+		for _, line := range strings.Split(strings.TrimSpace(s.readable(m.PlainText())), "\n") {
 			fmt.Fprintf(s.out, "      %s\n", line)
 		}
 	}
@@ -200,6 +201,24 @@ func (s *sandbox) show() {
 		fmt.Fprintf(s.out, "  [Atlassian] %s\n", s.describe(r))
 	}
 	s.reqsSeen = len(reqs)
+}
+
+var (
+	slackDate    = regexp.MustCompile(`<!date\^[0-9]+\^[^|>]*\|([^>]*)>`)
+	slackMention = regexp.MustCompile(`<@([UW][A-Z0-9]+)(?:\|[^>]*)?>`)
+)
+
+// readable renders Slack markup the way the Slack client shows it: dates in words and
+// mentions as @name.
+func (s *sandbox) readable(text string) string {
+	text = slackDate.ReplaceAllString(text, "$1")
+	return slackMention.ReplaceAllStringFunc(text, func(m string) string {
+		id := slackMention.FindStringSubmatch(m)[1]
+		if n, ok := s.names[id]; ok {
+			return "@" + n
+		}
+		return m
+	})
 }
 
 // describe turns a write request into a sentence.
