@@ -49,6 +49,12 @@ const (
 	ActionChange            = "change"
 	ActionPolicyReloaded    = "policy.reloaded"
 	ActionPolicyRefused     = "policy.refused"
+	ActionReviewStarted     = "review.started"  // an item to certify was created
+	ActionReviewKept        = "review.kept"     // a reviewer certified a membership
+	ActionReviewRemoving    = "review.removing" // a reviewer asked for a removal (intent)
+	ActionReviewRemoved     = "review.removed"  // the membership is gone
+	ActionReviewRefused     = "review.refused"  // a guard refused the removal
+	ActionReviewExpired     = "review.expired"  // no response by the deadline: on_no_response applies
 )
 
 // Tags.

@@ -42,6 +42,20 @@ type Tx interface {
 	PutRun(r *Run) error
 	Runs(name string, limit int) ([]*Run, error)
 	PruneRuns(before time.Time) (int, error)
+
+	ReviewItem(id string) (*ReviewItem, error)
+	PutReviewItem(it *ReviewItem) error
+	// ReviewItems returns the items matching f, oldest first (ties by ID).
+	ReviewItems(f ReviewFilter) ([]*ReviewItem, error)
+	// DueReviewItems returns items whose Due() is at or before now, earliest first, in O(due).
+	DueReviewItems(now time.Time, limit int) ([]*ReviewItem, error)
+}
+
+// ReviewFilter selects review items. Zero fields match all.
+type ReviewFilter struct {
+	Review string // the review's name
+	Run    string // one start of a review; uses an index
+	Status []ReviewStatus
 }
 
 // RequestFilter selects requests. Zero fields match all.
@@ -142,8 +156,10 @@ const (
 	NoticeExpiring      NoticeKind = "expiring"
 	NoticeExtended      NoticeKind = "extended"
 	NoticeEnded         NoticeKind = "ended"
-	NoticeAlert         NoticeKind = "alert" // needs a person: alerts channel
-	NoticeAudit         NoticeKind = "audit" // information for the audit channel
+	NoticeAlert         NoticeKind = "alert"          // needs a person: alerts channel
+	NoticeAudit         NoticeKind = "audit"          // information for the audit channel
+	NoticeReview        NoticeKind = "review"         // a review started: reviewers get Items with buttons
+	NoticeReviewDecided NoticeKind = "review_decided" // Items were decided: update every copy
 )
 
 // Notice is one thing to tell. Request, Grant and Role are set when the notice is about them.
@@ -153,9 +169,11 @@ type Notice struct {
 	Grant     *Grant
 	Role      *Role
 	Actor     Actor
-	Approvers []string // Slack user IDs, for NoticeRequested
-	Text      string   // plain text for alerts and audit notices
-	Channel   string   // where an audit notice goes when not the audit channel (the digest)
+	Approvers []string      // Slack user IDs, for NoticeRequested
+	Text      string        // plain text for alerts and audit notices
+	Channel   string        // where an audit notice goes when not the audit channel (the digest)
+	Items     []*ReviewItem // review items, for NoticeReview and NoticeReviewDecided
+	Reviewers []string      // Slack user IDs, for NoticeReview
 }
 
 // MessageRef is a Slack message that shows a request, to update when it is decided.

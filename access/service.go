@@ -24,6 +24,9 @@ type Service struct {
 	// Wanted says whether a source other than grants (a sync rule, a standing membership)
 	// wants u in group; an ending grant leaves such memberships in place. Optional.
 	Wanted func(ctx context.Context, u *User, group string) (reason string, ok bool, err error)
+	// Engine reads group members for access reviews and removes the memberships reviewers
+	// reject through its guards. Reviews need it; everything else works without.
+	Engine *Engine
 	Policy func() *Policy
 	Now    func() time.Time
 

@@ -15,6 +15,7 @@ type SweepStats struct {
 	Warned   int // holders told their grant ends soon
 	Driven   int // grants whose provision or revoke intent was driven
 	Overdue  int // revocations late by more than OverdueAfter
+	Reviews  int // review items past their deadline (on_no_response applied) or removals retried
 	Batches  int
 	Duration time.Duration
 }
@@ -31,6 +32,11 @@ func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 	var st SweepStats
 	now := s.now()
 	if err := s.expireRequests(ctx, now, &st); err != nil {
+		return st, err
+	}
+	n, err := s.ExpireReviews(ctx)
+	st.Reviews = n
+	if err != nil {
 		return st, err
 	}
 	seen := map[string]bool{}

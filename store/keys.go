@@ -8,24 +8,27 @@ import (
 
 // Buckets. Keys are bytes; values are JSON unless said otherwise.
 var (
-	bucketMeta        = []byte("meta")              // "schema_version" -> big-endian uint64
-	bucketRequests    = []byte("requests")          // request ID -> access.Request
-	bucketDueRequests = []byte("due_requests")      // timeKey(PendingUntil, ID) of pending requests -> empty
-	bucketGrants      = []byte("grants")            // grant ID -> access.Grant
-	bucketGrantsByAcc = []byte("grants_by_account") // accountID \x00 grantID -> empty
-	bucketDueGrants   = []byte("due_grants")        // timeKey(Grant.Due(), ID) -> empty
-	bucketAudit       = []byte("audit")             // seqKey(Seq) -> access.AuditEvent
-	bucketBindings    = []byte("bindings")          // Slack user ID -> access.Binding
-	bucketFirstSeen   = []byte("firstseen")         // sweep name -> map[accountID]time.Time
-	bucketRuns        = []byte("runs")              // run ID -> access.Run
-	bucketRunsByTime  = []byte("runs_by_time")      // timeKey(Started, ID) -> empty
-	bucketRunsByName  = []byte("runs_by_name")      // name \x00 timeKey(Started, ID) -> empty
+	bucketMeta        = []byte("meta")                // "schema_version" -> big-endian uint64
+	bucketRequests    = []byte("requests")            // request ID -> access.Request
+	bucketDueRequests = []byte("due_requests")        // timeKey(PendingUntil, ID) of pending requests -> empty
+	bucketGrants      = []byte("grants")              // grant ID -> access.Grant
+	bucketGrantsByAcc = []byte("grants_by_account")   // accountID \x00 grantID -> empty
+	bucketDueGrants   = []byte("due_grants")          // timeKey(Grant.Due(), ID) -> empty
+	bucketAudit       = []byte("audit")               // seqKey(Seq) -> access.AuditEvent
+	bucketBindings    = []byte("bindings")            // Slack user ID -> access.Binding
+	bucketFirstSeen   = []byte("firstseen")           // sweep name -> map[accountID]time.Time
+	bucketRuns        = []byte("runs")                // run ID -> access.Run
+	bucketRunsByTime  = []byte("runs_by_time")        // timeKey(Started, ID) -> empty
+	bucketRunsByName  = []byte("runs_by_name")        // name \x00 timeKey(Started, ID) -> empty
+	bucketReviews     = []byte("review_items")        // item ID -> access.ReviewItem
+	bucketReviewsRun  = []byte("review_items_by_run") // run \x00 item ID -> empty
+	bucketDueReviews  = []byte("due_review_items")    // timeKey(ReviewItem.Due(), ID) -> empty
 )
 
 var allBuckets = [][]byte{
 	bucketMeta, bucketRequests, bucketDueRequests, bucketGrants, bucketGrantsByAcc,
 	bucketDueGrants, bucketAudit, bucketBindings, bucketFirstSeen, bucketRuns,
-	bucketRunsByTime, bucketRunsByName,
+	bucketRunsByTime, bucketRunsByName, bucketReviews, bucketReviewsRun, bucketDueReviews,
 }
 
 var keySchemaVersion = []byte("schema_version")

@@ -30,6 +30,7 @@ type memState struct {
 	bindings  map[string][]byte
 	firstSeen map[string][]byte
 	runs      map[string][]byte
+	reviews   map[string][]byte
 	audit     [][]byte
 }
 
@@ -42,6 +43,7 @@ func (s memState) clone() memState {
 		bindings:  maps.Clone(s.bindings),
 		firstSeen: maps.Clone(s.firstSeen),
 		runs:      maps.Clone(s.runs),
+		reviews:   maps.Clone(s.reviews),
 		audit:     s.audit[:len(s.audit):len(s.audit)],
 	}
 }
@@ -52,7 +54,7 @@ func NewMemStore(auditKey []byte) *MemStore {
 		key: auditKey,
 		st: memState{
 			requests: map[string][]byte{}, grants: map[string][]byte{}, bindings: map[string][]byte{},
-			firstSeen: map[string][]byte{}, runs: map[string][]byte{},
+			firstSeen: map[string][]byte{}, runs: map[string][]byte{}, reviews: map[string][]byte{},
 		},
 	}
 }

@@ -38,6 +38,7 @@ func StoreContract(t *testing.T, open func(t *testing.T) access.Store) {
 		{"bindings", contractBindings},
 		{"first_seen_replaces", contractFirstSeen},
 		{"runs_newest_first_and_prune", contractRuns},
+		{"review_items", contractReviewItems},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -124,6 +125,8 @@ func contractPut(t *testing.T, s access.Store, values ...any) {
 				err = tx.PutRun(v)
 			case *access.Binding:
 				err = tx.PutBinding(v)
+			case *access.ReviewItem:
+				err = tx.PutReviewItem(v)
 			default:
 				err = fmt.Errorf("contractPut: %T", v)
 			}

@@ -1,0 +1,439 @@
+package access
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+)
+
+var openReview = []ReviewStatus{ReviewPending, ReviewRemoving}
+
+// StartReview starts the review with the given name now: for each of its groups it reads the
+// members from Atlassian, leaves out those holding a live grant of the group or a standing
+// membership (and those already under an open item of this review), and stores one pending
+// item per membership, due at now plus the review's deadline, each with a review.started audit
+// event, in one transaction. The reviewers get the items (NoticeReview); the audit channel gets
+// a summary. It returns the items created.
+func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, error) {
+	p, err := s.policy()
+	if err != nil {
+		return nil, err
+	}
+	rv := p.Review(name)
+	if rv == nil {
+		return nil, Errorf(ENOTFOUND, "The policy has no review %s.", name)
+	}
+	if s.Engine == nil || s.Engine.Org == nil {
+		return nil, Errorf(EUNAVAILABLE, "Access reviews are not wired to the Atlassian organization.")
+	}
+	now := s.now()
+	d, err := loadDesired(ctx, s.Store, p, now)
+	if err != nil {
+		return nil, fmt.Errorf("start review %s: %w", name, err)
+	}
+	var open []*ReviewItem
+	if err := s.Store.View(ctx, func(tx Tx) (err error) {
+		open, err = tx.ReviewItems(ReviewFilter{Review: name, Status: openReview})
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("start review %s: open items: %w", name, err)
+	}
+	under := map[string]bool{} // lower-cased group \x00 account ID
+	for _, it := range open {
+		under[strings.ToLower(it.Group)+"\x00"+it.Account.ID] = true
+	}
+
+	snap := newSnapshot()
+	if err := snap.readGroups(ctx, s.Engine.Org, rv.Groups); err != nil {
+		return nil, fmt.Errorf("start review %s: %w", name, err)
+	}
+	var ids []string
+	for _, g := range rv.Groups {
+		if id := snap.group(g).ID; !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	run := uuid.NewString()
+	var items []*ReviewItem
+	left := 0
+	err = s.Engine.Org.Users(ctx, UserQuery{GroupIDs: ids}, func(u *User) error {
+		for _, g := range rv.Groups {
+			if !u.InGroup(g) {
+				continue
+			}
+			grp := snap.group(g)
+			_, granted := d.grants[u.AccountID][strings.ToLower(grp.Name)]
+			if granted || p.IsStanding(grp.Name, u.Account()) {
+				left++
+				continue
+			}
+			if under[strings.ToLower(grp.Name)+"\x00"+u.AccountID] {
+				continue
+			}
+			under[strings.ToLower(grp.Name)+"\x00"+u.AccountID] = true
+			items = append(items, &ReviewItem{
+				ID: NewID(), Review: rv.Name, Run: run, Group: grp.Name, GroupID: grp.ID, Account: u.Account(),
+				Status: ReviewPending, OnNoResponse: rv.onNoResponse(), CreatedAt: now, Deadline: now.Add(rv.deadline()),
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start review %s: read members: %w", name, err)
+	}
+	slices.SortFunc(items, func(a, b *ReviewItem) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)), cmp.Compare(a.Member(), b.Member()))
+	})
+	if len(items) > 0 {
+		err = s.Store.Update(ctx, func(tx Tx) error {
+			for _, it := range items {
+				if err := tx.PutReviewItem(it); err != nil {
+					return err
+				}
+				ev := it.event(ActionReviewStarted, PolicyActor, now, "certify membership of "+it.Group+" by "+it.Deadline.UTC().Format(time.RFC3339))
+				if err := tx.AppendAudit(&ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("start review %s: store items: %w", name, err)
+		}
+	}
+	reviewers, err := s.reviewers(ctx, rv)
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("review", name).Msg("resolve reviewers")
+	}
+	zerolog.Ctx(ctx).Info().Str("review", name).Str("run", run).Int("items", len(items)).Int("left_out", left).Msg("review started")
+	s.notify(ctx, Notice{Kind: NoticeReview, Actor: PolicyActor, Items: items, Reviewers: reviewers,
+		Text: startSummary(rv, items, left, reviewers, now)})
+	return items, nil
+}
+
+// startSummary is the audit channel's line for a review that started.
+func startSummary(rv *Review, items []*ReviewItem, left int, reviewers []string, now time.Time) string {
+	groups := strings.Join(rv.Groups, ", ")
+	if len(items) == 0 {
+		return fmt.Sprintf("Access review %s started: nobody in %s to certify (%d left out: live grant or standing membership).", rv.Name, groups, left)
+	}
+	s := fmt.Sprintf("Access review %s started: %d memberships of %s to certify by %s; %d left out (live grant or standing membership). No response by then: %s.",
+		rv.Name, len(items), groups, now.Add(rv.deadline()).UTC().Format("2006-01-02 15:04 UTC"), left, rv.onNoResponse())
+	if len(reviewers) == 0 {
+		s += " No reviewer could be found in Slack; tell an operator."
+	}
+	return s
+}
+
+// reviewers resolves the Slack user IDs that may decide the items of rv.
+func (s *Service) reviewers(ctx context.Context, rv *Review) ([]string, error) {
+	if s.Principals == nil || len(rv.Reviewers) == 0 {
+		return nil, nil
+	}
+	ids, err := s.Principals.Resolve(ctx, rv.Reviewers)
+	if err != nil {
+		return nil, fmt.Errorf("resolve reviewers of %s: %w", rv.Name, err)
+	}
+	return ids, nil
+}
+
+// ReviewItem returns the review item with the given ID.
+func (s *Service) ReviewItem(ctx context.Context, id string) (*ReviewItem, error) {
+	var it *ReviewItem
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		it, err = tx.ReviewItem(id)
+		return err
+	})
+	return it, err
+}
+
+// ReviewItems returns the review items matching f.
+func (s *Service) ReviewItems(ctx context.Context, f ReviewFilter) ([]*ReviewItem, error) {
+	var out []*ReviewItem
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
+		out, err = tx.ReviewItems(f)
+		return err
+	})
+	return out, err
+}
+
+// AddReviewMessages remembers a Slack message that shows the items with the given IDs.
+func (s *Service) AddReviewMessages(ctx context.Context, ref MessageRef, ids ...string) error {
+	return s.Store.Update(ctx, func(tx Tx) error {
+		for _, id := range ids {
+			it, err := tx.ReviewItem(id)
+			if err != nil {
+				return err
+			}
+			it.Messages = append(it.Messages, ref)
+			if err := tx.PutReviewItem(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Review records by's decision on the review item: keep certifies the membership, remove takes
+// it away through the Engine's guards. Only a reviewer of the item's review (resolved from the
+// policy now, never from the button) may decide, and never about their own membership
+// (EFORBIDDEN); an item already decided is ECONFLICT naming who decided. A removal a guard
+// refuses is recorded on the item (status refused, Note says why) and returned with a nil
+// error; a removal Atlassian did not take now stays an intent that the sweeper retries, and
+// an EUNAVAILABLE error says so.
+func (s *Service) Review(ctx context.Context, by Actor, itemID string, keep bool) (*ReviewItem, error) {
+	p, err := s.policy()
+	if err != nil {
+		return nil, err
+	}
+	it, err := s.ReviewItem(ctx, itemID)
+	if err != nil {
+		return nil, err
+	}
+	if !it.Open() {
+		return nil, it.conflict()
+	}
+	rv := p.Review(it.Review)
+	if rv == nil {
+		return nil, Errorf(ECONFLICT, "Review %s is no longer in the policy; its items can no longer be decided.", it.Review)
+	}
+	reviewers, err := s.reviewers(ctx, rv)
+	if err != nil {
+		return nil, err
+	}
+	if by.Kind != ActorUser || !contains(reviewers, by.SlackID) {
+		return nil, Errorf(EFORBIDDEN, "You are not a reviewer of access review %s.", rv.Name)
+	}
+	if err := s.notSelf(ctx, by, it); err != nil {
+		return nil, err
+	}
+	if !keep && s.Engine == nil {
+		return nil, Errorf(EUNAVAILABLE, "Removals are not wired to the Atlassian organization.")
+	}
+	now := s.now()
+	var done []*ReviewItem
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		c, err := tx.ReviewItem(itemID)
+		if err != nil {
+			return err
+		}
+		var ev AuditEvent
+		if keep {
+			ev, err = c.Keep(by, now)
+		} else {
+			ev, err = c.BeginRemove(by, now, s.lease())
+		}
+		if err != nil {
+			return err
+		}
+		it = c
+		done, err = putReviewItem(tx, c, &ev)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if keep {
+		s.reviewDecided(ctx, it, done)
+		return it, nil
+	}
+	return s.removeReviewed(ctx, it)
+}
+
+// notSelf refuses a decision by the member of the item.
+func (s *Service) notSelf(ctx context.Context, by Actor, it *ReviewItem) error {
+	self := Errorf(EFORBIDDEN, "You cannot certify your own membership of %s; another reviewer must decide it.", it.Group)
+	var b *Binding
+	_ = s.Store.View(ctx, func(tx Tx) (err error) { b, err = tx.Binding(by.SlackID); return err })
+	if b != nil && b.Account.ID == it.Account.ID {
+		return self
+	}
+	if s.Identity == nil {
+		return nil
+	}
+	email, err := s.Identity.Email(ctx, by.SlackID)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		return nil
+	case err != nil:
+		return fmt.Errorf("review %s: who is %s: %w", it.ID, by.SlackID, err)
+	case it.Account.Email != "" && strings.EqualFold(email, it.Account.Email):
+		return self
+	}
+	return nil
+}
+
+// putReviewItem stores it with its audit event and, when it was the run's last open item,
+// returns every item of the run (the review is complete).
+func putReviewItem(tx Tx, it *ReviewItem, ev *AuditEvent) ([]*ReviewItem, error) {
+	if err := tx.PutReviewItem(it); err != nil {
+		return nil, err
+	}
+	if err := tx.AppendAudit(ev); err != nil {
+		return nil, err
+	}
+	if it.Open() {
+		return nil, nil
+	}
+	rest, err := tx.ReviewItems(ReviewFilter{Run: it.Run, Status: openReview})
+	if err != nil || len(rest) > 0 {
+		return nil, err
+	}
+	return tx.ReviewItems(ReviewFilter{Run: it.Run})
+}
+
+// removeReviewed removes the membership of an item in the removing state through the Engine
+// and records the outcome.
+func (s *Service) removeReviewed(ctx context.Context, it *ReviewItem) (*ReviewItem, error) {
+	log := zerolog.Ctx(ctx).With().Str("review_item", it.ID).Str("review", it.Review).Logger()
+	by := "no response by the deadline"
+	if it.Decision != nil && it.Decision.By.Kind == ActorUser {
+		by = "rejected by reviewer " + it.Decision.By.SlackID
+	}
+	c, err := s.Engine.RemoveMember(ctx, "review "+it.Review, it.Group, it.Account, "access review "+it.Review+": "+by)
+	removed, why := c.Done, c.Skipped
+	if c.Done && c.Reason == "already not a member" {
+		why = c.Reason
+	}
+	switch {
+	case err != nil && stops(err):
+		removed, why = false, errText(err)
+	case err != nil:
+		log.Warn().Err(err).Msg("review removal; the sweeper retries it")
+		return it, fmt.Errorf("review %s: %w", it.ID, Errorf(EUNAVAILABLE,
+			"Removing %s from %s did not go through yet; jitbot retries it automatically.", it.Member(), it.Group))
+	}
+	now := s.now()
+	var done []*ReviewItem
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.ReviewItem(it.ID)
+		if err != nil {
+			return err
+		}
+		ev, err := cur.FinishRemove(removed, why, now)
+		if err != nil {
+			return err
+		}
+		it = cur
+		done, err = putReviewItem(tx, cur, &ev)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("review %s: record removal: %w", it.ID, err)
+	}
+	s.reviewDecided(ctx, it, done)
+	return it, nil
+}
+
+// reviewDecided tells people about a decided item and, when its review is complete, posts the
+// summary to the audit channel.
+func (s *Service) reviewDecided(ctx context.Context, it *ReviewItem, all []*ReviewItem) {
+	s.notify(ctx, Notice{Kind: NoticeReviewDecided, Actor: it.Decision.By, Items: []*ReviewItem{it}})
+	if len(all) > 0 {
+		s.notify(ctx, Notice{Kind: NoticeAudit, Actor: PolicyActor, Text: completeSummary(all)})
+	}
+}
+
+// completeSummary is the audit channel's line for a review whose items are all decided.
+func completeSummary(all []*ReviewItem) string {
+	var kept, byPolicy, removed, refused int
+	var notes []string
+	for _, it := range all {
+		switch it.Status {
+		case ReviewKept:
+			kept++
+			if it.Decision != nil && it.Decision.By.Kind != ActorUser {
+				byPolicy++
+			}
+		case ReviewRemoved:
+			removed++
+		case ReviewRefused:
+			refused++
+			notes = append(notes, fmt.Sprintf("%s in %s: %s", it.Member(), it.Group, it.Note))
+		}
+	}
+	s := fmt.Sprintf("Access review %s complete: %d memberships certified: %d kept (%d by on_no_response), %d removed, %d removals refused by the guard.",
+		all[0].Review, len(all), kept, byPolicy, removed, refused)
+	for i, n := range notes {
+		if i == reportLines {
+			s += fmt.Sprintf("\n… and %d more", len(notes)-i)
+			break
+		}
+		s += "\n• refused: " + n
+	}
+	return s
+}
+
+// ExpireReviews applies on_no_response to review items past their deadline (keep, or remove
+// through the Engine's guards) and retries removals whose lease is over. It finds them through
+// the store's due index, so it costs O(due). It returns how many items it handled.
+func (s *Service) ExpireReviews(ctx context.Context) (int, error) {
+	now := s.now()
+	var due []*ReviewItem
+	if err := s.Store.View(ctx, func(tx Tx) (err error) {
+		due, err = tx.DueReviewItems(now, 0)
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("expire reviews: due items: %w", err)
+	}
+	n := 0
+	for _, it := range due {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		log := zerolog.Ctx(ctx).With().Str("review_item", it.ID).Logger()
+		remove := it.Status == ReviewRemoving || it.OnNoResponse == ReviewOnNoResponseRemove
+		if remove && s.Engine == nil {
+			log.Warn().Msg("review removal due, but no engine is wired")
+			continue
+		}
+		var done []*ReviewItem
+		err := s.Store.Update(ctx, func(tx Tx) error {
+			c, err := tx.ReviewItem(it.ID)
+			if err != nil {
+				return err
+			}
+			if c.Status == ReviewRemoving {
+				if err := c.Renew(now, s.lease()); err != nil {
+					return err
+				}
+				it = c
+				return tx.PutReviewItem(c)
+			}
+			if c.Status != ReviewPending || c.Deadline.After(now) {
+				return Errorf(ECONFLICT, "review item %s changed", c.ID)
+			}
+			var ev AuditEvent
+			if remove {
+				ev, err = c.BeginRemove(PolicyActor, now, s.lease())
+			} else {
+				ev, err = c.Keep(PolicyActor, now)
+			}
+			if err != nil {
+				return err
+			}
+			it = c
+			done, err = putReviewItem(tx, c, &ev)
+			return err
+		})
+		if err != nil {
+			log.Debug().Err(err).Msg("expire review item")
+			continue
+		}
+		n++
+		if it.Status == ReviewRemoving {
+			if _, err := s.removeReviewed(ctx, it); err != nil {
+				log.Debug().Err(err).Msg("review removal")
+			}
+			continue
+		}
+		s.reviewDecided(ctx, it, done)
+	}
+	return n, nil
+}
