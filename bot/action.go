@@ -31,7 +31,7 @@ func (b *Bot) onAction(ctx context.Context, cb slack.InteractionCallback) {
 		case actionOpenRequest:
 			b.openRequestModal(ctx, cb.TriggerID, cb.User.ID, "", nil)
 		case actionReviewKeep, actionReviewDrop:
-			b.answer(ctx, cb, errorMessage("Access reviews are not handled by this jitbot yet."))
+			b.reviewClick(ctx, cb, a.Value, a.ActionID == actionReviewKeep)
 		default:
 			zerolog.Ctx(ctx).Debug().Msg("unknown action ignored")
 		}

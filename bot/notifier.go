@@ -60,6 +60,13 @@ func (b *Bot) Notify(ctx context.Context, n access.Notice) (err error) {
 		}
 		b.dm(ctx, n.Grant.Holder.SlackID, ended)
 		b.post(ctx, audit, auditMessage(n))
+	case access.NoticeReview:
+		b.notifyReview(ctx, n, audit)
+	case access.NoticeReviewDecided:
+		for _, it := range n.Items {
+			b.refreshReview(ctx, it)
+			b.post(ctx, audit, reviewAuditLine(it))
+		}
 	case access.NoticeAlert:
 		b.post(ctx, alerts, alertMessage(n.Text))
 	case access.NoticeAudit:
