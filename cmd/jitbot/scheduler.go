@@ -11,7 +11,7 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// scheduler runs sync rules, sweeps, the guard and the digest on the policy's schedules, in the
+// scheduler runs sync rules, sweeps, the guard, access reviews and the digest on the policy's schedules, in the
 // policy's time zone, with panic recovery and without overlapping runs of one job.
 type scheduler struct {
 	app  *App
@@ -83,6 +83,12 @@ func (s *scheduler) reschedule() {
 	if len(p.Guard.ProtectedGroups) > 0 {
 		add(p.Guard.Schedule, "guard", func(ctx context.Context) error {
 			_, err := runner.Run(ctx, access.RunGuard, "guard", false)
+			return err
+		})
+	}
+	for _, rv := range p.Reviews {
+		add(rv.Schedule, "review "+rv.Name, func(ctx context.Context) error {
+			_, err := s.app.svc.StartReview(ctx, rv.Name)
 			return err
 		})
 	}
