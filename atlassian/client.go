@@ -30,6 +30,7 @@ type Client struct {
 	mu         sync.Mutex
 	groups     map[string]access.Group // lower-cased name → group
 	workspaces map[string]string       // normalized host → resource ID
+	hold       time.Time               // no request before this: Atlassian asked to wait (Retry-After)
 }
 
 // New returns a Client for cfg. It fails, naming the variables, when OrgID or APIKey is empty.
@@ -79,8 +80,9 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 	if len(k.query) > 0 {
 		u += "?" + k.query.Encode()
 	}
+	honour := true // wait out a hold Atlassian asked for (unless this call just did)
 	for attempt := 0; ; attempt++ {
-		if err := c.wait(ctx); err != nil {
+		if err := c.wait(ctx, honour); err != nil {
 			return 0, cancelled(k.op, err)
 		}
 		status, hdr, respBody, err := c.attempt(ctx, k, u, body)
@@ -96,6 +98,15 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 			return status, nil
 		}
 		delay, retry := c.retryDelay(attempt, status, hdr, err)
+		// A wait asked for by Retry-After holds every later request of this client, including
+		// the next call after this one gives up: no retry comes sooner than asked.
+		asked, hasWait := time.Duration(0), false
+		if status == http.StatusTooManyRequests || status >= 500 {
+			asked, hasWait = c.serverWait(hdr)
+		}
+		if hasWait {
+			c.holdFor(asked)
+		}
 		if !retry || attempt >= c.cfg.MaxRetries {
 			if err != nil {
 				return status, access.Errorf(access.EUNAVAILABLE, "Atlassian could not be reached for %s after %d attempts: %v.", k.op, attempt+1, err)
@@ -105,13 +116,35 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 		if err := c.cfg.Sleep(ctx, delay); err != nil {
 			return status, cancelled(k.op, err)
 		}
+		honour = !hasWait // delay already covers the wait asked for
 	}
 }
 
+// holdFor keeps every request of c back for d from now, unless a longer hold is in place.
+func (c *Client) holdFor(d time.Duration) {
+	until := c.cfg.Now().Add(d)
+	c.mu.Lock()
+	if until.After(c.hold) {
+		c.hold = until
+	}
+	c.mu.Unlock()
+}
+
 // wait takes a token from the limiter, sleeping through the injected Sleep when none is free.
-func (c *Client) wait(ctx context.Context) error {
+// With honour set it first waits out a hold Atlassian asked for (see holdFor).
+func (c *Client) wait(ctx context.Context, honour bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if honour {
+		c.mu.Lock()
+		until := c.hold
+		c.mu.Unlock()
+		if d := until.Sub(c.cfg.Now()); d > 0 {
+			if err := c.cfg.Sleep(ctx, d); err != nil {
+				return err
+			}
+		}
 	}
 	now := c.cfg.Now()
 	r := c.cfg.Limiter.ReserveN(now, 1)
