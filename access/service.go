@@ -38,7 +38,7 @@ type Service struct {
 	ConsistencyWindow time.Duration // how long a removal may stay visible (default 30s)
 	OverdueAfter      time.Duration // revocation lag that raises an alert (default 5m)
 	BindingTTL        time.Duration // re-check a stored identity after this (default 24h)
-	Workers           int           // grants driven at once by a sweep pass (default 4)
+	Workers           int           // accounts driven at once by a sweep pass (default 8)
 	Jitter            func(d time.Duration) time.Duration
 
 	busy    sync.Map // grant ID -> struct{}: driven by this process right now

@@ -74,7 +74,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 func (s *Service) sweepBatch(ctx context.Context, now time.Time, work []*Grant, st *SweepStats) {
 	workers := s.Workers
 	if workers <= 0 {
-		workers = 4
+		workers = 8
 	}
 	// Grants of one account are driven in order by one worker, so overlapping grants see each
 	// other's state and a shared membership is removed once, by the last grant to end.

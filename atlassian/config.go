@@ -72,7 +72,10 @@ func (c Config) withDefaults() (Config, error) {
 		c.DirectoryID = DefaultDirectoryID
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{}
+		// Keep connections for the sweeper's parallel workers instead of the default two.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 16
+		c.HTTPClient = &http.Client{Transport: tr}
 	}
 	if c.RatePerMinute <= 0 {
 		c.RatePerMinute = DefaultRatePerMinute
