@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -61,6 +62,8 @@ func (s *scheduler) reschedule() {
 			ctx := log.With().Str("job", job).Logger().WithContext(s.ctx)
 			if err := fn(ctx); err != nil {
 				zerolog.Ctx(ctx).Error().Err(err).Msg("scheduled job")
+				_ = s.app.bot.Notify(ctx, access.Notice{Kind: access.NoticeAlert,
+					Text: fmt.Sprintf("Scheduled job %q failed and will run again at its next time: %s", job, access.ErrorMessage(err))})
 			}
 		})
 		if err != nil { // the policy loader already checked every schedule
