@@ -37,3 +37,18 @@ func decodeCursor(s string) (cursor, error) {
 	}
 	return c, nil
 }
+
+// resume replaces *q with the query a cursor carries and returns the position it points at.
+// A query without a cursor is left alone at position 0. ok is false for a bad cursor.
+func resume[Q any](q *Q, raw string) (pos int, ok bool) {
+	if raw == "" {
+		return 0, true
+	}
+	c, err := decodeCursor(raw)
+	var fresh Q
+	if err != nil || json.Unmarshal(c.Q, &fresh) != nil {
+		return 0, false
+	}
+	*q = fresh
+	return c.Pos, true
+}

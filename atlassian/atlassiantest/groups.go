@@ -30,17 +30,13 @@ func (s *Server) groupsSearch(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, "", "Bad Request", msg)
 		return
 	}
-	pos := 0
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor)
-		raw := q.Cursor
-		q = groupSearch{}
-		if err != nil || json.Unmarshal(c.Q, &q) != nil {
-			writeErrors(w, http.StatusBadRequest, "ADMIN-400-1", "Bad Request", "The cursor is invalid.")
-			return
-		}
-		q.Cursor, pos = raw, c.Pos
+	raw := q.Cursor
+	pos, ok := resume(&q, raw)
+	if !ok {
+		writeErrors(w, http.StatusBadRequest, "ADMIN-400-1", "Bad Request", "The cursor is invalid.")
+		return
 	}
+	q.Cursor = raw
 	switch {
 	case len(q.GroupNames) > 0 && (q.SearchTerm != "" || len(q.GroupIDs) > 0):
 		msg = "groupNames cannot be combined with searchTerm or groupIds."

@@ -61,17 +61,13 @@ func (s *Server) usersSearch(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, "", "Bad Request", msg)
 		return
 	}
-	pos := 0
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor)
-		raw := q.Cursor
-		q = userSearch{}
-		if err != nil || json.Unmarshal(c.Q, &q) != nil {
-			writeErrors(w, http.StatusBadRequest, "ADMIN-400-1", "Bad Request", "The cursor is invalid.")
-			return
-		}
-		q.Cursor, pos = raw, c.Pos
+	raw := q.Cursor
+	pos, ok := resume(&q, raw)
+	if !ok {
+		writeErrors(w, http.StatusBadRequest, "ADMIN-400-1", "Bad Request", "The cursor is invalid.")
+		return
 	}
+	q.Cursor = raw
 	if msg := q.check(); msg != "" {
 		writeErrors(w, http.StatusBadRequest, "", "Bad Request", msg)
 		return
