@@ -102,7 +102,7 @@ func BenchmarkPlan100k(b *testing.B) {
 				}
 			}
 			minReads := map[string]int{"narrowed": 1 + (len(union)+99)/100, "whole_org": 1 + 100_000/100}
-			eng := &access.Engine{Store: store, Org: org, Provisioner: org, Notifier: &notices{},
+			eng := &access.Engine{Store: store, Org: org, Provisioner: org, Notifier: &accesstest.Notices{},
 				Policy: func() *access.Policy { return pol }, Now: func() time.Time { return engineT0 }}
 			ctx := context.Background()
 			runtime.GC()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,37 +33,12 @@ func externalUser(domains []string) condFunc {
 	return condFunc{src: "user.external", fn: func(u *access.User) (bool, error) { return u.External(domains), nil }}
 }
 
-// notices collects what the engine posts.
-type notices struct {
-	mu   sync.Mutex
-	list []access.Notice
-}
-
-func (n *notices) Notify(ctx context.Context, x access.Notice) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.list = append(n.list, x)
-	return nil
-}
-
-func (n *notices) of(kind access.NoticeKind) []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var out []string
-	for _, x := range n.list {
-		if x.Kind == kind {
-			out = append(out, x.Text)
-		}
-	}
-	return out
-}
-
 var engineT0 = time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
 
 type fixture struct {
 	org   *accesstest.Org
 	store *accesstest.MemStore
-	notes *notices
+	notes *accesstest.Notices
 	pol   *access.Policy
 	now   time.Time
 	eng   *access.Engine
@@ -72,7 +46,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{org: accesstest.NewOrg(), store: accesstest.NewMemStore(nil), notes: &notices{}, now: engineT0}
+	f := &fixture{org: accesstest.NewOrg(), store: accesstest.NewMemStore(nil), notes: &accesstest.Notices{}, now: engineT0}
 	f.pol = &access.Policy{
 		Version:      1,
 		Organization: access.Organization{Domains: []string{"example.com"}},
@@ -185,7 +159,7 @@ func ops(r *access.Run) string {
 
 func wantAlert(t *testing.T, f *fixture, parts ...string) {
 	t.Helper()
-	alerts := f.notes.of(access.NoticeAlert)
+	alerts := f.notes.Texts(access.NoticeAlert)
 	if len(alerts) != 1 {
 		t.Fatalf("alerts = %q, want one", alerts)
 	}
@@ -232,10 +206,10 @@ func TestEngine_Run(t *testing.T) {
 				if rs := f.runs(t, "engineering-jira"); len(rs) != 1 || rs[0].Outcome != access.OutcomeOK || len(rs[0].Changes) != 3 {
 					t.Errorf("stored runs = %+v", rs)
 				}
-				if a := f.notes.of(access.NoticeAudit); len(a) != 1 || !strings.Contains(a[0], "carol@example.com") {
+				if a := f.notes.Texts(access.NoticeAudit); len(a) != 1 || !strings.Contains(a[0], "carol@example.com") {
 					t.Errorf("audit notices = %q", a)
 				}
-				if a := f.notes.of(access.NoticeAlert); len(a) != 0 {
+				if a := f.notes.Texts(access.NoticeAlert); len(a) != 0 {
 					t.Errorf("alerts = %q", a)
 				}
 			},
@@ -253,7 +227,7 @@ func TestEngine_Run(t *testing.T) {
 				if len(r.Changes) != 0 || f.org.Writes() != 0 || r.Outcome != access.OutcomeOK {
 					t.Errorf("second run: outcome %s, changes %s, %d writes", r.Outcome, ops(r), f.org.Writes())
 				}
-				if n := len(f.notes.of(access.NoticeAudit)); n != 1 {
+				if n := len(f.notes.Texts(access.NoticeAudit)); n != 1 {
 					t.Errorf("%d audit notices, want 1 (an empty run posts nothing)", n)
 				}
 			},
@@ -300,7 +274,7 @@ func TestEngine_Run(t *testing.T) {
 				if rs := f.runs(t, ""); len(rs) != 1 || !rs[0].DryRun {
 					t.Errorf("stored runs = %+v", rs)
 				}
-				if a := f.notes.of(access.NoticeAudit); len(a) != 1 || !strings.Contains(a[0], "dry run") {
+				if a := f.notes.Texts(access.NoticeAudit); len(a) != 1 || !strings.Contains(a[0], "dry run") {
 					t.Errorf("audit notices = %q", a)
 				}
 				p, err := f.eng.Plan(context.Background(), access.RunSync, "engineering-jira")
@@ -441,7 +415,7 @@ func TestEngine_Run(t *testing.T) {
 				if r.Outcome != access.OutcomeOK || ops(r) != "report:mallory@site-admins(done)" || f.org.Writes() != 0 {
 					t.Fatalf("outcome %s, %s, %d writes", r.Outcome, ops(r), f.org.Writes())
 				}
-				if a := f.notes.of(access.NoticeAudit); len(a) != 1 || !strings.Contains(a[0], "mallory@example.com") {
+				if a := f.notes.Texts(access.NoticeAudit); len(a) != 1 || !strings.Contains(a[0], "mallory@example.com") {
 					t.Errorf("audit notices = %q", a)
 				}
 			},

@@ -87,14 +87,10 @@ func TestService_StartReview(t *testing.T) {
 	if n := len(f.audit(t, access.ActionReviewStarted)); n != 3 {
 		t.Errorf("%d review.started events, want 3", n)
 	}
-	f.notes.mu.Lock()
 	var sent *access.Notice
-	for i := range f.notes.list {
-		if f.notes.list[i].Kind == access.NoticeReview {
-			sent = &f.notes.list[i]
-		}
+	if rs := f.notes.Of(access.NoticeReview); len(rs) > 0 {
+		sent = &rs[len(rs)-1]
 	}
-	f.notes.mu.Unlock()
 	if sent == nil || len(sent.Items) != 3 || !slices.Equal(sent.Reviewers, []string{reviewer1, reviewer2}) || !strings.Contains(sent.Text, "2 left out") {
 		t.Fatalf("review notice = %+v", sent)
 	}
@@ -233,7 +229,7 @@ func TestService_ExpireReviews(t *testing.T) {
 				t.Errorf("%d review.expired events, want 1", n)
 			}
 			var complete []string
-			for _, s := range f.notes.of(access.NoticeAudit) {
+			for _, s := range f.notes.Texts(access.NoticeAudit) {
 				if strings.Contains(s, "complete") {
 					complete = append(complete, s)
 				}

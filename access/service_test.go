@@ -42,43 +42,6 @@ func (people) Resolve(_ context.Context, principals []string) ([]string, error) 
 	return principals, nil
 }
 
-// svcNotices records what people were told.
-type svcNotices struct {
-	mu  sync.Mutex
-	all []access.Notice
-}
-
-func (n *svcNotices) Notify(_ context.Context, x access.Notice) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.all = append(n.all, x)
-	return nil
-}
-
-func (n *svcNotices) count(kind access.NoticeKind) int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	c := 0
-	for _, x := range n.all {
-		if x.Kind == kind {
-			c++
-		}
-	}
-	return c
-}
-
-func (n *svcNotices) alerts() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var s []string
-	for _, x := range n.all {
-		if x.Kind == access.NoticeAlert {
-			s = append(s, x.Text)
-		}
-	}
-	return strings.Join(s, "\n")
-}
-
 // countingProv counts provisioner calls by operation and can make reads lag behind writes.
 type countingProv struct {
 	access.Provisioner
@@ -110,7 +73,7 @@ type harness struct {
 	store  *accesstest.MemStore
 	org    *accesstest.Org
 	prov   *countingProv
-	notes  *svcNotices
+	notes  *accesstest.Notices
 	policy *access.Policy
 	svc    *access.Service
 }
@@ -136,7 +99,7 @@ func testPolicy() *access.Policy {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &clock{t: t0}, store: accesstest.NewMemStore([]byte("audit-key")), org: accesstest.NewOrg(), notes: &svcNotices{}, policy: testPolicy()}
+	h := &harness{t: t, clock: &clock{t: t0}, store: accesstest.NewMemStore([]byte("audit-key")), org: accesstest.NewOrg(), notes: &accesstest.Notices{}, policy: testPolicy()}
 	h.org.AddGroup(jiraGroup)
 	for _, u := range []struct{ id, email string }{{"acc-alice", "alice@example.com"}, {"acc-bob", "bob@example.com"}, {"acc-lead", "lead@example.com"}, {"acc-sec1", "sec1@example.com"}} {
 		h.org.AddUser(access.User{AccountID: u.id, Email: u.email, Managed: true})
@@ -214,11 +177,11 @@ func TestService_lifecycle(t *testing.T) {
 		t.Fatalf("grant %+v member=%v", g, h.member("acc-alice"))
 	}
 	h.clock.Advance(110 * time.Minute)
-	if st := h.sweep(); st.Warned != 1 || h.notes.count(access.NoticeExpiring) != 1 {
+	if st := h.sweep(); st.Warned != 1 || h.notes.Count(access.NoticeExpiring) != 1 {
 		t.Fatalf("warning: %+v", st)
 	}
 	h.sweep()
-	if h.notes.count(access.NoticeExpiring) != 1 {
+	if h.notes.Count(access.NoticeExpiring) != 1 {
 		t.Fatal("warned twice")
 	}
 	h.clock.Advance(10 * time.Minute)
@@ -227,7 +190,7 @@ func TestService_lifecycle(t *testing.T) {
 	if g.Status != access.GrantRevoked || h.member("acc-alice") || !g.Items[0].Verified {
 		t.Fatalf("after expiry: %+v member=%v", g, h.member("acc-alice"))
 	}
-	if h.notes.count(access.NoticeEnded) != 1 {
+	if h.notes.Count(access.NoticeEnded) != 1 {
 		t.Fatal("holder not told")
 	}
 	h.checkChain()
@@ -425,7 +388,7 @@ func TestService_outageAcrossExpiry(t *testing.T) {
 	if g.Status != access.GrantFailed || g.FailedOp != access.OpRevoke || !h.member("acc-alice") {
 		t.Fatalf("during outage: %+v", g)
 	}
-	if a := h.notes.alerts(); !strings.Contains(a, "keeps failing") || !strings.Contains(a, "overdue") {
+	if a := h.notes.Alerts(); !strings.Contains(a, "keeps failing") || !strings.Contains(a, "overdue") {
 		t.Fatalf("alerts: %q", a)
 	}
 	down = false
@@ -448,8 +411,8 @@ func TestService_clockJump(t *testing.T) {
 	pending := h.submit(bob, "jira-software", time.Hour)
 	h.clock.Advance(24 * time.Hour)
 	st := h.sweep()
-	if st.Expired != 1 || h.notes.count(access.NoticeExpiring) != 0 {
-		t.Fatalf("stats %+v expiring=%d", st, h.notes.count(access.NoticeExpiring))
+	if st.Expired != 1 || h.notes.Count(access.NoticeExpiring) != 0 {
+		t.Fatalf("stats %+v expiring=%d", st, h.notes.Count(access.NoticeExpiring))
 	}
 	for _, id := range ids {
 		if h.grant(id).Status != access.GrantRevoked {
@@ -463,7 +426,7 @@ func TestService_clockJump(t *testing.T) {
 		t.Fatalf("%d removes", n)
 	}
 	h.sweep()
-	if h.prov.removes.Load() != 1 || h.notes.count(access.NoticeEnded) != 5 {
+	if h.prov.removes.Load() != 1 || h.notes.Count(access.NoticeEnded) != 5 {
 		t.Fatal("a due action ran twice")
 	}
 }
@@ -597,7 +560,7 @@ func TestService_breakGlass(t *testing.T) {
 	if r.Status != access.RequestApproved || !h.org.HasRole("acc-alice", access.RoleTarget("site-admin", "example.atlassian.net")) {
 		t.Fatalf("break-glass not granted at once: %+v", r)
 	}
-	if !strings.Contains(h.notes.alerts(), "Break-glass") {
+	if !strings.Contains(h.notes.Alerts(), "Break-glass") {
 		t.Fatal("break-glass not announced in the alerts channel")
 	}
 	g := h.grant(r.ID)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jitbot/jitbot/access"
+	"github.com/jitbot/jitbot/access/accesstest"
 	"github.com/jitbot/jitbot/atlassian"
 	"github.com/jitbot/jitbot/atlassian/atlassiantest"
 	"github.com/jitbot/jitbot/store"
@@ -44,47 +45,30 @@ func (lcPeople) Resolve(_ context.Context, principals []string) ([]string, error
 	return principals, nil
 }
 
-// lcNotes records what people were told. onEnded, when set, is called for each NoticeEnded.
+// lcNotes records what people were told. onEnded, when set, is called for each NoticeEnded
+// instead of recording it.
 type lcNotes struct {
-	mu      sync.Mutex
-	all     []access.Notice
+	accesstest.Notices
 	onEnded func(g *access.Grant)
 }
 
-func (n *lcNotes) Notify(_ context.Context, x access.Notice) error {
+func (n *lcNotes) Notify(ctx context.Context, x access.Notice) error {
 	if x.Kind == access.NoticeEnded && n.onEnded != nil {
 		n.onEnded(x.Grant)
 		return nil
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.all = append(n.all, x)
-	return nil
+	return n.Notices.Notify(ctx, x)
 }
 
 // count returns how many notices of kind were sent, about grant id when id is not "".
 func (n *lcNotes) count(kind access.NoticeKind, id string) int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	c := 0
-	for _, x := range n.all {
-		if x.Kind == kind && (id == "" || (x.Grant != nil && x.Grant.ID == id)) {
+	for _, x := range n.Of(kind) {
+		if id == "" || (x.Grant != nil && x.Grant.ID == id) {
 			c++
 		}
 	}
 	return c
-}
-
-func (n *lcNotes) alerts() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var s []string
-	for _, x := range n.all {
-		if x.Kind == access.NoticeAlert {
-			s = append(s, x.Text)
-		}
-	}
-	return strings.Join(s, "\n")
 }
 
 // clientEvent is one HTTP attempt (op, status) or one wait (sleep) of the Atlassian client, at
@@ -369,7 +353,7 @@ func TestLifecycle_outageAcrossExpiry(t *testing.T) {
 	if !sawFailed || g.FailedOp != access.OpRevoke || !e.member("U0ALICE") {
 		t.Fatalf("alice's grant at the end of the outage: %s/%s member=%v (failed seen: %v)", g.Status, g.FailedOp, e.member("U0ALICE"), sawFailed)
 	}
-	if a := e.notes.alerts(); !strings.Contains(a, "keeps failing") || !strings.Contains(a, "overdue") || !strings.Contains(a, alice) {
+	if a := e.notes.Alerts(); !strings.Contains(a, "keeps failing") || !strings.Contains(a, "overdue") || !strings.Contains(a, alice) {
 		t.Fatalf("alerts during the outage: %q", a)
 	}
 	if n := e.calls(atlassiantest.RouteMembershipRemove, "U0ALICE"); n == 0 {
