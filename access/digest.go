@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -56,9 +57,12 @@ func DigestText(live []*Grant, events []AuditEvent, now time.Time) string {
 		fmt.Fprintf(&b, "• %s %s for %s (%s), %s%s\n", g.ID, g.Role, g.Account.Email, g.Status, until, tag)
 	}
 	count := map[string]int{}
-	var breakGlass, failures []string
+	var breakGlass, failures, runs []string
 	for _, e := range events {
 		count[e.Action]++
+		if e.Action == ActionRun && !slices.Contains(e.Tags, TagDryRun) {
+			runs = append(runs, e.Detail)
+		}
 		for _, t := range e.Tags {
 			if t == TagBreakGlass && e.Action == ActionRequestApproved {
 				breakGlass = append(breakGlass, fmt.Sprintf("%s %s by %s: %s", e.Subject, e.Role, e.Member, e.Detail))
@@ -71,6 +75,12 @@ func DigestText(live []*Grant, events []AuditEvent, now time.Time) string {
 	fmt.Fprintf(&b, "Requests: %d submitted, %d approved, %d denied, %d expired. Grants: %d given, %d revoked. Runs: %d.\n",
 		count[ActionRequestSubmitted], count[ActionRequestApproved], count[ActionRequestDenied], count[ActionRequestExpired],
 		count[ActionGrantActive], count[ActionGrantRevoked], count[ActionRun])
+	if len(runs) > 0 {
+		fmt.Fprintf(&b, "Sync, sweep and guard runs (%d):\n", len(runs))
+		for _, l := range runs {
+			b.WriteString("• " + l + "\n")
+		}
+	}
 	if len(breakGlass) > 0 {
 		fmt.Fprintf(&b, "Break-glass use (%d):\n", len(breakGlass))
 		for _, l := range breakGlass {
