@@ -22,10 +22,11 @@ type Service struct {
 	Notifier    Notifier
 	Observer    Observer
 	// Wanted says whether a source other than grants (a sync rule, a standing membership)
-	// wants u in group; an ending grant leaves such memberships in place. Optional.
+	// wants u in group; an ending grant leaves such memberships in place. Engine.Wanted when
+	// not set.
 	Wanted func(ctx context.Context, u *User, group string) (reason string, ok bool, err error)
-	// Engine reads group members for access reviews and removes the memberships reviewers
-	// reject through its guards. Reviews need it; everything else works without.
+	// Engine reads group members for access reviews, removes the memberships reviewers reject
+	// through its guards, and says which memberships sync rules and the guard want.
 	Engine *Engine
 	Policy func() *Policy
 	Now    func() time.Time
@@ -63,6 +64,13 @@ func (s *Service) observer() Observer {
 		return nopObserver{}
 	}
 	return s.Observer
+}
+
+func (s *Service) wanted() func(ctx context.Context, u *User, group string) (string, bool, error) {
+	if s.Wanted == nil && s.Engine != nil {
+		return s.Engine.Wanted
+	}
+	return s.Wanted
 }
 
 func (s *Service) now() time.Time {

@@ -246,12 +246,12 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 			}
 		}
 	}
-	if it.Target.Kind == TargetGroup && s.Wanted != nil && s.Directory != nil {
+	if wanted := s.wanted(); it.Target.Kind == TargetGroup && wanted != nil && s.Directory != nil {
 		u, err := s.Directory.User(ctx, g.Account.ID)
 		if err != nil {
 			return "", fmt.Errorf("read member: %w", err)
 		}
-		why, ok, err := s.Wanted(ctx, u, it.Target.Group)
+		why, ok, err := wanted(ctx, u, it.Target.Group)
 		if err != nil {
 			return "", err
 		}
