@@ -14,19 +14,6 @@ import (
 	"github.com/jitbot/jitbot/access/accesstest"
 )
 
-// clock is a settable fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // people maps Slack users to e-mails and principals (teams of the policy) to Slack users.
 type people struct{ emails map[string]string }
 
@@ -69,7 +56,7 @@ func (c *countingProv) Has(ctx context.Context, a access.Account, t access.Targe
 
 type harness struct {
 	t      *testing.T
-	clock  *clock
+	clock  *accesstest.Clock
 	store  *accesstest.MemStore
 	org    *accesstest.Org
 	prov   *countingProv
@@ -99,7 +86,7 @@ func testPolicy() *access.Policy {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &clock{t: t0}, store: accesstest.NewMemStore([]byte("audit-key")), org: accesstest.NewOrg(), notes: &accesstest.Notices{}, policy: testPolicy()}
+	h := &harness{t: t, clock: accesstest.NewClock(t0), store: accesstest.NewMemStore([]byte("audit-key")), org: accesstest.NewOrg(), notes: &accesstest.Notices{}, policy: testPolicy()}
 	h.org.AddGroup(jiraGroup)
 	for _, u := range []struct{ id, email string }{{"acc-alice", "alice@example.com"}, {"acc-bob", "bob@example.com"}, {"acc-lead", "lead@example.com"}, {"acc-sec1", "sec1@example.com"}} {
 		h.org.AddUser(access.User{AccountID: u.id, Email: u.email, Managed: true})

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/jitbot/jitbot/access"
+	"github.com/jitbot/jitbot/access/accesstest"
 	"github.com/jitbot/jitbot/atlassian"
 	"github.com/jitbot/jitbot/atlassian/atlassiantest"
 	"github.com/jitbot/jitbot/store"
@@ -27,7 +28,7 @@ import (
 
 // benchEnv is a Service on a bbolt file full of active grants, with a fake clock.
 type benchEnv struct {
-	clock *fakeClock
+	clock *accesstest.Clock
 	db    *store.DB
 	org   *atlassiantest.Server // nil when the benchmark never calls Atlassian
 	atl   *atlassian.Client
@@ -61,7 +62,7 @@ type benchSetup struct {
 
 func newBenchEnv(b *testing.B, s benchSetup) *benchEnv {
 	b.Helper()
-	e := &benchEnv{clock: &fakeClock{t: lcT0}}
+	e := &benchEnv{clock: accesstest.NewClock(lcT0)}
 	db, err := store.Open(filepath.Join(b.TempDir(), "jitbot.db"), store.Options{AuditKey: lcAuditKey})
 	if err != nil {
 		b.Fatal(err)

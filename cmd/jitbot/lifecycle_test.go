@@ -84,7 +84,7 @@ type clientEvent struct {
 // clock by its length, as time would pass; otherwise nothing waits at all.
 type clientLog struct {
 	mu      sync.Mutex
-	clock   *fakeClock
+	clock   *accesstest.Clock
 	advance bool
 	events  []clientEvent
 }
@@ -116,7 +116,7 @@ func (l *clientLog) snapshot() []clientEvent {
 type lcEnv struct {
 	t      testing.TB
 	ctx    context.Context
-	clock  *fakeClock
+	clock  *accesstest.Clock
 	org    *atlassiantest.Server
 	people lcPeople
 	acct   map[string]string // Slack user ID -> Atlassian account ID
@@ -151,7 +151,7 @@ func lcPolicy() *access.Policy {
 // a Service on them.
 func newLCEnv(t *testing.T) *lcEnv {
 	t.Helper()
-	clock := &fakeClock{t: lcT0}
+	clock := accesstest.NewClock(lcT0)
 	e := &lcEnv{
 		t: t, ctx: context.Background(), clock: clock,
 		org:    atlassiantest.NewServer(t, atlassiantest.WithClock(clock.Now), atlassiantest.WithSpecValidation(t)),

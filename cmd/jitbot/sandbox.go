@@ -9,29 +9,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/jitbot/jitbot/access/accesstest"
 	"github.com/jitbot/jitbot/atlassian/atlassiantest"
 	"github.com/jitbot/jitbot/bot/bottest"
 	"github.com/jitbot/jitbot/policies"
 )
-
-// fakeClock is the demo's time: it starts at the real time and moves only when told.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // A person of the sandbox workspace.
 type person struct{ slackID, name, email string }
@@ -51,7 +37,7 @@ var sandboxPeople = []person{
 // with a bbolt file in a temp dir and the example policy.
 type sandbox struct {
 	out   io.Writer
-	clock *fakeClock
+	clock *accesstest.Clock
 	slack *bottest.Server
 	org   *atlassiantest.Server
 	app   *App
@@ -66,7 +52,7 @@ type sandbox struct {
 }
 
 func newSandbox(ctx context.Context, out, logOut io.Writer) (*sandbox, error) {
-	s := &sandbox{out: out, clock: &fakeClock{t: time.Now().UTC().Truncate(time.Second)}, ids: map[string]string{}, names: map[string]string{}, printed: map[string]int{}}
+	s := &sandbox{out: out, clock: accesstest.NewClock(time.Now().UTC().Truncate(time.Second)), ids: map[string]string{}, names: map[string]string{}, printed: map[string]int{}}
 	s.slack = bottest.New()
 	s.org = atlassiantest.New(atlassiantest.WithClock(s.clock.Now))
 	for _, p := range sandboxPeople {
