@@ -50,14 +50,12 @@ type Service struct {
 type Observer interface {
 	Revoked(result string, lag time.Duration)
 	Overdue(n int)
-	Counts(active, pending int)
 }
 
 type nopObserver struct{}
 
 func (nopObserver) Revoked(string, time.Duration) {}
 func (nopObserver) Overdue(int)                   {}
-func (nopObserver) Counts(int, int)               {}
 
 func (s *Service) observer() Observer {
 	if s.Observer == nil {

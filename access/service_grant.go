@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -334,9 +333,4 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 		s.drive(ctx, g.ID)
 	}
 	return len(gs), nil
-}
-
-// IsTransient reports whether err is worth retrying soon.
-func IsTransient(err error) bool {
-	return ErrorCode(err) == EUNAVAILABLE || errors.Is(err, context.DeadlineExceeded)
 }

@@ -117,11 +117,7 @@ func (b *Bot) submit(ctx context.Context, by access.Actor, role string, d time.D
 	if err != nil {
 		return message{}, err
 	}
-	var approvers []string
-	if ro := b.role(r.Role); ro != nil {
-		approvers, _ = b.svc.Approvers(ctx, ro)
-	}
-	return sentMessage(r, approvers), nil
+	return b.sent(ctx, r), nil
 }
 
 func (b *Bot) extend(ctx context.Context, by access.Actor, id string, d time.Duration, reason string) (message, error) {
@@ -129,11 +125,16 @@ func (b *Bot) extend(ctx context.Context, by access.Actor, id string, d time.Dur
 	if err != nil {
 		return message{}, err
 	}
+	return b.sent(ctx, r), nil
+}
+
+// sent tells the requester that r was filed and who will approve it.
+func (b *Bot) sent(ctx context.Context, r *access.Request) message {
 	var approvers []string
 	if ro := b.role(r.Role); ro != nil {
 		approvers, _ = b.svc.Approvers(ctx, ro)
 	}
-	return sentMessage(r, approvers), nil
+	return sentMessage(r, approvers)
 }
 
 func revokedText(g *access.Grant) string {

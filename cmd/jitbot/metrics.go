@@ -74,8 +74,6 @@ func (m *metrics) Revoked(result string, lag time.Duration) {
 
 func (m *metrics) Overdue(n int) { m.overdue.Set(float64(n)) }
 
-func (m *metrics) Counts(int, int) {} // gauges are read from the store at scrape time
-
 func (m *metrics) atlassianCall(op string, status int, _ time.Duration) {
 	m.atlassianCalls.WithLabelValues(op, strconv.Itoa(status)).Inc()
 }

@@ -92,13 +92,13 @@ func printPlans(ctx context.Context, eng *access.Engine, p *access.Policy, only 
 		if err != nil {
 			return &exitError{code: 1, err: fmt.Errorf("plan %s %s: %w", t.kind, t.name, err)}
 		}
-		fmt.Fprint(w, FormatRun(run))
+		fmt.Fprint(w, formatRun(run))
 	}
 	return nil
 }
 
-// FormatRun prints a run's plan for people.
-func FormatRun(r *access.Run) string {
+// formatRun prints a run's plan for people.
+func formatRun(r *access.Run) string {
 	title := string(r.Kind) + " " + r.Name
 	if r.Kind == access.RunGuard {
 		title = "protected-group guard"
