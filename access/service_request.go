@@ -423,12 +423,18 @@ func (s *Service) Awaiting(ctx context.Context, slackID string) ([]*Request, err
 		return nil, err
 	}
 	var out []*Request
+	approves := map[string]bool{} // role name -> slackID may approve it; resolved once per role
 	for _, r := range rs {
 		role := p.Role(r.Role)
 		if role == nil || r.Requester.SlackID == slackID || contains(r.Approvers(), slackID) {
 			continue
 		}
-		if ok, err := s.member(ctx, slackID, role.Approvers); err == nil && ok {
+		ok, seen := approves[role.Name]
+		if !seen {
+			ok, _ = s.member(ctx, slackID, role.Approvers)
+			approves[role.Name] = ok
+		}
+		if ok {
 			out = append(out, r)
 		}
 	}
