@@ -37,6 +37,7 @@ type App struct {
 	metrics *metrics
 	sched   *scheduler
 	httpLn  net.Listener
+	backups *backups
 }
 
 // appOptions adjust the wiring for tests and the demo.
@@ -70,6 +71,7 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 	}
 	a.db = db
 	a.metrics = newMetrics(db)
+	a.backups = newBackups(db, cfg.Backup, log, a.now, a.metrics.reg)
 	a.atl, err = atlassian.New(atlassian.Config{
 		BaseURL: cfg.AtlassianURL, OrgID: cfg.AtlassianOrgID, DirectoryID: cfg.DirectoryID,
 		APIKey: atlassian.Secret(cfg.AtlassianAPIKey.Reveal()), Now: a.now, Sleep: opt.AtlassianSleep,

@@ -99,6 +99,9 @@ func (s *scheduler) reschedule() {
 		_, err := s.app.svc.Digest(ctx)
 		return err
 	})
+	if s.app.cfg.Backup.Dir != "" {
+		add(s.app.cfg.Backup.Schedule, "backup", s.app.backups.run)
+	}
 	add("@every 1h", "prune runs", func(ctx context.Context) error {
 		return s.app.db.Update(ctx, func(tx access.Tx) error {
 			_, err := tx.PruneRuns(s.app.now().Add(-s.app.cfg.RunRetention))
