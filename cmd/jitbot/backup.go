@@ -47,8 +47,8 @@ func loadBackup(e *env) backupConfig {
 		}
 	}
 	if c.Dir != "" {
-		if fi, err := os.Stat(c.Dir); err != nil || !fi.IsDir() {
-			e.problem("JITBOT_BACKUP_DIR", "%q is not a directory; create it, writable by jitbot", c.Dir)
+		if fi, err := os.Stat(c.Dir); err == nil && !fi.IsDir() {
+			e.problem("JITBOT_BACKUP_DIR", "%q is a file; name a directory (jitbot creates it when missing)", c.Dir)
 		}
 	}
 	return c
@@ -84,10 +84,13 @@ func newBackups(db *store.DB, cfg backupConfig, log zerolog.Logger, now func() t
 // run writes one copy into the backup directory and deletes the oldest beyond Keep.
 func (b *backups) run(ctx context.Context) error {
 	name := filepath.Join(b.cfg.Dir, backupPrefix+b.now().UTC().Format(backupTimeLayout)+backupSuffix)
-	err := writeCopy(name, func(w io.Writer) error {
-		_, err := b.db.Backup(w, nil)
-		return err
-	})
+	err := os.MkdirAll(b.cfg.Dir, 0o700)
+	if err == nil {
+		err = writeCopy(name, func(w io.Writer) error {
+			_, err := b.db.Backup(w, nil)
+			return err
+		})
+	}
 	if err == nil {
 		err = b.prune()
 	}

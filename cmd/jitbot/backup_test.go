@@ -269,20 +269,22 @@ func TestFromLoopback(t *testing.T) {
 // TestBackups_scheduled: a scheduled run writes a checked copy named by its time and keeps the
 // newest JITBOT_BACKUP_KEEP, leaving other files alone.
 func TestBackups_scheduled(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "backups") // created by the first run
 	db, err := store.Open(filepath.Join(t.TempDir(), "jitbot.db"), store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	b := newBackups(db, backupConfig{Dir: dir, Schedule: "@daily", Keep: 3}, zerolog.Nop(), func() time.Time { return now }, prometheus.NewRegistry())
-	for range 5 {
+	for i := range 5 {
 		if err := b.run(context.Background()); err != nil {
 			t.Fatal(err)
+		}
+		if i == 0 {
+			if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
 		now = now.Add(24 * time.Hour)
 	}
@@ -302,6 +304,10 @@ func TestBackups_scheduled(t *testing.T) {
 
 func TestLoadConfig_backup(t *testing.T) {
 	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		env     []string
@@ -312,7 +318,7 @@ func TestLoadConfig_backup(t *testing.T) {
 		{"set", []string{"JITBOT_BACKUP_DIR=" + dir, "JITBOT_BACKUP_SCHEDULE=0 3 * * *", "JITBOT_BACKUP_KEEP=14"}, "", backupConfig{Dir: dir, Schedule: "0 3 * * *", Keep: 14}},
 		{"bad_schedule", []string{"JITBOT_BACKUP_SCHEDULE=sometimes"}, "JITBOT_BACKUP_SCHEDULE", backupConfig{}},
 		{"bad_keep", []string{"JITBOT_BACKUP_KEEP=0"}, "JITBOT_BACKUP_KEEP", backupConfig{}},
-		{"missing_dir", []string{"JITBOT_BACKUP_DIR=" + filepath.Join(dir, "nope")}, "JITBOT_BACKUP_DIR", backupConfig{}},
+		{"dir_is_a_file", []string{"JITBOT_BACKUP_DIR=" + file}, "JITBOT_BACKUP_DIR", backupConfig{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
