@@ -96,6 +96,7 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		return nil, fmt.Errorf("slack bot: %w", err)
 	}
 	a.svc.Notifier, a.svc.Identity, a.svc.Principals = a.bot, a.bot, a.bot
+	a.registerReady()
 	a.engine.Notifier = a.bot
 	if !opt.NoSchedule {
 		a.sched = newScheduler(a)
