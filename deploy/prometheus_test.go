@@ -1,8 +1,8 @@
 package deploy
 
 import (
-	"log/slog"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
