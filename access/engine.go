@@ -109,7 +109,7 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 		return nil, Errorf(EINVALID, "The engine does not run %s runs.", kind)
 	}
 	now := e.now()
-	run := &Run{ID: uuid.NewString(), Kind: kind, Name: name, Started: now, DryRun: dryRun}
+	run := &Run{ID: uuid.NewString(), Kind: kind, Name: name, Started: now, DryRun: dryRun, By: runBy(ctx)}
 	log := zerolog.Ctx(ctx).With().Str("run", run.ID).Str("run_kind", string(kind)).Str("rule", name).Bool("dry_run", dryRun).Logger()
 	ctx = log.WithContext(ctx)
 
@@ -196,7 +196,7 @@ func (e *Engine) plan(ctx context.Context, org Org, pol *Policy, kind RunKind, n
 
 // record stores the run, its audit event and a sweep's first-seen times in one transaction.
 func (e *Engine) record(ctx context.Context, run *Run, p *plan, dryRun bool) error {
-	ev := AuditEvent{Time: run.Finished, Action: ActionRun, Actor: PolicyActor, Subject: run.Name, Detail: summary(run)}
+	ev := AuditEvent{Time: run.Finished, Action: ActionRun, Actor: runActor(run), Subject: run.Name, Detail: summary(run)}
 	if dryRun {
 		ev.Tags = []string{TagDryRun}
 	}
@@ -228,8 +228,8 @@ func (e *Engine) notify(ctx context.Context, pol *Policy, run *Run, p *plan) {
 			zerolog.Ctx(ctx).Error().Err(err).Str("notice", string(n.Kind)).Msg("post run notice")
 		}
 	}
-	if len(run.Changes) > 0 || run.DryRun || run.Outcome != OutcomeOK {
-		post(Notice{Kind: NoticeAudit, Actor: PolicyActor, Text: report(run, p)})
+	if len(run.Changes) > 0 || run.DryRun || run.Outcome != OutcomeOK || run.By != nil {
+		post(Notice{Kind: NoticeAudit, Actor: runActor(run), Text: report(run, p)})
 	}
 	if run.DryRun || (run.Outcome != OutcomeStopped && run.Outcome != OutcomeFailed) {
 		return
@@ -240,6 +240,14 @@ func (e *Engine) notify(ctx context.Context, pol *Policy, run *Run, p *plan) {
 			title(run), done(run.Changes), writes(run.Changes), run.Error)
 	}
 	post(Notice{Kind: NoticeAlert, Actor: PolicyActor, Text: text})
+}
+
+// runActor is who ran run: the person who asked for it now, or the policy's schedule.
+func runActor(run *Run) Actor {
+	if run.By != nil {
+		return *run.By
+	}
+	return PolicyActor
 }
 
 // title names the run's rule for people: "Sync rule engineering-jira".
@@ -263,15 +271,20 @@ func done(cs []Change) int {
 	return n
 }
 
-// summary is the one-line outcome of a run.
+// summary is the one-line outcome of a run, with its kind and rule.
 func summary(run *Run) string {
+	return fmt.Sprintf("%s %s: %s", run.Kind, run.Name, outcome(run))
+}
+
+// outcome is how a run ended and what it changed.
+func outcome(run *Run) string {
 	skipped := 0
 	for _, c := range run.Changes {
 		if c.Skipped != "" {
 			skipped++
 		}
 	}
-	s := fmt.Sprintf("%s %s: %s, %d planned, %d done, %d skipped by guards", run.Kind, run.Name, run.Outcome, len(run.Changes), done(run.Changes), skipped)
+	s := fmt.Sprintf("%s, %d planned, %d done, %d skipped by guards", run.Outcome, len(run.Changes), done(run.Changes), skipped)
 	if run.Error != "" {
 		s += ": " + run.Error
 	}
@@ -288,7 +301,7 @@ func report(run *Run, p *plan) string {
 	if run.DryRun {
 		b.WriteString(" (dry run)")
 	}
-	fmt.Fprintf(&b, ": %s", summary(run))
+	fmt.Fprintf(&b, ": %s", outcome(run))
 	if p != nil && p.pending > 0 {
 		fmt.Fprintf(&b, "; %d more matched, within grace", p.pending)
 	}

@@ -238,15 +238,12 @@ func (b *Bot) run(ctx context.Context, by access.Actor, kind access.RunKind, c c
 			return message{}, access.Errorf(access.ENOTFOUND, "There is no %s %q (%s).", kind, c.RunName, list)
 		}
 	}
-	r, err := b.cfg.Runner.Run(ctx, kind, c.RunName, c.DryRun)
+	// The engine posts the run to the audit channel, naming by; the operator gets the answer.
+	r, err := b.cfg.Runner.Run(access.WithRunBy(ctx, by), kind, c.RunName, c.DryRun)
 	if err != nil {
 		return message{}, err
 	}
-	m := runMessage(r, by.SlackID)
-	if p := b.policy(); p != nil && p.Channels.Audit != "" {
-		b.post(ctx, p.Channels.Audit, m)
-	}
-	return m, nil
+	return runMessage(r, by.SlackID), nil
 }
 
 // reply answers a slash command, ephemerally, through its response URL; when that fails,

@@ -356,6 +356,14 @@ func grantMessage(g *access.Grant, kind access.NoticeKind) message {
 	return message{Text: truncate(fmt.Sprintf("Grant %s (%s): %s", g.ID, g.Role, kind), fallbackLimit), Blocks: blocks}
 }
 
+// grantClosedMessage replaces an earlier message about g (granted, ending soon, extended) once
+// g has ended: what it gave and when, without buttons. The ended notice itself is a new
+// message, so the holder reads "Access ended" once.
+func grantClosedMessage(g *access.Grant) message {
+	s := fmt.Sprintf(":lock: `%s`: *%s* — %s — from %s to %s.", g.ID, g.Role, g.Targets(), when(g.GrantedAt), when(g.EndedAt))
+	return message{Text: truncate(fmt.Sprintf("Grant %s (%s): ended", g.ID, g.Role), fallbackLimit), Blocks: []slack.Block{section("grant_"+g.ID+"_closed", s)}}
+}
+
 // auditMessage is the audit channel's line for a notice.
 func auditMessage(n access.Notice) message {
 	var s string
@@ -384,6 +392,13 @@ func auditMessage(n access.Notice) message {
 		}
 	default:
 		s = n.Text
+		if n.Actor.Kind == access.ActorUser && n.Actor.SlackID != "" {
+			head, rest, more := strings.Cut(s, "\n")
+			s = head + " — run by " + who(n.Actor)
+			if more {
+				s += "\n" + rest
+			}
+		}
 	}
 	return textMessage(s)
 }
