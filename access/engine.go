@@ -11,7 +11,7 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Engine is the reconciler of DESIGN.md ("Desired state, one reconciler"). It runs sync rules,
+// Engine is the reconciler of docs/design.md ("Desired state, one reconciler"). It runs sync rules,
 // sweeps and the protected-group guard: each run reads the part of the org its rule refers to,
 // plans changes with their reasons, puts the plan through the same guards (vet) and applies it.
 // Plans are recomputed from what Atlassian holds on every run, so running again after a run

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Policy is a loaded, validated policy file (CONTRACT.md section 4). Package policies builds it.
+// Policy is a loaded, validated policy file (docs/configuration.md). Package policies builds it.
 type Policy struct {
 	Version      int
 	Organization Organization

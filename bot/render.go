@@ -12,7 +12,7 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// Action IDs of buttons and inputs. The first six are fixed by CONTRACT.md section 3.
+// Action IDs of buttons and inputs. The first six are fixed (docs/slack.md).
 const (
 	actionApprove     = "approve_request"
 	actionDeny        = "deny_request"
@@ -23,7 +23,7 @@ const (
 	actionOpenRequest = "open_request_modal"
 )
 
-// Button labels fixed by CONTRACT.md section 3.
+// Button labels, fixed (docs/slack.md).
 const (
 	labelApprove = "Approve"
 	labelDeny    = "Deny"

@@ -162,7 +162,7 @@ func (d *decoder) boolean(o *object, key string) bool {
 	return v
 }
 
-// duration reads a duration field (CONTRACT.md section 3); ok is false when it is set but bad.
+// duration reads a duration field (docs/configuration.md); ok is false when it is set but bad.
 func (d *decoder) duration(o *object, key string, required bool, def time.Duration) (time.Duration, bool) {
 	s, n, ok := d.scalar(o, key, required)
 	if !ok {

@@ -1,4 +1,4 @@
-// Package policies reads jitbot's policy file (CONTRACT.md section 4) into an access.Policy.
+// Package policies reads jitbot's policy file (docs/configuration.md) into an access.Policy.
 //
 // # Loading
 //

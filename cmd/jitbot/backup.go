@@ -236,6 +236,9 @@ func cmdBackup(ctx context.Context, args, environ []string, stdout io.Writer) er
 			return &exitError{code: 1, err: err}
 		}
 	}
+	if _, err := os.Stat(dbPath); err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("no bot answers on JITBOT_HTTP_ADDR (%q) and there is no store at JITBOT_DB_PATH (%s): set them as the bot has them", httpAddr, dbPath)}
+	}
 	db, err := store.Open(dbPath, store.Options{Timeout: time.Second})
 	if errors.Is(err, store.ErrLocked) {
 		return &exitError{code: 1, err: fmt.Errorf("the bot holds %s but does not answer GET /backup on JITBOT_HTTP_ADDR (%q); run this where it can reach that address on loopback, or set JITBOT_HTTP_ADDR as the bot has it", dbPath, httpAddr)}

@@ -208,6 +208,14 @@ func TestBackup_stoppedBot(t *testing.T) {
 	if code, _, errOut := runMain([]string{"backup", path}, env...); code != 1 || !strings.Contains(errOut, "the store itself") {
 		t.Fatalf("backup onto the store: exit %d %s", code, errOut)
 	}
+	missing := filepath.Join(t.TempDir(), "nope.db")
+	code, _, errOut = runMain([]string{"backup", out}, "JITBOT_DB_PATH="+missing, "JITBOT_HTTP_ADDR=127.0.0.1:1")
+	if code != 1 || !strings.Contains(errOut, "no store at JITBOT_DB_PATH") {
+		t.Fatalf("backup with no bot and no store: exit %d %s", code, errOut)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("jitbot backup created an empty store")
+	}
 }
 
 // TestBackup_httpLoopbackOnly: GET /backup answers a loopback client with a whole copy, and

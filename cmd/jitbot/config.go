@@ -13,7 +13,7 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// Config is jitbot's configuration from the environment (CONTRACT.md section 2).
+// Config is jitbot's configuration from the environment (docs/configuration.md).
 type Config struct {
 	SlackBotToken   Secret
 	SlackAppToken   Secret

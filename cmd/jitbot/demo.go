@@ -16,7 +16,7 @@ import (
 
 const jiraGroup = "jira-software-users-example"
 
-// cmdDemo plays the story of CONTRACT.md section 1, or lets a person drive the sandbox.
+// cmdDemo plays the story of `jitbot demo` (README, "Try it"), or lets a person drive the sandbox.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	interactive := fs.Bool("interactive", false, "type slash commands as a chosen user and press buttons by number")

@@ -11,7 +11,7 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// metrics are jitbot's Prometheus metrics (CONTRACT.md section 6).
+// metrics are jitbot's Prometheus metrics (README, "Operate it").
 type metrics struct {
 	reg            *prometheus.Registry
 	revocations    *prometheus.CounterVec
