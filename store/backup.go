@@ -15,7 +15,7 @@ import (
 // nil, is called with the copy's length before the first byte is written (an HTTP handler sets
 // Content-Length with it, so a copy cut short is never taken for a whole one).
 func (db *DB) Backup(w io.Writer, size func(int64)) (n int64, err error) {
-	err = db.view("backup", func(btx *bolt.Tx) error {
+	err = db.backup(func(btx *bolt.Tx) error {
 		if size != nil {
 			size(btx.Size())
 		}
@@ -27,6 +27,13 @@ func (db *DB) Backup(w io.Writer, size func(int64)) (n int64, err error) {
 		return n, fmt.Errorf("backup %s: %w", db.path, err)
 	}
 	return n, nil
+}
+
+// backup runs fn in a bbolt read transaction with faults and panics returned as errors. A copy
+// is of the bbolt file itself, so it works below the kv layer the records go through.
+func (db *DB) backup(fn func(*bolt.Tx) error) (err error) {
+	defer guard("backup", &err)()
+	return db.bolt.View(fn)
 }
 
 // CheckCopy opens the bbolt file at path read-only, reads every key of every bucket in it, and
