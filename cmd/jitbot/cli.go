@@ -117,11 +117,8 @@ func Main(ctx context.Context, args, environ []string, stdout, stderr io.Writer)
 	case "version", "--version", "-v":
 		cmd = "version"
 	}
-	if _, ok := commandUsage[cmd]; !ok {
-		return exitCode(&usageError{msg: fmt.Sprintf("unknown command %q", cmd)}, stderr)
-	}
-	if wantsHelp(args) {
-		fmt.Fprint(stdout, commandUsage[cmd])
+	if text, ok := commandUsage[cmd]; ok && wantsHelp(args) {
+		fmt.Fprint(stdout, text)
 		return 0
 	}
 	var err error
@@ -143,6 +140,8 @@ func Main(ctx context.Context, args, environ []string, stdout, stderr io.Writer)
 		if err == nil {
 			printVersion(stdout)
 		}
+	default:
+		return exitCode(&usageError{msg: fmt.Sprintf("unknown command %q", cmd)}, stderr)
 	}
 	var ue *usageError
 	if errors.As(err, &ue) && ue.cmd == "" {
