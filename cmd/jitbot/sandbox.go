@@ -154,6 +154,7 @@ func (s *sandbox) say(format string, args ...any) {
 // show prints what people saw in Slack and what changed in Atlassian since the last call.
 func (s *sandbox) show() {
 	dmText := map[string]string{} // what each person's DM last showed, in this batch
+	lastShown := ""               // the message printed last, to say "the same" for a repeat
 	for _, m := range s.slack.Messages() {
 		key := m.Channel + "/" + m.TS
 		versions := len(m.History) + 1
@@ -183,6 +184,11 @@ func (s *sandbox) show() {
 		if strings.HasPrefix(where, "DM to ") {
 			dmText[strings.TrimPrefix(where, "DM to ")] = text
 		}
+		if where+verb+"\n"+text == lastShown {
+			fmt.Fprintf(s.out, "  [Slack] %s%s: the same\n", where, verb)
+			continue
+		}
+		lastShown = where + verb + "\n" + text
 		fmt.Fprintf(s.out, "  [Slack] %s%s:\n", where, verb)
 		for _, line := range strings.Split(text, "\n") {
 			fmt.Fprintf(s.out, "      %s\n", line)
