@@ -74,18 +74,25 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	if _, _, err := NewRequest("check", role, by, Account{}, d, reason, s.now()); err != nil {
 		return nil, err
 	}
-	acct, err := s.Account(ctx, by.SlackID)
+	a, err := s.asker(ctx, by)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	r, ev, err := NewRequest(NewID(), role, by, acct, d, reason, now)
+	info := &RequestInfo{Role: role.Name, Kind: InputKindRequest, Duration: d, Total: d, Reason: reason}
+	if err := s.mayRequest(ctx, p, role, a, info, now); err != nil {
+		return nil, err
+	}
+	r, ev, err := NewRequest(NewID(), role, by, a.Account, d, reason, now)
 	if err != nil {
 		return nil, err
 	}
-	why := s.autoApprove(ctx, p, role, r)
+	why := s.autoApprove(ctx, p, role, r, a.User, info)
 	var g *Grant
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		if err := checkLimits(tx, p, role, r, why != "", now); err != nil {
+			return err
+		}
 		var err error
 		g, err = s.file(tx, r, ev, role, why, now)
 		return err
@@ -98,9 +105,10 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	if aerr != nil {
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
 	}
-	s.notify(ctx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers})
+	s.notify(ctx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers, Grant: g})
 	if r.BreakGlass {
-		s.alert(ctx, fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(r.Duration), r.ID, r.Reason))
+		s.notify(ctx, Notice{Kind: NoticeAlert, Request: r, Grant: g, Role: role, Actor: by, Approvers: approvers,
+			Text: fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(r.Duration), r.ID, r.Reason)})
 	}
 	if g != nil {
 		s.notify(ctx, Notice{Kind: NoticeApproved, Request: r, Role: role, Actor: r.Decision.By})
@@ -109,23 +117,16 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	return r, nil
 }
 
-// autoApprove returns why r is approved by policy, or "" when it needs people.
-func (s *Service) autoApprove(ctx context.Context, p *Policy, role *Role, r *Request) string {
+// autoApprove returns why r is approved by policy, or "" when it needs people. requester is
+// the requester's Atlassian user (nil when unknown: then people decide).
+func (s *Service) autoApprove(ctx context.Context, p *Policy, role *Role, r *Request, requester *User, info *RequestInfo) string {
 	if role.BreakGlass {
 		return "break-glass: approved on the requester's reason"
 	}
-	if role.AutoApprove == nil {
+	if role.AutoApprove == nil || requester == nil {
 		return ""
 	}
-	in := Input{Request: &RequestInfo{Role: r.Role, Duration: r.Duration, Reason: r.Reason}, Now: r.CreatedAt, Domains: p.Organization.Domains}
-	if s.Directory != nil {
-		u, err := s.Directory.User(ctx, r.Account.ID)
-		if err != nil {
-			zerolog.Ctx(ctx).Warn().Err(err).Msg("auto_approve: read requester; asking approvers")
-			return ""
-		}
-		in.Requester = u
-	}
+	in := Input{Request: info, Requester: requester, Now: r.CreatedAt, Domains: p.Organization.Domains}
 	ok, err := role.AutoApprove.Eval(in)
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Str("role", role.Name).Msg("auto_approve failed; asking approvers")
@@ -203,6 +204,12 @@ func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, e
 	if err != nil {
 		return nil, err
 	}
+	var acct Account
+	if contains(approvers, by.SlackID) {
+		if acct, err = s.deciderAccount(ctx, by.SlackID); err != nil {
+			return r, fmt.Errorf("approve request %s: %w", id, err)
+		}
+	}
 	now := s.now()
 	var g *Grant
 	err = s.Store.Update(ctx, func(tx Tx) error {
@@ -210,7 +217,7 @@ func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, e
 		if err != nil {
 			return err
 		}
-		ev, err := cur.Approve(by, now, role, approvers)
+		ev, err := cur.ApproveAs(by, acct, now, role, approvers)
 		if err != nil {
 			return err
 		}
@@ -255,14 +262,47 @@ func (s *Service) decisionContext(ctx context.Context, p *Policy, id string) (*R
 	if err != nil {
 		return r, nil, nil, Errorf(ECONFLICT, "Role %s of request %s is no longer in the policy, so it cannot be decided.", r.Role, r.ID)
 	}
-	if r.Status != RequestPending {
-		return r, role, nil, r.pending()
-	}
 	approvers, err := s.Approvers(ctx, role)
 	if err != nil {
 		return r, role, nil, err
 	}
 	return r, role, approvers, nil
+}
+
+// deciderAccount returns the Atlassian account of a Slack user deciding a request: the stored
+// match, or one looked up now (and not stored, so a refused click changes nothing). It is
+// empty when the user has no e-mail or no account; a lookup that fails is an error, so an
+// unknown identity never slips past the self-approval check.
+func (s *Service) deciderAccount(ctx context.Context, slackID string) (Account, error) {
+	var b *Binding
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		b, err = tx.Binding(slackID)
+		return err
+	})
+	switch {
+	case err == nil:
+		return b.Account, nil
+	case ErrorCode(err) != ENOTFOUND:
+		return Account{}, fmt.Errorf("read identity of %s: %w", slackID, err)
+	case s.Identity == nil || s.Directory == nil:
+		return Account{}, nil
+	}
+	email, err := s.Identity.Email(ctx, slackID)
+	if ErrorCode(err) == ENOTFOUND {
+		return Account{}, nil
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
+	}
+	u, err := s.Directory.UserByEmail(ctx, email)
+	if err != nil {
+		// The e-mail alone identifies the account (that is how accounts are matched), so an
+		// Atlassian outage does not hold decisions up.
+		zerolog.Ctx(ctx).Debug().Err(err).Str("slack_user", slackID).Msg("decider's account not found; judging self-approval by e-mail")
+		return Account{Email: email}, nil
+	}
+	return u.Account(), nil
 }
 
 // Deny records by's denial of request id.
@@ -345,8 +385,19 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	if err != nil {
 		return nil, err
 	}
-	why := s.autoApprove(ctx, p, role, r)
+	a, err := s.asker(ctx, by)
+	if err != nil {
+		return nil, err
+	}
+	info := &RequestInfo{Role: role.Name, Kind: InputKindExtend, Duration: d, Total: g.EndsAt.Add(d).Sub(g.GrantedAt), Reason: reason}
+	if err := s.mayRequest(ctx, p, role, a, info, now); err != nil {
+		return nil, err
+	}
+	why := s.autoApprove(ctx, p, role, r, a.User, info)
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		if err := checkLimits(tx, p, role, r, why != "", now); err != nil {
+			return err
+		}
 		_, err := s.file(tx, r, ev, role, why, now)
 		return err
 	})

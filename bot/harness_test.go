@@ -72,8 +72,9 @@ type harness struct {
 
 func testPolicy() *access.Policy {
 	return &access.Policy{
-		Version:  1,
-		Channels: access.Channels{Audit: auditChannel},
+		Version:      1,
+		Organization: access.Organization{Domains: []string{"example.com"}},
+		Channels:     access.Channels{Audit: auditChannel},
 		Permissions: access.Permissions{
 			Auditors:  []string{erin},
 			Operators: []string{"frank@example.com"},
@@ -87,7 +88,8 @@ func testPolicy() *access.Policy {
 				PendingTimeout: 24 * time.Hour, Channel: roleChannel,
 			},
 			{
-				Name:        "breakglass",
+				Name:       "breakglass",
+				Requesters: []string{alice, dave}, RequesterNames: []string{alice, dave},
 				Grants:      []access.Target{access.GroupTarget("site-admins")},
 				MaxDuration: 30 * time.Minute, DefaultDuration: 30 * time.Minute,
 				BreakGlass: true, ReasonRequired: true, PendingTimeout: 24 * time.Hour,
