@@ -8,7 +8,8 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Revoke ends grant id now. The holder may end their own grant; operators may end anyone's.
+// Revoke ends grant id now. The holder may end their own grant; operators may end anyone's;
+// the approvers of a break-glass role may end its grants.
 func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, error) {
 	id = NormalizeID(id)
 	g, err := s.Grant(ctx, id)
@@ -19,6 +20,13 @@ func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, erro
 	if !by.Is(g.Holder) {
 		if operator, err = s.IsOperator(ctx, by); err != nil {
 			return nil, err
+		}
+		if !operator && g.BreakGlass {
+			if role := s.roleOrNil(g.Role); role != nil {
+				if operator, err = s.member(ctx, by.SlackID, role.Approvers); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	now := s.now()

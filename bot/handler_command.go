@@ -33,8 +33,6 @@ func (b *Bot) routeCommand(ctx context.Context, sc slack.SlashCommand) (any, fun
 	switch c.Name {
 	case cmdHelp:
 		return ephemeralOf(helpMessage(b.cfg.Command)), nil
-	case cmdRoles:
-		return ephemeralOf(rolesMessage(b.policy())), nil
 	case cmdOpen:
 		return nil, func(ctx context.Context) { b.openRequestModal(ctx, sc.TriggerID, sc.UserID, "", &sc) }
 	case cmdRequest:
@@ -69,6 +67,11 @@ func (b *Bot) runCommand(ctx context.Context, sc slack.SlashCommand, c command) 
 	switch c.Name {
 	case cmdRequest:
 		m, err = b.submit(ctx, by, c.Role, c.Duration, c.Reason)
+	case cmdRoles:
+		var roles []*access.Role
+		if roles, err = b.svc.Requestable(ctx, by); err == nil {
+			m = rolesMessage(roles)
+		}
 	case cmdList:
 		var rs []*access.Request
 		var gs []*access.Grant
@@ -82,7 +85,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slack.SlashCommand, c command) 
 		} else if access.ErrorCode(err) == access.ENOTFOUND {
 			err = access.Errorf(access.ENOTFOUND, "There is no request %s. `list` shows yours.", c.ID)
 		} else {
-			err = b.explainConflict(ctx, c.ID, err)
+			m, err = b.failure(ctx, c.ID, err), nil
 		}
 	case cmdRevoke:
 		var g *access.Grant
