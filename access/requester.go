@@ -10,13 +10,23 @@ import (
 // Asker is a person about to ask for a role: their Slack identity and Atlassian user.
 type Asker struct {
 	Actor   Actor
-	Account Account // the stored match of Actor
+	Account Account // the match of Actor
 	User    *User
+	binding func(Tx) error // stores a new match with the request; nil when already stored
 }
 
-// asker returns the Slack user's Atlassian user, with the attributes conditions see.
+// bind stores a's identity match inside tx, when it is new.
+func (a Asker) bind(tx Tx) error {
+	if a.binding == nil {
+		return nil
+	}
+	return a.binding(tx)
+}
+
+// asker returns the Slack user's Atlassian user, with the attributes conditions see. Nothing
+// is stored: a refused request leaves no trace.
 func (s *Service) asker(ctx context.Context, by Actor) (Asker, error) {
-	acct, err := s.Account(ctx, by.SlackID)
+	acct, bind, err := s.match(ctx, by.SlackID)
 	if err != nil {
 		return Asker{}, err
 	}
@@ -27,7 +37,7 @@ func (s *Service) asker(ctx context.Context, by Actor) (Asker, error) {
 	if err != nil {
 		return Asker{}, fmt.Errorf("read requester %s: %w", acct.ID, err)
 	}
-	return Asker{Actor: by, Account: acct, User: u}, nil
+	return Asker{Actor: by, Account: acct, User: u, binding: bind}, nil
 }
 
 // mayRequest returns nil when a may ask for role with the request described by info, and an

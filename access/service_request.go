@@ -11,52 +11,62 @@ import (
 // Account returns the Atlassian account of a Slack user: the stored binding, or the account
 // whose e-mail matches the user's Slack e-mail, which is then stored.
 func (s *Service) Account(ctx context.Context, slackID string) (Account, error) {
+	acct, bind, err := s.match(ctx, slackID)
+	if err != nil || bind == nil {
+		return acct, err
+	}
+	if err := s.Store.Update(ctx, func(tx Tx) error { return bind(tx) }); err != nil {
+		return Account{}, fmt.Errorf("store identity of %s: %w", slackID, err)
+	}
+	return acct, nil
+}
+
+// match returns the Atlassian account of a Slack user without storing anything: the stored
+// binding while it is fresh, or a new match. bind, when not nil, stores the match (and its
+// audit event) in a transaction; nothing is written until the caller runs it.
+func (s *Service) match(ctx context.Context, slackID string) (acct Account, bind func(Tx) error, err error) {
 	var b *Binding
-	err := s.Store.View(ctx, func(tx Tx) error {
+	err = s.Store.View(ctx, func(tx Tx) error {
 		var err error
 		b, err = tx.Binding(slackID)
 		return err
 	})
 	now := s.now()
 	if err == nil && now.Sub(b.At) < dur(s.BindingTTL, 24*time.Hour) {
-		return b.Account, nil
+		return b.Account, nil, nil
 	}
 	if err != nil && ErrorCode(err) != ENOTFOUND {
-		return Account{}, fmt.Errorf("read identity of %s: %w", slackID, err)
+		return Account{}, nil, fmt.Errorf("read identity of %s: %w", slackID, err)
 	}
 	if s.Identity == nil || s.Directory == nil {
-		return Account{}, Errorf(EUNAVAILABLE, "jitbot cannot look up who you are right now.")
+		return Account{}, nil, Errorf(EUNAVAILABLE, "jitbot cannot look up who you are right now.")
 	}
 	email, err := s.Identity.Email(ctx, slackID)
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
-			return Account{}, Errorf(ENOTFOUND, "Your Slack profile has no e-mail address, so jitbot cannot match you to an Atlassian account. Ask a Slack admin to add it.")
+			return Account{}, nil, Errorf(ENOTFOUND, "Your Slack profile has no e-mail address, so jitbot cannot match you to an Atlassian account. Ask a Slack admin to add it.")
 		}
-		return Account{}, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
+		return Account{}, nil, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
 	}
 	u, err := s.Directory.UserByEmail(ctx, email)
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
-			return Account{}, Errorf(ENOTFOUND, "No Atlassian account has the e-mail %s (your Slack e-mail), so you cannot request access. Ask IT to invite that address to Atlassian.", email)
+			return Account{}, nil, Errorf(ENOTFOUND, "No Atlassian account has the e-mail %s (your Slack e-mail), so you cannot request access. Ask IT to invite that address to Atlassian.", email)
 		}
-		return Account{}, fmt.Errorf("atlassian account of %s: %w", email, err)
+		return Account{}, nil, fmt.Errorf("atlassian account of %s: %w", email, err)
 	}
-	acct := u.Account()
+	acct = u.Account()
 	if b != nil && b.Account.ID == acct.ID {
 		b.At = now
-		return acct, s.Store.Update(ctx, func(tx Tx) error { return tx.PutBinding(b) })
+		return acct, func(tx Tx) error { return tx.PutBinding(b) }, nil
 	}
 	nb := &Binding{SlackID: slackID, Email: email, Account: acct, At: now}
-	err = s.Store.Update(ctx, func(tx Tx) error {
+	return acct, func(tx Tx) error {
 		if err := tx.PutBinding(nb); err != nil {
 			return err
 		}
 		return tx.AppendAudit(&AuditEvent{Time: now, Action: ActionIdentityBound, Actor: UserActor(slackID), Member: email, Detail: "Slack " + slackID + " is Atlassian " + acct.ID})
-	})
-	if err != nil {
-		return Account{}, fmt.Errorf("store identity of %s: %w", slackID, err)
-	}
-	return acct, nil
+	}, nil
 }
 
 // Submit files a request for roleName for d, by the requester. Auto-approved and break-glass
@@ -91,6 +101,9 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	var g *Grant
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		if err := checkLimits(tx, p, role, r, why != "", now); err != nil {
+			return err
+		}
+		if err := a.bind(tx); err != nil {
 			return err
 		}
 		var err error
@@ -396,6 +409,9 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	why := s.autoApprove(ctx, p, role, r, a.User, info)
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		if err := checkLimits(tx, p, role, r, why != "", now); err != nil {
+			return err
+		}
+		if err := a.bind(tx); err != nil {
 			return err
 		}
 		_, err := s.file(tx, r, ev, role, why, now)
