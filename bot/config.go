@@ -14,6 +14,7 @@ const (
 	DefaultAPIURL       = "https://slack.com/api/"
 	DefaultWorkers      = 8
 	DefaultEventTimeout = 60 * time.Second
+	DefaultQueueSize    = 4096
 )
 
 // Runner runs a sync rule or sweep now (`/access sync NAME`, `/access sweep NAME`).
@@ -42,6 +43,7 @@ type Config struct {
 	Runner  Runner // optional: sync and sweep say they are not available without it
 
 	Workers      int           // handlers running at once; default DefaultWorkers
+	QueueSize    int           // envelopes waiting for a handler; beyond it they are answered busy; default DefaultQueueSize
 	EventTimeout time.Duration // deadline of one handler; default DefaultEventTimeout
 	PingInterval time.Duration // Socket Mode watchdog; default slack-go's 30s
 	PrincipalTTL time.Duration // how long resolved principals are cached; default 1m
@@ -73,6 +75,9 @@ func (c *Config) validate() error {
 	}
 	if c.Workers <= 0 {
 		c.Workers = DefaultWorkers
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultQueueSize
 	}
 	if c.EventTimeout <= 0 {
 		c.EventTimeout = DefaultEventTimeout

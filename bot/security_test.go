@@ -336,3 +336,35 @@ func TestBot_ReasonCannotForgeLines(t *testing.T) {
 		}
 	}
 }
+
+func TestBot_FullQueueAnswersBusy(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Workers, c.QueueSize = 1, 1 })
+	ctx, cancel := h.wait()
+	defer cancel()
+	// The one worker is held answering the first command; the second waits in the queue.
+	h.fake.Delay("response_url", 1, 2*time.Second)
+	if _, err := h.fake.SlashCommand(ctx, alice, "/access", "list"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.fake.WaitCalls(ctx, "response_url", 1); err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := h.fake.SlashCommand(ctx, bob, "/access", "list"); err != nil || len(ack.Payload) != 0 {
+		t.Fatalf("second command: ack %s, %v; want queued", ack.Payload, err)
+	}
+	// The third finds the queue full: it is answered at once, and the read loop goes on.
+	ack, err := h.fake.SlashCommand(ctx, carol, "/access", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct{ Text string }
+	if err := ack.Decode(&e); err != nil || !strings.Contains(e.Text, "busy") {
+		t.Errorf("third command's ack = %s (%v); want a busy answer", ack.Payload, err)
+	}
+	if ack.Late() {
+		t.Errorf("busy ack was late: %+v", ack)
+	}
+	// The queued ones still get their answers.
+	h.next("alice's list", bottest.EphemeralTo(alice))
+	h.next("bob's list", bottest.EphemeralTo(bob))
+}
