@@ -8,7 +8,7 @@ import (
 
 // Buckets. Keys are bytes; values are JSON unless said otherwise.
 var (
-	bucketMeta        = []byte("meta")                // "schema_version" -> big-endian uint64
+	bucketMeta        = []byte("meta")                // "schema_version" -> big-endian uint64; "audit_head" -> access.ChainHead
 	bucketRequests    = []byte("requests")            // request ID -> access.Request
 	bucketDueRequests = []byte("due_requests")        // timeKey(PendingUntil, ID) of pending requests -> empty
 	bucketGrants      = []byte("grants")              // grant ID -> access.Grant
@@ -31,7 +31,10 @@ var allBuckets = [][]byte{
 	bucketRunsByTime, bucketRunsByName, bucketReviews, bucketReviewsRun, bucketDueReviews,
 }
 
-var keySchemaVersion = []byte("schema_version")
+var (
+	keySchemaVersion = []byte("schema_version")
+	keyAuditHead     = []byte("audit_head") // in meta: access.ChainHead of the audit chain
+)
 
 // schemaVersion is the layout this code reads and writes. Open refuses newer files.
 const schemaVersion = 1
