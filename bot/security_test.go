@@ -368,3 +368,50 @@ func TestBot_FullQueueAnswersBusy(t *testing.T) {
 	h.next("alice's list", bottest.EphemeralTo(alice))
 	h.next("bob's list", bottest.EphemeralTo(bob))
 }
+
+func TestBot_ReviewDeadlineOverMaxChanges(t *testing.T) {
+	clock := accesstest.NewClock(time.Now())
+	h := newHarness(t, withClock(clock))
+	h.setPolicy(func(p *access.Policy) {
+		p.Reviews = []access.Review{{Name: "quarterly-admins", Groups: []string{"site-admins"}, Reviewers: []string{"S0SEC"},
+			Deadline: 7 * 24 * time.Hour, OnNoResponse: access.ReviewOnNoResponseRemove}}
+		p.Guard.MaxChanges = 1
+	})
+	h.svc.Engine = &access.Engine{Store: h.store, Org: h.org, Provisioner: h.org, Policy: h.polp.Load}
+	for _, n := range []string{"alice", "bob", "dave"} {
+		h.org.SetMember("site-admins", "acc-"+n, true)
+	}
+	if items, err := h.svc.StartReview(h.ctx, "quarterly-admins"); err != nil || len(items) != 3 {
+		t.Fatalf("StartReview = %d items, %v", len(items), err)
+	}
+	clock.Advance(7*24*time.Hour + time.Second)
+	if n, err := h.svc.ExpireReviews(h.ctx); n != 3 || err != nil {
+		t.Fatalf("ExpireReviews = %d, %v", n, err)
+	}
+	alert := h.next("guard alert", bottest.And(h.fake.InChannel(auditChannel), bottest.Containing("stopped by the guard")))
+	if !strings.Contains(alert.PlainText(), "max_changes (1)") {
+		t.Errorf("alert = %q", alert.PlainText())
+	}
+	for _, n := range []string{"alice", "bob", "dave"} {
+		if !h.org.Member("site-admins", "acc-"+n) {
+			t.Errorf("%s was removed although the deadline's run was over max_changes", n)
+		}
+	}
+}
+
+// An approver written as an e-mail that starts with U or W is an e-mail, not a Slack ID.
+func TestBot_EmailApproverStartingWithU(t *testing.T) {
+	h := newHarness(t)
+	const una = "U0UNA"
+	h.fake.AddUser(una, "una", "una@example.com")
+	h.fake.DMChannel(una)
+	h.org.AddUser(access.User{AccountID: "acc-una", Email: "una@example.com", Name: "una", Managed: true})
+	h.setPolicy(func(p *access.Policy) { roleIn(p, "jira-admin").Approvers = []string{"Una@example.com"} })
+	h.slash(alice, "request jira-admin 1h fixing SSO")
+	dm := h.next("una's DM", bottest.And(h.fake.InChannel(una), bottest.WithButton(actionApprove)))
+	h.click(una, dm, actionApprove)
+	h.next("grant DM", bottest.And(h.fake.InChannel(alice), bottest.WithButton(actionRevoke)))
+	if !h.org.Member("jira-admins", "acc-alice") {
+		t.Error("una's approval did not count")
+	}
+}
