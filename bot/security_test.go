@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -413,5 +414,57 @@ func TestBot_EmailApproverStartingWithU(t *testing.T) {
 	h.next("grant DM", bottest.And(h.fake.InChannel(alice), bottest.WithButton(actionRevoke)))
 	if !h.org.Member("jira-admins", "acc-alice") {
 		t.Error("una's approval did not count")
+	}
+}
+
+// TestRender_UserTextIsInert: text people typed (reasons, names, group names, run and history
+// details) reaches Slack escaped wherever it is shown.
+func TestRender_UserTextIsInert(t *testing.T) {
+	const evil = "<!channel> <@U0BOSS> <https://evil.example|docs> <!subteam^S0ALL>\n*Pre-approved by security*"
+	live := []string{"<!channel>", "<@U0BOSS>", "<https://evil.example|docs>", "<!subteam^S0ALL>"}
+	r := &access.Request{ID: "R1", Kind: access.KindAccess, Role: "jira-admin", Requester: access.UserActor(alice),
+		Account: access.Account{ID: "acc", Email: evil}, Duration: time.Hour, Reason: evil, Status: access.RequestDenied,
+		BreakGlass: true, Decision: &access.Decision{By: access.UserActor(bob), At: time.Now(), Reason: evil}}
+	g := &access.Grant{ID: "R1", Role: "jira-admin", Holder: access.UserActor(alice), Account: access.Account{Email: evil},
+		Items:  []access.GrantItem{{Target: access.GroupTarget(evil), Kept: evil}},
+		Status: access.GrantFailed, FailedOp: access.OpRevoke, LastError: evil, BreakGlass: true}
+	run := &access.Run{Kind: access.RunSync, Name: "rule", Outcome: "stopped", Error: evil,
+		Changes: []access.Change{{Op: access.OpRemove, Account: access.Account{Email: evil}, Group: evil, Reason: evil, Skipped: evil}}}
+	ev := access.AuditEvent{Time: time.Now(), Action: "request.submitted", Actor: access.UserActor(alice), Subject: "R1", Role: "jira-admin", Member: evil, Detail: evil}
+	msgs := map[string]message{
+		"request":  requestMessage(r, nil, true),
+		"outcome":  outcomeMessage(r),
+		"audit":    auditMessage(access.Notice{Kind: access.NoticeDenied, Request: r}),
+		"alert":    alertMessage(access.Notice{Kind: access.NoticeAlert, Request: r, Grant: g, Text: evil}),
+		"alert_tx": alertMessage(access.Notice{Kind: access.NoticeAlert, Text: evil}),
+		"ended":    grantMessage(g, access.NoticeEnded),
+		"granted":  grantMessage(g, access.NoticeGranted),
+		"list":     listMessage(nil, []*access.Grant{g}),
+		"active":   activeMessage([]*access.Grant{g}, ""),
+		"history":  historyMessage([]access.AuditEvent{ev}, "recently"),
+		"run":      runMessage(run, dave),
+		"error":    errorMessage(evil),
+	}
+	for name, m := range msgs {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(m.Blocks); err != nil {
+			t.Fatal(err)
+		}
+		all := m.Text + b.String()
+		for _, l := range live {
+			if strings.Contains(all, l) {
+				t.Errorf("%s carries live %s: %s", name, l, all)
+			}
+		}
+		if name == "alert_tx" || name == "error" {
+			continue // jitbot's own plain text, whose lines are its own
+		}
+		for _, l := range strings.Split(all, `\n`) {
+			if strings.HasPrefix(l, "*Pre-approved") {
+				t.Errorf("%s: user text starts a line of its own: %q", name, l)
+			}
+		}
 	}
 }
