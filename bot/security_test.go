@@ -90,7 +90,7 @@ func TestBot_WhoMayAsk(t *testing.T) {
 	}
 }
 
-func TestBot_RequestModalOffersRequestableRoles(t *testing.T) {
+func TestBot_RequestFormsOfferRequestableRoles(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := h.wait()
 	defer cancel()
@@ -107,6 +107,21 @@ func TestBot_RequestModalOffersRequestableRoles(t *testing.T) {
 	}
 	if raw := string(h.view(callbackRequest, alice).Blocks); !strings.Contains(raw, `"breakglass"`) {
 		t.Errorf("alice's modal offers %s; want breakglass too", raw)
+	}
+
+	// App Home names the roles each may request.
+	for _, u := range []string{erin, alice} {
+		if _, err := h.fake.OpenHome(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		v, err := h.fake.WaitView(ctx, func(v bottest.View) bool { return v.Type == "home" && v.User == u })
+		if err != nil {
+			t.Fatalf("no home for %s: %v", u, err)
+		}
+		txt := v.PlainText()
+		if !strings.Contains(txt, "Roles you may request: *jira-admin*") || strings.Contains(txt, "breakglass") != (u == alice) {
+			t.Errorf("%s's home: %s", u, txt)
+		}
 	}
 }
 
