@@ -444,6 +444,9 @@ func rolesMessage(roles []*access.Role) message {
 		switch {
 		case r.BreakGlass:
 			l += "; break-glass: granted at once on your reason, and announced"
+			if len(r.Approvers) > 0 {
+				l += "; " + principals(r.Approvers) + " may end it"
+			}
 		default:
 			l += "; approved by " + principals(r.Approvers)
 			if r.Approvals > 1 {

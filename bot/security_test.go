@@ -88,6 +88,21 @@ func TestBot_WhoMayAsk(t *testing.T) {
 	if !strings.Contains(m.PlainText(), "was sent to") {
 		t.Errorf("allowed request answered %q", m.PlainText())
 	}
+
+	// A role that names the external user (by e-mail, any case) lets them ask; then only the
+	// people it names may.
+	h.setPolicy(func(p *access.Policy) {
+		r := roleIn(p, "jira-admin")
+		r.Requesters, r.RequesterNames = []string{alice, "Pat@partner.example"}, []string{"partners"}
+	})
+	_, m = h.slash("U0EXT", "request jira-admin 1h partner work")
+	if !strings.Contains(m.PlainText(), "was sent to") {
+		t.Errorf("named external user answered %q", m.PlainText())
+	}
+	_, m = h.slash(erin, "request jira-admin 1h not listed")
+	if txt := m.PlainText(); !strings.Contains(txt, "not one of its requesters") || !strings.Contains(txt, "Only partners may ask") {
+		t.Errorf("unlisted internal user answered %q", txt)
+	}
 }
 
 func TestBot_RequestFormsOfferRequestableRoles(t *testing.T) {
