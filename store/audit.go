@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/jitbot/jitbot/access"
 )
 
@@ -103,10 +101,10 @@ func (db *DB) VerifyAudit() (*access.ChainBreak, int, error) {
 		brk *access.ChainBreak
 		n   int
 	)
-	err := db.view("verify audit", func(btx *bolt.Tx) error {
-		b := btx.Bucket(bucketAudit)
-		if b == nil {
-			return fmt.Errorf("verify audit: %w: bucket %s is missing", ErrCorrupt, bucketAudit)
+	err := db.view("verify audit", func(t *tx) error {
+		b, err := t.bucket(bucketAudit)
+		if err != nil {
+			return fmt.Errorf("verify audit: %w", err)
 		}
 		prev := ""
 		var last uint64
@@ -133,7 +131,11 @@ func (db *DB) VerifyAudit() (*access.ChainBreak, int, error) {
 			}
 			prev, last = e.Hash, e.Seq
 		}
-		raw := btx.Bucket(bucketMeta).Get(keyAuditHead)
+		meta, err := t.bucket(bucketMeta)
+		if err != nil {
+			return fmt.Errorf("verify audit: %w", err)
+		}
+		raw := meta.Get(keyAuditHead)
 		if raw == nil {
 			if n > 0 {
 				brk = &access.ChainBreak{Seq: last, Reason: "the chain's head record is missing, so events removed from the end cannot be ruled out (or the file was last written by a jitbot that kept no head)"}
@@ -154,10 +156,10 @@ func (db *DB) VerifyAudit() (*access.ChainBreak, int, error) {
 // ExportAudit calls fn for every event at or after since (all when zero), oldest first, in one
 // read transaction. It stops at fn's first error and returns it.
 func (db *DB) ExportAudit(since time.Time, fn func(access.AuditEvent) error) error {
-	return db.view("export audit", func(btx *bolt.Tx) error {
-		b := btx.Bucket(bucketAudit)
-		if b == nil {
-			return fmt.Errorf("export audit: %w: bucket %s is missing", ErrCorrupt, bucketAudit)
+	return db.view("export audit", func(t *tx) error {
+		b, err := t.bucket(bucketAudit)
+		if err != nil {
+			return fmt.Errorf("export audit: %w", err)
 		}
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
