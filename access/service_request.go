@@ -118,7 +118,7 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	if aerr != nil {
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
 	}
-	s.notify(ctx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers, Grant: g})
+	s.notify(ctx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers})
 	if r.BreakGlass {
 		s.notify(ctx, Notice{Kind: NoticeAlert, Request: r, Grant: g, Role: role, Actor: by, Approvers: approvers,
 			Text: fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(r.Duration), r.ID, r.Reason)})
