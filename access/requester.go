@@ -132,18 +132,29 @@ func (s *Service) Requestable(ctx context.Context, by Actor) ([]*Role, error) {
 	return out, nil
 }
 
+// endOfTime is later than any request's pending timeout.
+var endOfTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // checkLimits refuses a new request r of role when its requester already has
-// limits.pending_per_user undecided requests (unless r is decided at once), or, for a
-// break-glass role, holds a live break-glass grant or had limits.break_glass_per_day of them in
-// the last 24 h. It reads inside tx, so two requests at once cannot both slip under a limit.
+// limits.pending_per_user undecided requests, from any of their Slack identities (unless r is
+// decided at once), or, for a break-glass role, holds a live break-glass grant or had
+// limits.break_glass_per_day of them in the last 24 h. It reads inside tx, so two requests at
+// once cannot both slip under a limit. It costs O(pending requests + the account's grants).
 func checkLimits(tx Tx, p *Policy, role *Role, r *Request, decidedNow bool, now time.Time) error {
 	if !decidedNow {
-		pending, err := tx.Requests(RequestFilter{Status: []RequestStatus{RequestPending}, Requester: r.Requester.SlackID})
+		// Every pending request is in the due index, so this reads the pending ones only.
+		pending, err := tx.DueRequests(endOfTime, 0)
 		if err != nil {
 			return err
 		}
-		if n := p.Limits.Pending(); len(pending) >= n {
-			return Errorf(EFORBIDDEN, "You already have %d undecided requests, the most one person may have at once. Cancel one (`list` shows them) or wait for a decision, then ask again.", len(pending))
+		mine := 0
+		for _, o := range pending {
+			if o.Requester.Is(r.Requester) || (r.Account.ID != "" && o.Account.ID == r.Account.ID) {
+				mine++
+			}
+		}
+		if n := p.Limits.Pending(); mine >= n {
+			return Errorf(EFORBIDDEN, "You already have %d undecided requests, the most one person may have at once. Cancel one (`list` shows them) or wait for a decision, then ask again.", mine)
 		}
 	}
 	if !role.BreakGlass {

@@ -320,6 +320,15 @@ func TestBot_PendingLimit(t *testing.T) {
 		t.Errorf("sixth request answered %q", m.PlainText())
 	}
 	h.assertUnchanged("the sixth pending request", reqs, audit)
+
+	// Another Slack identity of the same person shares the limit.
+	h.fake.AddUser("U0ALICE2", "alice.alt", "alice@example.com")
+	h.fake.DMChannel("U0ALICE2")
+	_, m = h.slash("U0ALICE2", "request jira-admin 1h from my other account")
+	if !strings.Contains(m.PlainText(), "already have 5 undecided requests") {
+		t.Errorf("a second identity's request answered %q", m.PlainText())
+	}
+	h.assertUnchanged("a second identity's sixth request", reqs, audit)
 }
 
 func TestBot_ConflictShownOnlyToDeciders(t *testing.T) {
