@@ -113,6 +113,10 @@ func (d *decoder) policy(root *yaml.Node) *access.Policy {
 		Operators: d.principals(perm, "operators", teams, false),
 	}
 	p.Roles = d.roles(o, teams)
+	if len(p.Organization.Domains) == 0 && len(p.Roles) > 0 {
+		d.warn(o.line("organization"), "organization.domains",
+			"is empty, so every user counts as external: nobody may request a role unless its requesters name them")
+	}
 	p.Guard = d.guard(d.object(o.fields["guard"], "guard",
 		"protected_groups", "standing_members", "min_members", "on_drift", "schedule", "max_changes"))
 	p.Sync = d.syncRules(o, p)

@@ -256,8 +256,8 @@ func TestParse_Warnings(t *testing.T) {
 		t.Error("allow_protected was not read")
 	}
 	want := []string{
-		"testdata/valid/warn_untrusted.yaml:10: roles[0].auto_approve: reads request.reason, which the requester controls",
-		"testdata/valid/warn_untrusted.yaml:11: roles[0].request_if: reads requester.name, which the requester controls",
+		"testdata/valid/warn_untrusted.yaml:12: roles[0].auto_approve: reads request.reason, which the requester controls",
+		"testdata/valid/warn_untrusted.yaml:13: roles[0].request_if: reads requester.name, which the requester controls",
 	}
 	if len(warns) != len(want) {
 		t.Fatalf("warnings = %v, want %d", warns, len(want))
@@ -266,6 +266,10 @@ func TestParse_Warnings(t *testing.T) {
 		if !strings.HasPrefix(warns[i].String(), w) {
 			t.Errorf("warning %d = %q\nwant prefix %q", i, warns[i], w)
 		}
+	}
+	_, warns, err = ParseWithWarnings("p.yaml", []byte("version: 1\nroles:\n  - {name: x, grants: [{group: g}], max_duration: 1h, approvers: [U0LEAD]}\n"))
+	if err != nil || len(warns) != 1 || !strings.HasPrefix(warns[0].String(), "p.yaml:1: organization.domains: is empty, so every user counts as external") {
+		t.Errorf("no domains: warnings %v, err %v", warns, err)
 	}
 	if _, warns, err := LoadWithWarnings("example.yaml"); err != nil || len(warns) != 0 {
 		t.Errorf("example.yaml: warnings %v, err %v; want none", warns, err)
