@@ -46,7 +46,10 @@ type appOptions struct {
 	NoSchedule     bool // do not start cron jobs
 }
 
+// newLogger logs to w, one whole line at a time whichever goroutine logs (w need not be safe
+// for concurrent use).
 func newLogger(cfg *Config, w io.Writer) zerolog.Logger {
+	w = zerolog.SyncWriter(w)
 	if cfg.LogFormat == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
 	}
