@@ -122,11 +122,12 @@ func (s *Service) fail(ctx context.Context, id string, cause error) {
 	}
 }
 
-// otherGrants returns the grants of g's account other than g.
+// otherGrants returns the grants of g's account other than g that have not ended, from the
+// live index.
 func (s *Service) otherGrants(ctx context.Context, g *Grant) ([]*Grant, error) {
 	var others []*Grant
 	err := s.Store.View(ctx, func(tx Tx) error {
-		all, err := tx.Grants(GrantFilter{AccountID: g.Account.ID})
+		all, err := tx.LiveGrants(GrantFilter{AccountID: g.Account.ID})
 		for _, o := range all {
 			if o.ID != g.ID {
 				others = append(others, o)
@@ -320,7 +321,7 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 	var gs []*Grant
 	if err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		gs, err = tx.Grants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking}})
+		gs, err = tx.LiveGrants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking}})
 		return err
 	}); err != nil {
 		return 0, fmt.Errorf("recover intents: %w", err)
