@@ -316,7 +316,8 @@ func errStillVisible(t Target, window time.Duration) error {
 	return Errorf(EUNAVAILABLE, "%s still visible after removal; Atlassian may take up to %s to show it", t, FormatDuration(window))
 }
 
-// Recover re-drives every intent left behind (start-up after a crash), whatever its lease.
+// Recover re-drives every intent left behind (start-up after a crash), whatever its lease,
+// Workers accounts at once. It reads the live index, not the history.
 func (s *Service) Recover(ctx context.Context) (int, error) {
 	var gs []*Grant
 	if err := s.Store.View(ctx, func(tx Tx) error {
@@ -326,12 +327,15 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 	}); err != nil {
 		return 0, fmt.Errorf("recover intents: %w", err)
 	}
-	for _, g := range gs {
+	s.forAccounts(gs, func(g *Grant) {
 		if ctx.Err() != nil {
-			return 0, ctx.Err()
+			return
 		}
 		zerolog.Ctx(ctx).Info().Str("grant", g.ID).Str("status", string(g.Status)).Msg("re-driving intent left by a previous run")
 		s.drive(ctx, g.ID)
+	})
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 	return len(gs), nil
 }
