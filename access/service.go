@@ -45,6 +45,7 @@ type Service struct {
 	Jitter            func(d time.Duration) time.Duration
 
 	busy    sync.Map // grant ID -> struct{}: driven by this process right now
+	running running  // reviews being started now
 	overdue sync.Map // grant ID -> struct{}: revocations known to be overdue
 }
 

@@ -104,15 +104,3 @@ func (m *metrics) run(r *access.Run) {
 	}
 	m.changes.WithLabelValues(string(r.Kind), r.Name).Add(float64(n))
 }
-
-// observedRunner runs rules through the engine and counts the runs.
-type observedRunner struct {
-	e *access.Engine
-	m *metrics
-}
-
-func (o observedRunner) Run(ctx context.Context, kind access.RunKind, name string, dryRun bool) (*access.Run, error) {
-	r, err := o.e.Run(ctx, kind, name, dryRun)
-	o.m.run(r)
-	return r, err
-}
