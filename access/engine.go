@@ -79,6 +79,28 @@ func (e *Engine) Wanted(ctx context.Context, u *User, group string) (reason stri
 	return reason, reason != "", nil
 }
 
+// MayWant reports whether Wanted could want anyone in group: some sync rule adds members to
+// it, or it has standing members (matched on the user's current e-mail, so not decided from
+// a stored account). When it is false, Wanted is false whoever the user is, so a caller need
+// not read the user.
+func (e *Engine) MayWant(group string) bool {
+	p := e.policy()
+	if p == nil {
+		return false
+	}
+	for g, members := range p.Guard.StandingMembers {
+		if strings.EqualFold(g, group) && len(members) > 0 {
+			return true
+		}
+	}
+	for i := range p.Sync {
+		if containsFold(p.Sync[i].AddTo, group) {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *Engine) now() time.Time {
 	if e.Now != nil {
 		return e.Now()

@@ -52,17 +52,27 @@ func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (Audi
 
 // drive takes grant id's intent (provision or revoke) as far as it can now. Failures are
 // recorded on the grant with the next retry time; drive never loses an intent.
-func (s *Service) drive(ctx context.Context, id string) {
+func (s *Service) drive(ctx context.Context, id string) { s.driveIn(ctx, id, nil) }
+
+// driveIn is drive; with a batch, a revocation's removals are read back with the batch's
+// (verify.go) and the grant stays held by this process until the batch finishes it. It
+// reports whether the grant was handed to the batch.
+func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (deferred bool) {
 	if _, busy := s.busy.LoadOrStore(id, struct{}{}); busy {
-		return
+		return false
 	}
-	defer s.busy.Delete(id)
+	release := func() { s.busy.Delete(id) }
+	defer func() {
+		if !deferred {
+			release()
+		}
+	}()
 	log := zerolog.Ctx(ctx).With().Str("grant", id).Logger()
 	ctx = log.WithContext(ctx)
 	g, err := s.Grant(ctx, id)
 	if err != nil {
 		log.Error().Err(err).Msg("read grant")
-		return
+		return false
 	}
 	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone.
 	if op := g.Op(); op != "" {
@@ -76,22 +86,31 @@ func (s *Service) drive(ctx context.Context, id string) {
 			return tx.PutGrant(cur)
 		}); err != nil {
 			log.Error().Err(err).Msg("lease grant")
-			return
+			return false
 		}
 	}
 	switch g.Op() {
 	case OpProvision:
 		err = s.provision(ctx, g)
 	case OpRevoke:
-		err = s.revoke(ctx, g)
+		if b == nil {
+			err = s.revoke(ctx, g)
+			break
+		}
+		var removed []int
+		if removed, err = s.removeItems(ctx, g); err == nil {
+			b.add(g, removed, release)
+			return true
+		}
 	default:
-		return
+		return false
 	}
 	if err == nil {
-		return
+		return false
 	}
 	log.Warn().Err(err).Str("op", g.Op()).Msg("grant step failed; will retry")
 	s.fail(ctx, id, err)
+	return false
 }
 
 // fail records a failed attempt and when to try again; alerts when the grant becomes failed.
@@ -247,6 +266,11 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 		}
 	}
 	if wanted := s.wanted(); it.Target.Kind == TargetGroup && wanted != nil && s.Directory != nil {
+		if s.Wanted == nil && !s.Engine.MayWant(it.Target.Group) {
+			// No sync rule adds to the group and the member is not standing in it: no need
+			// to read the member (one Atlassian call per revocation saved).
+			return "", nil
+		}
 		u, err := s.Directory.User(ctx, g.Account.ID)
 		if err != nil {
 			return "", fmt.Errorf("read member: %w", err)
@@ -262,7 +286,29 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 	return "", nil
 }
 
+// revoke removes g's items and reads each back, then ends g.
 func (s *Service) revoke(ctx context.Context, g *Grant) error {
+	removed, err := s.removeItems(ctx, g)
+	if err != nil {
+		return err
+	}
+	gone := map[int]bool{}
+	for _, i := range removed {
+		t := g.Items[i].Target
+		still, err := s.Provisioner.Has(ctx, g.Account, t)
+		if err != nil {
+			return fmt.Errorf("verify removal of %s: %w", t, err)
+		}
+		gone[i] = !still
+	}
+	return s.finishRevoke(ctx, g.ID, removed, gone)
+}
+
+// removeItems takes away every item of ending grant g not yet done, leaving in place (and
+// recording why) those another source still gives. It returns the items it removed, which
+// must be read back before g is marked ended.
+func (s *Service) removeItems(ctx context.Context, g *Grant) ([]int, error) {
+	var removed []int
 	for i := range g.Items {
 		it := g.Items[i]
 		if it.Removed {
@@ -270,36 +316,64 @@ func (s *Service) revoke(ctx context.Context, g *Grant) error {
 		}
 		why, err := s.keeper(ctx, g, it)
 		if err != nil {
-			return fmt.Errorf("check %s: %w", it.Target, err)
+			return nil, fmt.Errorf("check %s: %w", it.Target, err)
 		}
 		if why != "" {
 			if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) { return cur.ItemKept(i, why, s.now()), nil }); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		if err := s.Provisioner.Remove(ctx, g.Account, it.Target); err != nil {
-			return fmt.Errorf("remove %s: %w", it.Target, err)
+			return nil, fmt.Errorf("remove %s: %w", it.Target, err)
 		}
-		still, err := s.Provisioner.Has(ctx, g.Account, it.Target)
+		removed = append(removed, i)
+	}
+	return removed, nil
+}
+
+// finishRevoke records what the read-back of the removed items of grant id said (gone[i]) and,
+// when all are gone, ends the grant: one transaction. An item still visible is retried later.
+func (s *Service) finishRevoke(ctx context.Context, id string, removed []int, gone map[int]bool) error {
+	var done *Grant
+	var still *Target
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Grant(id)
 		if err != nil {
-			return fmt.Errorf("verify removal of %s: %w", it.Target, err)
-		}
-		if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) { return cur.ItemRemoved(i, !still, s.now()), nil }); err != nil {
 			return err
 		}
-		if still {
-			return errStillVisible(it.Target, dur(s.ConsistencyWindow, 30*time.Second))
+		now := s.now()
+		var evs []AuditEvent
+		for _, i := range removed {
+			evs = append(evs, cur.ItemRemoved(i, gone[i], now))
+			if !gone[i] && still == nil {
+				t := cur.Items[i].Target
+				still = &t
+			}
 		}
-	}
-	var done *Grant
-	err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
-		ev, err := cur.MarkRevoked(s.now())
-		done = cur
-		return ev, err
+		if still == nil {
+			ev, err := cur.MarkRevoked(now)
+			if err != nil {
+				return err
+			}
+			evs = append(evs, ev)
+			done = cur
+		}
+		if err := tx.PutGrant(cur); err != nil {
+			return err
+		}
+		for i := range evs {
+			if err := tx.AppendAudit(&evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if still != nil {
+		return errStillVisible(*still, dur(s.ConsistencyWindow, 30*time.Second))
 	}
 	s.overdue.Delete(done.ID)
 	lag := done.EndedAt.Sub(done.EndsAt)
@@ -307,7 +381,7 @@ func (s *Service) revoke(ctx context.Context, g *Grant) error {
 		lag = 0
 	}
 	s.observer().Revoked("revoked", lag)
-	zerolog.Ctx(ctx).Info().Dur("lag", lag).Msg("grant revoked")
+	zerolog.Ctx(ctx).Info().Str("grant", done.ID).Dur("lag", lag).Msg("grant revoked")
 	s.notify(ctx, Notice{Kind: NoticeEnded, Grant: done, Role: s.roleOrNil(done.Role)})
 	return nil
 }

@@ -20,7 +20,9 @@ type SweepStats struct {
 	Duration time.Duration
 }
 
-const sweepBatch = 200
+// sweepBatch is how many due grants a pass takes at once; their removals are read back
+// together, one read per target touched.
+const sweepBatch = 500
 
 // Sweep runs one pass: it expires undecided requests, warns holders of grants about to end,
 // revokes grants that have ended and retries failed steps. It finds work through the store's due
@@ -79,8 +81,10 @@ func (s *Service) sweepBatch(ctx context.Context, now time.Time, work []*Grant, 
 		}
 	}
 	var mu sync.Mutex
+	b := &verifyBatch{}
+	defer s.finishBatch(ctx, now, b)
 	s.forAccounts(free, func(g *Grant) {
-		warned, driven := s.sweepGrant(ctx, now, g)
+		warned, driven := s.sweepGrant(ctx, now, g, b)
 		mu.Lock()
 		defer mu.Unlock()
 		if warned {
@@ -123,8 +127,8 @@ func (s *Service) forAccounts(gs []*Grant, fn func(g *Grant)) {
 	wg.Wait()
 }
 
-// sweepGrant handles one due grant.
-func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant) (warned, driven bool) {
+// sweepGrant handles one due grant. Removals it makes are read back with the rest of batch b.
+func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant, b *verifyBatch) (warned, driven bool) {
 	log := zerolog.Ctx(ctx).With().Str("grant", g.ID).Logger()
 	ctx = log.WithContext(ctx)
 	if g.Status == GrantActive {
@@ -155,8 +159,9 @@ func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant) (warn
 			return false, false
 		}
 	}
-	s.drive(ctx, g.ID)
-	s.noteOverdue(ctx, now, g.ID)
+	if !s.driveIn(ctx, g.ID, b) {
+		s.noteOverdue(ctx, now, g.ID) // a handed-over grant is noted once finished
+	}
 	return false, true
 }
 

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jitbot/jitbot/access"
+	"github.com/jitbot/jitbot/atlassian"
+	"github.com/jitbot/jitbot/atlassian/atlassiantest"
 )
 
 // lcSweepInterval is JITBOT_SWEEP_INTERVAL's default: the longest the sweeper sleeps.
@@ -87,5 +91,78 @@ func TestSweeper_WakesForEarlierWork(t *testing.T) {
 	waitUntil(t, "the grant is revoked", func() bool { return e.get(id).Status == access.GrantRevoked })
 	if got := e.get(id); !got.EndedAt.Equal(got.EndsAt) {
 		t.Errorf("revoked at %s, its end is %s", got.EndedAt, got.EndsAt)
+	}
+}
+
+// relapsingProv is the real client, except that one account's removal does not show yet: the
+// fake org puts the membership back right after the removal, as a lagging read would show it.
+type relapsingProv struct {
+	*atlassian.Client
+	org     *atlassiantest.Server
+	relapse string // account ID
+}
+
+func (p *relapsingProv) Remove(ctx context.Context, a access.Account, t access.Target) error {
+	err := p.Client.Remove(ctx, a, t)
+	if err == nil && a.ID == p.relapse {
+		p.org.AddMember(t.Group, a.ID)
+	}
+	return err
+}
+
+// TestSweeper_BatchedVerification: the removals of one pass are read back together, one
+// users/search for the group rather than one per removal, and a grant whose removal is still
+// visible is not marked ended.
+func TestSweeper_BatchedVerification(t *testing.T) {
+	const n = 25
+	e := newLCEnv(t)
+	role := e.policy.Role("jira-software")
+	var ids []string
+	for i := range n {
+		id := e.org.AddUser(atlassiantest.User{Email: fmt.Sprintf("batch%02d@example.com", i)})
+		e.org.AddMember(jiraGroup, id)
+		ids = append(ids, id)
+	}
+	if err := e.db.Update(e.ctx, func(tx access.Tx) error {
+		for i := range n {
+			if err := putActiveGrant(tx, role, i, ids, time.Hour); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	relapsed := ids[7]
+	e.svc.Provisioner = &relapsingProv{Client: e.atl, org: e.org, relapse: relapsed}
+	e.clock.Advance(time.Hour + time.Second)
+
+	before := len(e.org.Requests())
+	e.sweep()
+	var removes, reads int
+	for _, r := range e.org.Requests()[before:] {
+		switch r.Route {
+		case atlassiantest.RouteMembershipRemove:
+			removes++
+		case atlassiantest.RouteUsersSearch:
+			reads++
+		}
+	}
+	if removes != n || reads > (n+9)/10 {
+		t.Errorf("%d removals read back with %d users/search calls; want %d removals and at most %d reads", removes, reads, n, (n+9)/10)
+	}
+	for i := range n {
+		g := e.get(fmt.Sprintf("B%07d", i))
+		switch {
+		case ids[i] == relapsed && g.Status == access.GrantRevoked:
+			t.Errorf("grant %s marked ended while its removal is still visible", g.ID)
+		case ids[i] == relapsed && (g.Items[0].Removed || !strings.Contains(g.LastError, "still visible")):
+			t.Errorf("grant %s: item %+v, last error %q; want a retry for a removal still visible", g.ID, g.Items[0], g.LastError)
+		case ids[i] != relapsed && g.Status != access.GrantRevoked:
+			t.Errorf("grant %s is %s, want revoked", g.ID, g.Status)
+		}
+	}
+	if m := e.org.Members(jiraGroup); len(m) != 1 || m[0] != relapsed {
+		t.Errorf("members left: %v, want only the relapsed %s", m, relapsed)
 	}
 }
