@@ -280,7 +280,7 @@ func (db *DB) committed(n commitNote, counts *access.LiveCounts) {
 
 // buildLive fills the live indexes and counters from the records (migration to version 2).
 func buildLive(btx *bolt.Tx) error {
-	t := &tx{btx: btx}
+	t := &tx{kv: boltKV{btx}}
 	grants, err := t.bucket(bucketGrants)
 	if err != nil {
 		return err
