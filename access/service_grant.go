@@ -74,8 +74,9 @@ func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (defer
 		log.Error().Err(err).Msg("read grant")
 		return false
 	}
-	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone.
-	if op := g.Op(); op != "" {
+	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone. An intent
+	// just written (BeginRevoke, NewGrant) is already held: no second write for it.
+	if op := g.Op(); op != "" && g.NextAttempt.Before(s.now().Add(s.lease()/2)) {
 		until := s.now().Add(s.lease())
 		if err := s.Store.Update(ctx, func(tx Tx) error {
 			cur, err := tx.Grant(id)
