@@ -109,3 +109,24 @@ func TestService_RunNow_OperatorsOnly(t *testing.T) {
 		t.Errorf("refused starts read the org %d times", n)
 	}
 }
+
+// TestService_StartReview_OneAtATime: a review being started refuses a second start (a cron
+// tick after a reload, say) instead of sending every reviewer the same members twice.
+func TestService_StartReview_OneAtATime(t *testing.T) {
+	f := newReviewFixture(t, access.ReviewOnNoResponseKeep)
+	org := &blockingOrg{Org: f.org, entered: make(chan struct{}), release: make(chan struct{})}
+	f.eng.Org = org
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.svc.StartReview(t.Context(), "quarterly")
+		first <- err
+	}()
+	<-org.entered
+	if _, err := f.svc.StartReview(t.Context(), "quarterly"); !access.IsRunning(err) || !strings.Contains(access.ErrorMessage(err), "Review quarterly is already running since") {
+		t.Errorf("second start: %v, want 'Review quarterly is already running since …'", err)
+	}
+	close(org.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+}
