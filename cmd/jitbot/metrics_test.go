@@ -61,7 +61,7 @@ func TestMetrics_GaugesFollowCommits(t *testing.T) {
 }
 
 // gauges scrapes m and returns its jitbot gauges by name.
-func gauges(t *testing.T, m *metrics) map[string]float64 {
+func gauges(t testing.TB, m *metrics) map[string]float64 {
 	t.Helper()
 	fams, err := m.reg.Gather()
 	if err != nil {
