@@ -100,8 +100,10 @@ func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (defer
 		}
 		var removed []int
 		if removed, err = s.removeItems(ctx, g); err == nil {
-			b.add(g, removed, release)
-			return true
+			if b.add(g, removed, release) {
+				return true
+			}
+			err = s.readBack(ctx, g, removed) // the batch is already being read back
 		}
 	default:
 		return false
@@ -293,6 +295,11 @@ func (s *Service) revoke(ctx context.Context, g *Grant) error {
 	if err != nil {
 		return err
 	}
+	return s.readBack(ctx, g, removed)
+}
+
+// readBack reads back each removed item of g on its own, then records the outcome.
+func (s *Service) readBack(ctx context.Context, g *Grant, removed []int) error {
 	gone := map[int]bool{}
 	for _, i := range removed {
 		t := g.Items[i].Target

@@ -80,11 +80,27 @@ func (s *Service) sweepBatch(ctx context.Context, now time.Time, work []*Grant, 
 			free = append(free, g)
 		}
 	}
-	var mu sync.Mutex
+	// The removals are read back once every revocation of the batch has made its removals,
+	// without waiting for the batch's other work (a slow provisioning, say).
 	b := &verifyBatch{}
-	defer s.finishBatch(ctx, now, b)
+	var removing sync.WaitGroup
+	for _, g := range free {
+		if ending(g, now) {
+			removing.Add(1)
+		}
+	}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		removing.Wait()
+		s.finishBatch(ctx, now, b)
+	}()
+	var mu sync.Mutex
 	s.forAccounts(free, func(g *Grant) {
 		warned, driven := s.sweepGrant(ctx, now, g, b)
+		if ending(g, now) {
+			removing.Done()
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if warned {
@@ -94,6 +110,12 @@ func (s *Service) sweepBatch(ctx context.Context, now time.Time, work []*Grant, 
 			st.Driven++
 		}
 	})
+	<-finished
+}
+
+// ending reports whether due grant g is to be revoked by a pass at now (as it was read).
+func ending(g *Grant, now time.Time) bool {
+	return g.Op() == OpRevoke || (g.Status == GrantActive && !now.Before(g.EndsAt))
 }
 
 // forAccounts calls fn for every grant, at most Workers accounts at once. Grants of one account

@@ -22,6 +22,7 @@ type Verifier interface {
 type verifyBatch struct {
 	mu     sync.Mutex
 	grants []*batchGrant
+	closed bool // being read back: too late to join
 }
 
 type batchGrant struct {
@@ -30,10 +31,24 @@ type batchGrant struct {
 	release func()
 }
 
-func (b *verifyBatch) add(g *Grant, removed []int, release func()) {
+// add hands g's removals to the batch, or reports false when the batch is already being read
+// back and the caller must read them back itself.
+func (b *verifyBatch) add(g *Grant, removed []int, release func()) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		return false
+	}
 	b.grants = append(b.grants, &batchGrant{g: g, removed: removed, release: release})
+	return true
+}
+
+// close ends the batch and returns its grants.
+func (b *verifyBatch) close() []*batchGrant {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	return b.grants
 }
 
 // targetReads is what the read-backs of one target said: account ID -> still holds it.
@@ -45,12 +60,13 @@ type targetReads struct {
 // finishBatch reads back every removal of b, one Holding per target, then records each
 // grant's outcome (ended, or retried when a removal is still visible or the read failed).
 func (s *Service) finishBatch(ctx context.Context, now time.Time, b *verifyBatch) {
-	if len(b.grants) == 0 {
+	grants := b.close()
+	if len(grants) == 0 {
 		return
 	}
 	targets := map[string]Target{}
 	accounts := map[string][]Account{}
-	for _, bg := range b.grants {
+	for _, bg := range grants {
 		for _, i := range bg.removed {
 			t := bg.g.Items[i].Target
 			k := t.Key()
@@ -67,7 +83,7 @@ func (s *Service) finishBatch(ctx context.Context, now time.Time, b *verifyBatch
 	}
 	byID := map[string]*batchGrant{}
 	var gs []*Grant
-	for _, bg := range b.grants {
+	for _, bg := range grants {
 		byID[bg.g.ID] = bg
 		gs = append(gs, bg.g)
 	}
