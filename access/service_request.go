@@ -466,10 +466,10 @@ func (s *Service) Mine(ctx context.Context, slackID string) ([]*Request, []*Gran
 	var gs []*Grant
 	err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		if rs, err = tx.Requests(RequestFilter{Status: []RequestStatus{RequestPending}, Requester: slackID}); err != nil {
+		if rs, err = tx.PendingRequests(RequestFilter{Requester: slackID}); err != nil {
 			return err
 		}
-		gs, err = tx.Grants(GrantFilter{Holder: slackID, Status: []GrantStatus{GrantProvisioning, GrantActive, GrantRevoking, GrantFailed}})
+		gs, err = tx.LiveGrants(GrantFilter{Holder: slackID})
 		return err
 	})
 	return rs, gs, err
@@ -484,7 +484,7 @@ func (s *Service) Awaiting(ctx context.Context, slackID string) ([]*Request, err
 	var rs []*Request
 	if err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		rs, err = tx.Requests(RequestFilter{Status: []RequestStatus{RequestPending}})
+		rs, err = tx.PendingRequests(RequestFilter{})
 		return err
 	}); err != nil {
 		return nil, err
@@ -519,7 +519,7 @@ func (s *Service) Active(ctx context.Context, by Actor, role string) ([]*Grant, 
 	var gs []*Grant
 	err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		gs, err = tx.Grants(GrantFilter{Role: role, Status: []GrantStatus{GrantProvisioning, GrantActive, GrantRevoking, GrantFailed}})
+		gs, err = tx.LiveGrants(GrantFilter{Role: role})
 		return err
 	})
 	return gs, err

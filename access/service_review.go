@@ -33,6 +33,11 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 		return nil, Errorf(EUNAVAILABLE, "Access reviews are not wired to the Atlassian organization.")
 	}
 	now := s.now()
+	done, err := s.running.start(name, "Review "+name, now)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	d, err := loadDesired(ctx, s.Store, p, now)
 	if err != nil {
 		return nil, fmt.Errorf("start review %s: %w", name, err)

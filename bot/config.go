@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -16,11 +15,6 @@ const (
 	DefaultEventTimeout = 60 * time.Second
 	DefaultQueueSize    = 4096
 )
-
-// Runner runs a sync rule or sweep now (`/access sync NAME`, `/access sweep NAME`).
-type Runner interface {
-	Run(ctx context.Context, kind access.RunKind, name string, dryRun bool) (*access.Run, error)
-}
 
 // Observer receives the bot's measurements. Methods must be cheap and safe for concurrent use.
 type Observer interface {
@@ -40,7 +34,6 @@ type Config struct {
 
 	Service *access.Service
 	Policy  func() *access.Policy
-	Runner  Runner // optional: sync and sweep say they are not available without it
 
 	Workers      int           // handlers running at once; default DefaultWorkers
 	QueueSize    int           // envelopes waiting for a handler; beyond it they are answered busy; default DefaultQueueSize

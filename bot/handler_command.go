@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -207,41 +206,10 @@ func newest(es []access.AuditEvent, n int) []access.AuditEvent {
 	return es
 }
 
-// run answers `sync NAME [dry-run]` and `sweep NAME [dry-run]`: operators only.
+// run answers `sync NAME [dry-run]` and `sweep NAME [dry-run]`. Who may run them (operators)
+// is decided in access, by Service.RunNow.
 func (b *Bot) run(ctx context.Context, by access.Actor, kind access.RunKind, c command) (message, error) {
-	ok, err := b.svc.IsOperator(ctx, by)
-	if err != nil {
-		return message{}, err
-	}
-	if !ok {
-		return message{}, access.Errorf(access.EFORBIDDEN, "Only operators can run %s now.", kind)
-	}
-	if b.cfg.Runner == nil {
-		return message{}, access.Errorf(access.EUNAVAILABLE, "Running a %s from Slack is not available in this jitbot.", kind)
-	}
-	if p := b.policy(); p != nil {
-		var names []string
-		found := false
-		if kind == access.RunSync {
-			found = p.SyncRule(c.RunName) != nil
-			for _, r := range p.Sync {
-				names = append(names, r.Name)
-			}
-		} else {
-			found = p.Sweep(c.RunName) != nil
-			for _, s := range p.Sweeps {
-				names = append(names, s.Name)
-			}
-		}
-		if !found {
-			list := "none are defined"
-			if len(names) > 0 {
-				list = "defined: " + strings.Join(names, ", ")
-			}
-			return message{}, access.Errorf(access.ENOTFOUND, "There is no %s %q (%s).", kind, c.RunName, list)
-		}
-	}
-	r, err := b.cfg.Runner.Run(ctx, kind, c.RunName, c.DryRun)
+	r, err := b.svc.RunNow(ctx, by, kind, c.RunName, c.DryRun)
 	if err != nil {
 		return message{}, err
 	}

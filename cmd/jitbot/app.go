@@ -82,14 +82,14 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		db.Close()
 		return nil, fmt.Errorf("atlassian client: %w", err)
 	}
-	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now}
+	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now, OnRun: a.metrics.run}
 	a.svc = &access.Service{
 		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
 		Engine: a.engine, Observer: a.metrics,
 	}
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
-		Command: cfg.SlashCommand, Service: a.svc, Runner: observedRunner{e: a.engine, m: a.metrics}, Policy: a.policy.Load,
+		Command: cfg.SlashCommand, Service: a.svc, Policy: a.policy.Load,
 		Observer: a.metrics,
 	})
 	if err != nil {
