@@ -23,6 +23,10 @@ type Engine struct {
 	Notifier    Notifier
 	Policy      func() *Policy
 	Now         func() time.Time
+	// OnRun, when set, is told of every run recorded (for metrics). It must be quick.
+	OnRun func(*Run)
+
+	running running // rules running now: a second start is refused
 }
 
 // Run outcomes.
@@ -45,8 +49,8 @@ const GuardRunName = "guard"
 // gets a summary of every run that planned something, was dry or did not end ok; the alerts
 // channel gets stopped and failed runs (except dry runs), naming the rule and why.
 //
-// The returned error is for runs that could not be started (no policy, no such rule) or
-// recorded; a run that stopped or failed is returned with a nil error and its Outcome and
+// The returned error is for runs that could not be started (no policy, no such rule, or the
+// same rule already running: a *RunningError) or recorded; a run that stopped or failed is returned with a nil error and its Outcome and
 // Error set.
 func (e *Engine) Run(ctx context.Context, kind RunKind, name string, dryRun bool) (*Run, error) {
 	return e.run(ctx, kind, name, dryRun, true)
@@ -73,6 +77,28 @@ func (e *Engine) Wanted(ctx context.Context, u *User, group string) (reason stri
 		return "", false, fmt.Errorf("wanted %s in %s: %w", u.AccountID, group, err)
 	}
 	return reason, reason != "", nil
+}
+
+// MayWant reports whether Wanted could want anyone in group: some sync rule adds members to
+// it, or it has standing members (matched on the user's current e-mail, so not decided from
+// a stored account). When it is false, Wanted is false whoever the user is, so a caller need
+// not read the user.
+func (e *Engine) MayWant(group string) bool {
+	p := e.policy()
+	if p == nil {
+		return false
+	}
+	for g, members := range p.Guard.StandingMembers {
+		if strings.EqualFold(g, group) && len(members) > 0 {
+			return true
+		}
+	}
+	for i := range p.Sync {
+		if containsFold(p.Sync[i].AddTo, group) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) now() time.Time {
@@ -109,6 +135,14 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 		return nil, Errorf(EINVALID, "The engine does not run %s runs.", kind)
 	}
 	now := e.now()
+	if !dryRun {
+		// Only runs that change Atlassian are exclusive: a dry run or plan may look alongside.
+		done, err := e.running.start(string(kind)+"\x00"+name, title(&Run{Kind: kind, Name: name}), now)
+		if err != nil {
+			return nil, err
+		}
+		defer done()
+	}
 	run := &Run{ID: uuid.NewString(), Kind: kind, Name: name, Started: now, DryRun: dryRun, By: runBy(ctx)}
 	log := zerolog.Ctx(ctx).With().Str("run", run.ID).Str("run_kind", string(kind)).Str("rule", name).Bool("dry_run", dryRun).Logger()
 	ctx = log.WithContext(ctx)
@@ -142,6 +176,9 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 	ev.Str("outcome", run.Outcome).Int("changes", len(run.Changes)).Int("calls", run.Calls).Msg("run")
 	if !record {
 		return run, nil
+	}
+	if e.OnRun != nil {
+		e.OnRun(run)
 	}
 	if err := e.record(ctx, run, p, dryRun); err != nil {
 		return run, err

@@ -36,7 +36,7 @@ func loadDesired(ctx context.Context, st Store, p *Policy, now time.Time) (*desi
 		return d, nil
 	}
 	err := st.View(ctx, func(tx Tx) error {
-		gs, err := tx.Grants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantActive, GrantFailed}})
+		gs, err := tx.LiveGrants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantActive, GrantFailed}})
 		if err != nil {
 			return err
 		}

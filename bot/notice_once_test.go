@@ -8,23 +8,12 @@ import (
 	"github.com/jitbot/jitbot/bot/bottest"
 )
 
-// everyone is a sync rule condition that matches every user.
-type everyone struct{}
-
-func (everyone) Eval(access.Input) (bool, error) { return true, nil }
-func (everyone) String() string                  { return "true" }
-
 // TestBot_RunPostedOnce: an operator's "sync NAME" is answered to them, and the audit channel
 // gets the run once, from the engine, naming the operator; the audit log names them too.
 func TestBot_RunPostedOnce(t *testing.T) {
-	eng := &access.Engine{}
-	h := newHarness(t, func(c *Config) {
-		eng.Store, eng.Policy = c.Service.Store, c.Policy
-		eng.Org, eng.Provisioner = c.Service.Directory.(access.Org), c.Service.Provisioner
-		c.Runner = eng
-	})
-	eng.Notifier = h.bot
-	h.pol.Sync[0].Match, h.pol.Sync[0].AddTo = everyone{}, []string{"jira-admins"}
+	h := newHarness(t)
+	h.pol.Sync = []access.SyncRule{{Name: "engineering-jira", Match: everyone{}, AddTo: []string{"jira-admins"}}}
+	h.svc.Engine = &access.Engine{Store: h.store, Org: h.org, Provisioner: h.org, Notifier: h.bot, Policy: func() *access.Policy { return h.pol }}
 
 	_, answer := h.slash(frank, "sync engineering-jira")
 	if !strings.Contains(answer.PlainText(), "sync engineering-jira") || !strings.Contains(answer.PlainText(), "run by") {

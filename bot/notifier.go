@@ -68,7 +68,7 @@ func (b *Bot) Notify(ctx context.Context, n access.Notice) (err error) {
 			b.post(ctx, audit, reviewAuditLine(it))
 		}
 	case access.NoticeAlert:
-		b.post(ctx, alerts, alertMessage(n.Text))
+		b.post(ctx, alerts, alertMessage(n))
 	case access.NoticeAudit:
 		b.post(ctx, audit, auditMessage(n))
 	}

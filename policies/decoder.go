@@ -14,6 +14,7 @@ import (
 type decoder struct {
 	file     string
 	problems []Problem
+	warnings []Problem // worth knowing, but the file is valid
 }
 
 // object is one YAML mapping: its fields by key, with the path used in messages.
@@ -29,6 +30,14 @@ func (d *decoder) add(n *yaml.Node, field, format string, args ...any) {
 		line = n.Line
 	}
 	d.problems = append(d.problems, Problem{File: d.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *decoder) warn(n *yaml.Node, field, format string, args ...any) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	d.warnings = append(d.warnings, Problem{File: d.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 func child(path, key string) string {

@@ -47,7 +47,10 @@ type appOptions struct {
 	NoSchedule     bool // do not start cron jobs
 }
 
+// newLogger logs to w, one whole line at a time whichever goroutine logs (w need not be safe
+// for concurrent use).
 func newLogger(cfg *Config, w io.Writer) zerolog.Logger {
+	w = zerolog.SyncWriter(w)
 	if cfg.LogFormat == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
 	}
@@ -81,14 +84,14 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		db.Close()
 		return nil, fmt.Errorf("atlassian client: %w", err)
 	}
-	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now}
+	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now, OnRun: a.metrics.run}
 	a.svc = &access.Service{
 		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
 		Engine: a.engine, Observer: a.metrics,
 	}
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
-		Command: cfg.SlashCommand, Service: a.svc, Runner: observedRunner{e: a.engine, m: a.metrics}, Policy: a.policy.Load,
+		Command: cfg.SlashCommand, Service: a.svc, Policy: a.policy.Load,
 		Observer: a.metrics,
 	})
 	if err != nil {
