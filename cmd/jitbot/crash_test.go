@@ -168,23 +168,6 @@ type crashProc struct {
 	done chan struct{}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func newCrashWorld(t *testing.T, seed int64, tot *crashTotals) *crashWorld {
 	w := &crashWorld{
 		t: t, seed: seed, tot: tot, dir: t.TempDir(),
