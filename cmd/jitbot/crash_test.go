@@ -331,7 +331,9 @@ func (w *crashWorld) story(rng *rand.Rand, user string, n int) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if w.ack(func(ctx context.Context) (bottest.Ack, error) { return w.slack.ClickButton(ctx, crashLead, dm, "approve_request") }) {
+					if w.ack(func(ctx context.Context) (bottest.Ack, error) {
+						return w.slack.ClickButton(ctx, crashLead, dm, "approve_request")
+					}) {
 						acked.Store(true)
 					}
 				}()
@@ -346,7 +348,9 @@ func (w *crashWorld) story(rng *rand.Rand, user string, n int) {
 			w.mu.Unlock()
 			w.afterGrant(rng, user, id, token)
 		case p < 0.8:
-			if !w.ack(func(ctx context.Context) (bottest.Ack, error) { return w.slack.ClickButton(ctx, crashLead, dm, "deny_request") }) {
+			if !w.ack(func(ctx context.Context) (bottest.Ack, error) {
+				return w.slack.ClickButton(ctx, crashLead, dm, "deny_request")
+			}) {
 				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -367,7 +371,9 @@ func (w *crashWorld) story(rng *rand.Rand, user string, n int) {
 			}
 		default:
 			// Left pending; now and then clicked by someone who may not approve.
-			if rng.IntN(2) == 0 && w.ack(func(ctx context.Context) (bottest.Ack, error) { return w.slack.ClickButton(ctx, "U0CAROL", dm, "approve_request") }) {
+			if rng.IntN(2) == 0 && w.ack(func(ctx context.Context) (bottest.Ack, error) {
+				return w.slack.ClickButton(ctx, "U0CAROL", dm, "approve_request")
+			}) {
 				w.tot.refused.Add(1)
 				w.mu.Lock()
 				w.ledger.refused[id] = true
@@ -385,7 +391,9 @@ func (w *crashWorld) afterGrant(rng *rand.Rand, user, id, token string) {
 	}
 	switch p := rng.Float64(); {
 	case p < 0.3:
-		if w.ack(func(ctx context.Context) (bottest.Ack, error) { return w.slack.ClickButton(ctx, user, granted, "revoke_grant") }) {
+		if w.ack(func(ctx context.Context) (bottest.Ack, error) {
+			return w.slack.ClickButton(ctx, user, granted, "revoke_grant")
+		}) {
 			w.tot.revokes.Add(1)
 			w.mu.Lock()
 			w.ledger.revoked[id] = time.Now()
@@ -403,7 +411,9 @@ func (w *crashWorld) afterGrant(rng *rand.Rand, user, id, token string) {
 		w.ledger.extensions = append(w.ledger.extensions, reason)
 		w.mu.Unlock()
 		if dm, ok := w.next(bottest.And(w.slack.InChannel(crashLead), bottest.WithButton("approve_request"), bottest.Containing(reason)), 10*time.Second); ok {
-			w.ack(func(ctx context.Context) (bottest.Ack, error) { return w.slack.ClickButton(ctx, crashLead, dm, "approve_request") })
+			w.ack(func(ctx context.Context) (bottest.Ack, error) {
+				return w.slack.ClickButton(ctx, crashLead, dm, "approve_request")
+			})
 		}
 	}
 }
