@@ -353,12 +353,13 @@ func (w *crashWorld) story(rng *rand.Rand, user string, n int) {
 			}) {
 				continue
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 			v, err := w.slack.WaitView(ctx, func(v bottest.View) bool {
 				return v.User == crashLead && v.CallbackID == "deny_modal" && strings.HasPrefix(v.PrivateMetadata, id+"|") && !v.Closed
 			})
 			cancel()
 			if err != nil {
+				w.t.Logf("seed %d: the deny modal for %s did not open within 6 s", w.seed, id)
 				continue // the click was acked, the modal never opened: the user sees nothing happen and nothing was promised
 			}
 			if w.ack(func(ctx context.Context) (bottest.Ack, error) {
@@ -385,8 +386,9 @@ func (w *crashWorld) story(rng *rand.Rand, user string, n int) {
 
 // afterGrant waits for the "granted" DM and sometimes ends the grant now or asks to extend it.
 func (w *crashWorld) afterGrant(rng *rand.Rand, user, id, token string) {
-	granted, ok := w.next(bottest.And(w.slack.InChannel(user), bottest.WithButton("revoke_grant"), bottest.Containing(id)), 20*time.Second)
+	granted, ok := w.next(bottest.And(w.slack.InChannel(user), bottest.WithButton("revoke_grant"), bottest.Containing(id)), 6*time.Second)
 	if !ok {
+		w.t.Logf("seed %d: no Revoke now button for %s within 6 s", w.seed, id)
 		return // the grant may have ended before it was announced; the end checks its DMs
 	}
 	switch p := rng.Float64(); {
@@ -410,7 +412,7 @@ func (w *crashWorld) afterGrant(rng *rand.Rand, user, id, token string) {
 		w.mu.Lock()
 		w.ledger.extensions = append(w.ledger.extensions, reason)
 		w.mu.Unlock()
-		if dm, ok := w.next(bottest.And(w.slack.InChannel(crashLead), bottest.WithButton("approve_request"), bottest.Containing(reason)), 10*time.Second); ok {
+		if dm, ok := w.next(bottest.And(w.slack.InChannel(crashLead), bottest.WithButton("approve_request"), bottest.Containing(reason)), 6*time.Second); ok {
 			w.ack(func(ctx context.Context) (bottest.Ack, error) {
 				return w.slack.ClickButton(ctx, crashLead, dm, "approve_request")
 			})
