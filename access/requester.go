@@ -49,11 +49,19 @@ func (s *Service) mayRequest(ctx context.Context, p *Policy, role *Role, a Asker
 	case a.User.External(p.Organization.Domains) && !named:
 		return s.refuse(role, "you are outside the organization (%s), and only people a role lists by name may ask from outside", externalWhy(a.User, p))
 	case len(role.Requesters) > 0 && !named:
-		ok, err := s.member(ctx, a.Actor.SlackID, role.Requesters)
+		var ids []string
+		var err error
+		switch {
+		case s.Principals == nil:
+		case role.BreakGlass: // granted at once: judged on who is a requester now
+			ids, err = s.resolveCurrent(ctx, role.Requesters)
+		default:
+			ids, err = s.Principals.Resolve(ctx, role.Requesters)
+		}
 		if err != nil {
 			return fmt.Errorf("resolve requesters of %s: %w", role.Name, err)
 		}
-		if !ok {
+		if !contains(ids, a.Actor.SlackID) {
 			return s.refuse(role, "you are not one of its requesters")
 		}
 	}
