@@ -23,9 +23,11 @@ func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, erro
 		}
 		if !operator && g.BreakGlass {
 			if role := s.roleOrNil(g.Role); role != nil {
-				if operator, err = s.member(ctx, by.SlackID, role.Approvers); err != nil {
+				ids, err := s.currentApprovers(ctx, role)
+				if err != nil {
 					return nil, err
 				}
+				operator = contains(ids, by.SlackID)
 			}
 		}
 	}
