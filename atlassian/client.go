@@ -29,7 +29,7 @@ type Client struct {
 
 	mu         sync.Mutex
 	groups     map[string]access.Group // lower-cased name → group
-	workspaces map[string]string       // normalized host → resource ID
+	workspaces []Workspace             // cached for Resource
 	hold       time.Time               // no request before this: Atlassian asked to wait (Retry-After)
 }
 
