@@ -53,6 +53,13 @@ type call struct {
 	query  url.Values // optional
 	body   any        // JSON-encoded when not nil
 	out    any        // JSON-decoded from a 2xx body when not nil
+	once   bool       // no retries: the caller decides when to try again
+}
+
+// doOnce is do without retries.
+func (c *Client) doOnce(ctx context.Context, k call) (int, error) {
+	k.once = true
+	return c.do(ctx, k)
 }
 
 // v2 returns the path of a v2 directory endpoint.
@@ -107,7 +114,7 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 		if hasWait {
 			c.holdFor(asked)
 		}
-		if !retry || attempt >= c.cfg.MaxRetries {
+		if !retry || attempt >= c.cfg.MaxRetries || k.once {
 			if err != nil {
 				return status, access.Errorf(access.EUNAVAILABLE, "Atlassian could not be reached for %s after %d attempts: %v.", k.op, attempt+1, err)
 			}

@@ -14,6 +14,9 @@ import (
 type decoder struct {
 	file     string
 	problems []Problem
+
+	recordRefs bool  // collect refs (ParseRefs)
+	refs       []Ref // groups, resources and principals the file names
 }
 
 // object is one YAML mapping: its fields by key, with the path used in messages.

@@ -31,6 +31,11 @@ func Load(path string) (*access.Policy, error) {
 // problem found is returned at once, as *Errors.
 func Parse(name string, data []byte) (*access.Policy, error) {
 	d := &decoder{file: name}
+	return d.parse(data)
+}
+
+func (d *decoder) parse(data []byte) (*access.Policy, error) {
+	name := d.file
 	root, err := parseYAML(data)
 	if err != nil {
 		d.problems = append(d.problems, syntaxProblem(name, err))

@@ -1,7 +1,10 @@
 package policies
 
 import (
+	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/jitbot/jitbot/access"
 )
@@ -18,6 +21,7 @@ func (d *decoder) syncRules(root *object) []access.SyncRule {
 	seen := map[string]int{}
 	for i, n := range items {
 		o := d.object(n, index("sync", i), "name", "schedule", "match", "add_to", "remove_unmatched")
+		d.groupRefs(o, "add_to", true)
 		rules = append(rules, access.SyncRule{
 			Name:            d.name(o, "sync rule", seen),
 			Schedule:        d.schedule(o, "schedule", true, ""),
@@ -35,6 +39,7 @@ func (d *decoder) sweeps(root *object) []access.Sweep {
 	seen := map[string]int{}
 	for i, n := range items {
 		o := d.object(n, index("sweeps", i), "name", "schedule", "match", "exclude", "action", "groups", "grace")
+		d.groupRefs(o, "groups", true)
 		s := access.Sweep{
 			Name:     d.name(o, "sweep", seen),
 			Schedule: d.schedule(o, "schedule", true, ""),
@@ -59,6 +64,7 @@ func (d *decoder) reviews(root *object, teams map[string][]string) []access.Revi
 	seen := map[string]int{}
 	for i, n := range items {
 		o := d.object(n, index("reviews", i), "name", "schedule", "groups", "reviewers", "deadline", "on_no_response")
+		d.groupRefs(o, "groups", true) // reviewers may remove members
 		r := access.Review{
 			Name:         d.name(o, "review", seen),
 			Schedule:     d.schedule(o, "schedule", true, ""),
@@ -83,6 +89,15 @@ func (d *decoder) guard(o *object) access.Guard {
 		OnDrift: access.DriftAction(d.enum(o, "on_drift", false, string(access.DriftReport),
 			string(access.DriftReport), string(access.DriftRevert))),
 		Schedule: d.schedule(o, "schedule", false, defaultGuardSchedule),
+	}
+	d.groupRefs(o, "protected_groups", g.OnDrift == access.DriftRevert)
+	for _, key := range []string{"standing_members", "min_members"} {
+		m := resolve(o.fields[key])
+		for i := 0; m != nil && m.Kind == yaml.MappingNode && i+1 < len(m.Content); i += 2 {
+			if k := resolve(m.Content[i]); k != nil && k.Kind == yaml.ScalarNode && !isRoleKey(k.Value) {
+				d.ref(RefGroup, k, child("guard."+key, k.Value), k.Value, nil)
+			}
+		}
 	}
 	var ok bool
 	g.MaxChanges, ok = d.integer(o, "max_changes", false, defaultMaxChanges)
@@ -117,3 +132,7 @@ func (d *decoder) digest(o *object, audit string) access.Digest {
 	}
 	return dg
 }
+
+// isRoleKey reports whether a guard key names a platform role (role:site-admin) rather than a
+// group.
+func isRoleKey(key string) bool { return strings.HasPrefix(key, "role:") }

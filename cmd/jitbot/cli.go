@@ -14,7 +14,9 @@ const usage = `usage: jitbot [command]
 commands:
   run                      the bot: Socket Mode, revocation sweeper, scheduled jobs, HTTP (default)
   demo [--interactive]     the whole product against an embedded fake Slack and Atlassian
-  policy check FILE        validate a policy file
+  policy check [--online] FILE
+                           validate a policy file; --online also checks groups, resources
+                           and principals against the live org and Slack workspace
   plan [--rule NAME]       print what sync rules, sweeps and the guard would change, changing nothing
   audit verify             check the audit log's hash chain (bot stopped)
   audit export [--since DURATION] [--format json|csv]
@@ -40,7 +42,7 @@ func Main(ctx context.Context, args, environ []string, stdout, stderr io.Writer)
 	case "demo":
 		err = cmdDemo(ctx, args, stdout, stderr)
 	case "policy":
-		err = cmdPolicy(args, stdout, stderr)
+		err = cmdPolicy(ctx, args, environ, stdout, stderr)
 	case "plan":
 		err = cmdPlan(ctx, args, environ, stdout)
 	case "audit":
