@@ -58,6 +58,7 @@ type Grant struct {
 	EndedBy     *Actor        `json:"ended_by,omitempty"`
 	EndReason   string        `json:"end_reason,omitempty"`
 	Overdue     bool          `json:"overdue,omitempty"` // an overdue alert was raised
+	Late        *Lateness     `json:"late,omitempty"`    // the current step keeps failing past its due time (lateness.go)
 	Messages    []MessageRef  `json:"messages,omitempty"`
 }
 

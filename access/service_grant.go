@@ -51,7 +51,8 @@ func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (Audi
 }
 
 // drive takes grant id's intent (provision or revoke) as far as it can now. Failures are
-// recorded on the grant with the next retry time; drive never loses an intent.
+// recorded on the grant with the next retry time; drive never loses an intent. While Atlassian
+// is down one grant probes it and the others are held (outage.go).
 func (s *Service) drive(ctx context.Context, id string) {
 	if _, busy := s.busy.LoadOrStore(id, struct{}{}); busy {
 		return
@@ -64,28 +65,44 @@ func (s *Service) drive(ctx context.Context, id string) {
 		log.Error().Err(err).Msg("read grant")
 		return
 	}
+	if g.Op() == "" {
+		return
+	}
+	probe, held := s.outage.admit(id, s.now(), s.staleProbe())
+	if held {
+		s.hold(ctx, g)
+		return
+	}
+	callCtx := ctx
+	if probe {
+		callCtx = WithoutRetries(ctx) // the probe's next try is OutageProbe away, not a client backoff
+	}
 	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone.
-	if op := g.Op(); op != "" {
-		until := s.now().Add(s.lease())
-		if err := s.Store.Update(ctx, func(tx Tx) error {
-			cur, err := tx.Grant(id)
-			if err != nil {
-				return err
-			}
-			cur.Lease(until)
-			return tx.PutGrant(cur)
-		}); err != nil {
-			log.Error().Err(err).Msg("lease grant")
-			return
+	until := s.now().Add(s.lease())
+	if err := s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Grant(id)
+		if err != nil {
+			return err
 		}
+		cur.Lease(until)
+		return tx.PutGrant(cur)
+	}); err != nil {
+		log.Error().Err(err).Msg("lease grant")
+		return
 	}
 	switch g.Op() {
 	case OpProvision:
-		err = s.provision(ctx, g)
+		err = s.provision(callCtx, g)
 	case OpRevoke:
-		err = s.revoke(ctx, g)
-	default:
-		return
+		err = s.revoke(callCtx, g)
+	}
+	if _, down := outageCause(err); probe && !down && s.outage.answered(id) {
+		log.Info().Msg("Atlassian answers again")
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			s.release(context.WithoutCancel(ctx))
+		}()
 	}
 	if err == nil {
 		return
@@ -94,12 +111,27 @@ func (s *Service) drive(ctx context.Context, id string) {
 	s.fail(ctx, id, err)
 }
 
-// fail records a failed attempt and when to try again; alerts when the grant becomes failed.
+// WaitReleased waits for grants released after an outage to be driven (for tests and a
+// clean stop).
+func (s *Service) WaitReleased() { s.bg.Wait() }
+
+// fail records a failed attempt and when to try again. Atlassian being down makes the grant
+// the outage's probe (retried every OutageProbe) or holds it until Atlassian answers; other
+// failures back off. The alerts channel is told once: when the step is JITBOT_ALERT_AFTER
+// past due, or when the grant becomes failed, whichever comes first.
 func (s *Service) fail(ctx context.Context, id string, cause error) {
 	now := s.now()
-	var alert bool
-	var g *Grant
-	err := s.update(ctx, id, func(cur *Grant) (AuditEvent, error) {
+	why, down := outageCause(cause)
+	if !down {
+		why = failureCause(cause)
+	}
+	probe := down && s.outage.failed(id, why, now, s.staleProbe())
+	var text string
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Grant(id)
+		if err != nil {
+			return err
+		}
 		max := s.MaxAttempts
 		if max <= 0 {
 			max = 6
@@ -108,17 +140,52 @@ func (s *Service) fail(ctx context.Context, id string, cause error) {
 			max = 1 // misconfiguration: a person must look now; retries continue slowly
 		}
 		failed := cur.Status == GrantFailed || cur.Attempts+1 >= max
-		ev, a := cur.Retry(cause, s.backoff(cur.Attempts+1, now, failed), max, now)
-		alert, g = a, cur
-		return ev, nil
+		next := s.backoff(cur.Attempts+1, now, failed)
+		nextText := clock(next)
+		switch {
+		case probe:
+			next = now.Add(s.outageProbe())
+			nextText = fmt.Sprintf("%s, then every %s until Atlassian answers", clock(next), FormatDuration(s.outageProbe()))
+		case down:
+			next = now.Add(s.outageHold())
+			nextText = fmt.Sprintf("as soon as Atlassian answers again, at the latest %s", clock(next))
+		}
+		cur.noteFailure(now, why, down)
+		if !cur.Late.Alerted {
+			// Come back when the alert is due, if that is before the next attempt.
+			if at := cur.StepDue().Add(s.alertAfter()); at.After(now) && at.Before(next) {
+				next, nextText = at, clock(at)
+			}
+		}
+		ev, becameFailed := cur.Retry(cause, next, max, now)
+		var lev AuditEvent
+		// A refused key or permission needs a person now; anything else is alerted once late.
+		text, lev = cur.lateAlert(now, s.alertAfter(), becameFailed && ErrorCode(cause) == EFORBIDDEN, nextText)
+		if err := tx.PutGrant(cur); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		if text != "" {
+			return tx.AppendAudit(&lev)
+		}
+		return nil
 	})
 	if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("record grant failure")
 		return
 	}
-	if alert {
-		s.alert(ctx, fmt.Sprintf("Grant %s (%s for %s): %s keeps failing and jitbot keeps retrying every %s. Last error: %s",
-			g.ID, g.Role, g.Account.Email, g.FailedOp, FormatDuration(dur(s.FailedRetry, 15*time.Minute)), g.LastError))
+	if text != "" {
+		s.alert(ctx, text)
+	}
+}
+
+// finish marks a lateness alert about g resolved in the alerts channel, with note saying how
+// late the step was and why.
+func (s *Service) finish(ctx context.Context, g *Grant, note string, alerted bool) {
+	if alerted {
+		s.alert(ctx, fmt.Sprintf("Resolved: grant %s (%s for %s) %s.", g.ID, g.Role, g.member(), note))
 	}
 }
 
@@ -202,8 +269,15 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 		}
 	}
 	var active *Grant
+	var note string
+	var alerted bool
 	err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
-		ev, err := cur.Activate(s.now())
+		now := s.now()
+		note, alerted = cur.lateNote(now, s.outage.lastFailure())
+		ev, err := cur.Activate(now)
+		if note != "" {
+			ev.Detail += "; " + note
+		}
 		active = cur
 		return ev, err
 	})
@@ -211,7 +285,8 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Time("ends", active.EndsAt).Msg("grant active")
-	s.notify(ctx, Notice{Kind: NoticeGranted, Grant: active, Role: s.roleOrNil(active.Role)})
+	s.notify(ctx, Notice{Kind: NoticeGranted, Grant: active, Role: s.roleOrNil(active.Role), Text: note})
+	s.finish(ctx, active, note, alerted)
 	return nil
 }
 
@@ -292,8 +367,15 @@ func (s *Service) revoke(ctx context.Context, g *Grant) error {
 		}
 	}
 	var done *Grant
+	var note string
+	var alerted bool
 	err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
-		ev, err := cur.MarkRevoked(s.now())
+		now := s.now()
+		note, alerted = cur.lateNote(now, s.outage.lastFailure())
+		ev, err := cur.MarkRevoked(now)
+		if note != "" {
+			ev.Detail += "; " + note
+		}
 		done = cur
 		return ev, err
 	})
@@ -307,7 +389,8 @@ func (s *Service) revoke(ctx context.Context, g *Grant) error {
 	}
 	s.observer().Revoked("revoked", lag)
 	zerolog.Ctx(ctx).Info().Dur("lag", lag).Msg("grant revoked")
-	s.notify(ctx, Notice{Kind: NoticeEnded, Grant: done, Role: s.roleOrNil(done.Role)})
+	s.notify(ctx, Notice{Kind: NoticeEnded, Grant: done, Role: s.roleOrNil(done.Role), Text: note})
+	s.finish(ctx, done, note, alerted)
 	return nil
 }
 

@@ -56,7 +56,7 @@ type call struct {
 	once   bool       // no retries: the caller decides when to try again
 }
 
-// doOnce is do without retries.
+// doOnce is do without retries. A context marked access.WithoutRetries makes every call so.
 func (c *Client) doOnce(ctx context.Context, k call) (int, error) {
 	k.once = true
 	return c.do(ctx, k)
@@ -87,6 +87,7 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 	if len(k.query) > 0 {
 		u += "?" + k.query.Encode()
 	}
+	k.once = k.once || access.RetriesOff(ctx)
 	honour := true // wait out a hold Atlassian asked for (unless this call just did)
 	for attempt := 0; ; attempt++ {
 		if err := c.wait(ctx, honour); err != nil {
@@ -116,7 +117,7 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 		}
 		if !retry || attempt >= c.cfg.MaxRetries || k.once {
 			if err != nil {
-				return status, access.Errorf(access.EUNAVAILABLE, "Atlassian could not be reached for %s after %d attempts: %v.", k.op, attempt+1, err)
+				return status, &netErr{op: k.op, err: access.Errorf(access.EUNAVAILABLE, "Atlassian could not be reached for %s after %d attempts: %v.", k.op, attempt+1, err)}
 			}
 			return status, statusError(k.op, status, respBody, attempt+1)
 		}

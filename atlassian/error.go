@@ -76,6 +76,27 @@ type statusErr struct {
 func (e *statusErr) Error() string { return fmt.Sprintf("%s: %s", e.op, e.err.Message) }
 func (e *statusErr) Unwrap() error { return e.err }
 
+// Cause says what Atlassian answered, for alerts: "Atlassian answered 503 (ADMIN-500)".
+func (e *statusErr) Cause() string {
+	s := fmt.Sprintf("Atlassian answered %d", e.status)
+	if e.code != "" {
+		s += " (" + e.code + ")"
+	}
+	return s
+}
+
+// netErr is a call that got no answer at all.
+type netErr struct {
+	op  string
+	err *access.Error
+}
+
+func (e *netErr) Error() string { return fmt.Sprintf("%s: %s", e.op, e.err.Message) }
+func (e *netErr) Unwrap() error { return e.err }
+
+// Cause says that Atlassian could not be reached, for alerts.
+func (e *netErr) Cause() string { return "Atlassian could not be reached" }
+
 // httpStatus returns the HTTP status behind err, or 0.
 func httpStatus(err error) int {
 	var s *statusErr

@@ -90,7 +90,7 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now}
 	a.svc = &access.Service{
 		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
-		Engine: a.engine, Observer: a.metrics,
+		Engine: a.engine, Observer: a.metrics, AlertAfter: cfg.AlertAfter,
 	}
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jitbot/jitbot/access"
+)
+
+// alertsAbout returns the alerts that name grant id.
+func (e *lcEnv) alertsAbout(id string) []string {
+	var out []string
+	for _, a := range e.notes.Texts(access.NoticeAlert) {
+		if strings.Contains(a, id) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// TestLifecycle_lateIsVisible: Atlassian answers 500 from 10 s before a grant ends until 90 s
+// after. The revocation is alerted once, a minute late, with the cause and the next attempt;
+// only the probe calls Atlassian meanwhile; the revocation lands within a second of recovery,
+// the grant that ended during the outage and the one approved during it follow at once (not
+// on their own backoff), the audit post says how late and why, and the alert is resolved.
+func TestLifecycle_lateIsVisible(t *testing.T) {
+	e := newLCEnv(t)
+	alice := e.grant("U0ALICE", time.Hour)            // ends 10 s into the outage
+	bob := e.grant("U0BOB", time.Hour+20*time.Second) // ends during it
+	carol := e.submit("U0CAROL", time.Hour)           // approved during it
+	dave := e.grant("U0DAVE", 4*time.Hour)            // untouched
+	expiry := lcT0.Add(time.Hour)
+	from, to := expiry.Add(-10*time.Second), expiry.Add(90*time.Second)
+	e.org.OutageBetween(from, to)
+
+	const step = 100 * time.Millisecond // the sweeper wakes when something is due; sampled finely
+	e.clock.Advance(from.Sub(e.clock.Now()))
+	approved := false
+	before := -1
+	for e.clock.Now().Add(step).Before(to) {
+		e.clock.Advance(step)
+		if !approved && e.clock.Now().After(expiry.Add(30*time.Second)) {
+			approved = true
+			if _, err := e.svc.Approve(e.ctx, access.UserActor(lcLead), carol); err != nil {
+				t.Fatalf("approve during outage: %v", err)
+			}
+		}
+		e.sweep()
+		if before < 0 && e.clock.Now().After(expiry.Add(5*time.Second)) {
+			before = len(e.org.Requests())
+		}
+	}
+	calls := len(e.org.Requests()) - before
+	if !e.member("U0ALICE") || e.get(alice).Status == access.GrantRevoked {
+		t.Fatalf("revoked during the outage: %+v", e.get(alice))
+	}
+	// One alert per late grant, with the cause and the next attempt.
+	a := e.alertsAbout(alice)
+	if len(a) != 1 || !strings.Contains(a[0], "Atlassian answered 500") || !strings.Contains(a[0], "Next attempt:") || !strings.Contains(a[0], "overdue by") {
+		t.Fatalf("alerts about alice during the outage: %q", a)
+	}
+	if len(e.alertsAbout(bob)) != 1 {
+		t.Fatalf("alerts about bob: %q", e.alertsAbout(bob))
+	}
+
+	// Recovery: sweep finely until alice is revoked.
+	var revokedAt time.Time
+	for e.get(alice).Status != access.GrantRevoked {
+		if e.clock.Now().After(to.Add(10 * time.Second)) {
+			t.Fatalf("not revoked 10 s after recovery: %+v", e.get(alice))
+		}
+		e.clock.Advance(step)
+		e.sweep()
+		revokedAt = e.clock.Now()
+	}
+	e.svc.WaitReleased()
+	if lag := revokedAt.Sub(to); lag > time.Second {
+		t.Errorf("revoked %s after recovery, want within 1 s", lag)
+	}
+	for _, id := range []string{bob, carol} {
+		g := e.get(id)
+		done := g.EndedAt
+		if id == carol {
+			done = g.GrantedAt
+		}
+		if g.Op() != "" || g.Late != nil || done.Sub(to) > time.Second {
+			t.Errorf("grant %s not released at recovery: %s at %v, late %+v", id, g.Status, done, g.Late)
+		}
+	}
+	if e.member("U0ALICE") || e.member("U0BOB") || !e.member("U0CAROL") || !e.member("U0DAVE") {
+		t.Fatal("memberships after recovery are wrong")
+	}
+	if g := e.get(dave); g.Status != access.GrantActive {
+		t.Fatalf("dave's grant was touched: %s", g.Status)
+	}
+	// The audit post says how late and why.
+	var ended string
+	for _, n := range e.notes.Of(access.NoticeEnded) {
+		if n.Grant.ID == alice {
+			ended = n.Text
+		}
+	}
+	late := revokedAt.Sub(expiry).Round(time.Second) / time.Second
+	want := fmt.Sprintf("revoked %d s after expiry (%d s late): Atlassian answered 500 from 10:00:00 UTC to 10:01:2", late, late)
+	if !strings.HasPrefix(ended, want) {
+		t.Errorf("audit note %q, want it to start %q", ended, want)
+	}
+	// The alert is marked resolved, once.
+	a = e.alertsAbout(alice)
+	if len(a) != 2 || !strings.HasPrefix(a[1], "Resolved: grant "+alice) || !strings.Contains(a[1], "s late): Atlassian answered 500") {
+		t.Errorf("alerts about alice after recovery: %q", a)
+	}
+	// During the outage only the probe called Atlassian, about once a second.
+	if calls == 0 || calls > 2*int(to.Sub(expiry)/time.Second) {
+		t.Errorf("%d requests to Atlassian during the outage", calls)
+	}
+	e.checkConsistent()
+}
