@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -248,19 +249,51 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 		if it.Had || it.Added {
 			continue
 		}
-		// Re-driven after a crash: the add may have happened without its outcome being
-		// written. Read before writing again.
-		there := false
+		// Re-driven after a failure or a crash: read back before adding again, and record
+		// what was found (readback.go).
 		if g.Items[i].Checked {
-			var err error
-			if there, err = s.Provisioner.Has(ctx, g.Account, it.Target); err != nil {
+			there, err := s.Provisioner.Has(ctx, g.Account, it.Target)
+			if err != nil {
 				return fmt.Errorf("check %s: %w", it.Target, err)
 			}
-		}
-		if !there {
-			if err := s.Provisioner.Add(ctx, g.Account, it.Target); err != nil {
-				return fmt.Errorf("give %s: %w", it.Target, err)
+			var cur *Grant
+			if err := s.update(ctx, g.ID, func(c *Grant) (AuditEvent, error) {
+				if c.Op() != OpProvision {
+					return AuditEvent{}, Errorf(ECONFLICT, "grant %s is %s", c.ID, c.Status)
+				}
+				cur = c
+				return c.RecordReadBack(i, there, s.now()), nil
+			}); err != nil {
+				return err
 			}
+			if cur.Items[i].Had || cur.Items[i].Added {
+				continue
+			}
+		}
+		if err := s.Store.Update(ctx, func(tx Tx) error {
+			c, err := tx.Grant(g.ID)
+			if err != nil {
+				return err
+			}
+			c.MarkAddSent(i)
+			return tx.PutGrant(c)
+		}); err != nil {
+			return err
+		}
+		if err := s.Provisioner.Add(ctx, g.Account, it.Target); err != nil {
+			if refused(err) {
+				if uerr := s.Store.Update(ctx, func(tx Tx) error {
+					c, err := tx.Grant(g.ID)
+					if err != nil {
+						return err
+					}
+					c.AddRefused(i)
+					return tx.PutGrant(c)
+				}); uerr != nil {
+					return errors.Join(err, uerr)
+				}
+			}
+			return fmt.Errorf("give %s: %w", it.Target, err)
 		}
 		if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
 			return cur.ItemAdded(i, s.now()), nil

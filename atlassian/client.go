@@ -88,12 +88,14 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 		u += "?" + k.query.Encode()
 	}
 	k.once = k.once || access.RetriesOff(ctx)
-	honour := true // wait out a hold Atlassian asked for (unless this call just did)
+	honour := true  // wait out a hold Atlassian asked for (unless this call just did)
+	unsure := false // an attempt went unanswered: a write may have been applied
 	for attempt := 0; ; attempt++ {
 		if err := c.wait(ctx, honour); err != nil {
 			return 0, cancelled(k.op, err)
 		}
 		status, hdr, respBody, err := c.attempt(ctx, k, u, body)
+		unsure = unsure || err != nil
 		if ctx.Err() != nil {
 			return status, cancelled(k.op, ctx.Err())
 		}
@@ -119,7 +121,9 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 			if err != nil {
 				return status, &netErr{op: k.op, err: access.Errorf(access.EUNAVAILABLE, "Atlassian could not be reached for %s after %d attempts: %v.", k.op, attempt+1, err)}
 			}
-			return status, statusError(k.op, status, respBody, attempt+1)
+			serr := statusError(k.op, status, respBody, attempt+1)
+			serr.unsure = unsure
+			return status, serr
 		}
 		if err := c.cfg.Sleep(ctx, delay); err != nil {
 			return status, cancelled(k.op, err)

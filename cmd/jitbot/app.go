@@ -172,6 +172,7 @@ func (a *App) Run(ctx context.Context) error {
 			g.Go(func() error { return a.sched.run(ctx) })
 		}
 		g.Go(func() error { return a.watchReload(ctx) })
+		a.atlPending.Store(nil)
 		a.log.Info().Str("policy", a.cfg.PolicyFile).Str("db", a.cfg.DBPath).Msg("jitbot started")
 		return nil
 	})

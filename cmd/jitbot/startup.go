@@ -17,7 +17,7 @@ const (
 )
 
 // verifyAtlassian checks the API key and organization ID with one cheap call before jitbot
-// reports ready. A refused key or organization is returned (start-up stops, naming the
+// reports ready (Run clears the reason once the sweeper and jobs are started). A refused key or organization is returned (start-up stops, naming the
 // variable); a network error or 5xx is retried until it passes or ctx ends, with /readyz
 // saying why jitbot is not ready.
 func (a *App) verifyAtlassian(ctx context.Context) error {
@@ -28,7 +28,8 @@ func (a *App) verifyAtlassian(ctx context.Context) error {
 	for {
 		err := a.atl.Verify(ctx)
 		if err == nil {
-			a.atlPending.Store(nil)
+			why := "Atlassian key verified; starting the sweeper"
+			a.atlPending.Store(&why)
 			return nil
 		}
 		if ctx.Err() != nil {
