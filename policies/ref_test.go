@@ -72,3 +72,15 @@ func TestParseRefs_invalidFileHasNoRefs(t *testing.T) {
 		t.Fatalf("refs = %v, err = %v", refs, err)
 	}
 }
+
+func TestParse_guardRoleKeys(t *testing.T) {
+	src := "version: 1\nguard:\n  standing_members:\n    role:site-admin: [a@example.com]\n    role:org-admin: [b@example.com]\n    role:jira-admin: [c@example.com]\n"
+	_, err := policies.Parse("p.yaml", []byte(src))
+	if err == nil || !strings.Contains(err.Error(), `p.yaml:6: guard.standing_members.role:jira-admin: "role:jira-admin" is not a watched platform role`) {
+		t.Fatalf("err = %v", err)
+	}
+	p, err := policies.Parse("p.yaml", []byte(strings.Replace(src, "    role:jira-admin: [c@example.com]\n", "", 1)))
+	if err != nil || len(p.Guard.StandingMembers["role:site-admin"]) != 1 {
+		t.Fatalf("valid role keys: %v", err)
+	}
+}

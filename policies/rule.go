@@ -94,7 +94,15 @@ func (d *decoder) guard(o *object) access.Guard {
 	for _, key := range []string{"standing_members", "min_members"} {
 		m := resolve(o.fields[key])
 		for i := 0; m != nil && m.Kind == yaml.MappingNode && i+1 < len(m.Content); i += 2 {
-			if k := resolve(m.Content[i]); k != nil && k.Kind == yaml.ScalarNode && !isRoleKey(k.Value) {
+			k := resolve(m.Content[i])
+			if k == nil || k.Kind != yaml.ScalarNode {
+				continue
+			}
+			role, isRole := strings.CutPrefix(k.Value, "role:")
+			switch {
+			case isRole && !contains(access.GuardedRoles, role):
+				d.add(k, child("guard."+key, k.Value), "%q is not a watched platform role: use role:%s", k.Value, strings.Join(access.GuardedRoles, ", role:"))
+			case !isRole:
 				d.ref(RefGroup, k, child("guard."+key, k.Value), k.Value, nil)
 			}
 		}
@@ -132,7 +140,3 @@ func (d *decoder) digest(o *object, audit string) access.Digest {
 	}
 	return dg
 }
-
-// isRoleKey reports whether a guard key names a platform role (role:site-admin) rather than a
-// group.
-func isRoleKey(key string) bool { return strings.HasPrefix(key, "role:") }
