@@ -127,6 +127,9 @@ func (s *Service) hold(ctx context.Context, g *Grant) {
 			return nil
 		}
 		cur.noteFailure(now, s.outage.lastCause(), true)
+		if at := cur.StepDue().Add(s.alertAfter()); !cur.Late.Alerted && at.After(now) && at.Before(next) {
+			next = at // back in time to raise the lateness alert
+		}
 		cur.NextAttempt = next
 		var ev AuditEvent
 		text, ev = cur.lateAlert(now, s.alertAfter(), false, "as soon as Atlassian answers again (one grant probes every "+FormatDuration(s.outageProbe())+"), at the latest "+clock(next))

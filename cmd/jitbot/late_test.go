@@ -118,3 +118,29 @@ func TestLifecycle_lateIsVisible(t *testing.T) {
 	}
 	e.checkConsistent()
 }
+
+// TestLifecycle_lateAlertAfterIsHonoured: with JITBOT_ALERT_AFTER at 20 s, a grant held during
+// an outage is alerted 20 s after its end, not when its hold runs out.
+func TestLifecycle_lateAlertAfterIsHonoured(t *testing.T) {
+	e := newLCEnv(t)
+	e.svc.AlertAfter = 20 * time.Second
+	alice := e.grant("U0ALICE", time.Hour)
+	bob := e.grant("U0BOB", time.Hour+5*time.Second)
+	expiry := lcT0.Add(time.Hour)
+	e.org.OutageBetween(expiry.Add(-time.Second), expiry.Add(2*time.Minute))
+	e.clock.Advance(expiry.Sub(e.clock.Now()))
+	var alertedAt time.Time
+	for e.clock.Now().Before(expiry.Add(time.Minute)) {
+		e.sweep()
+		if alertedAt.IsZero() && len(e.alertsAbout(bob)) == 1 {
+			alertedAt = e.clock.Now()
+		}
+		e.clock.Advance(500 * time.Millisecond)
+	}
+	if len(e.alertsAbout(alice)) != 1 {
+		t.Fatalf("alerts about alice: %q", e.alertsAbout(alice))
+	}
+	if want := expiry.Add(25 * time.Second); alertedAt.IsZero() || alertedAt.Sub(want) > time.Second {
+		t.Fatalf("bob (held) alerted at %v, want by %v", alertedAt, want)
+	}
+}
