@@ -23,8 +23,8 @@ type principalChecker interface {
 }
 
 // checkTargets checks every group and resource refs name against the live org: a group must
-// exist and, where jitbot changes its members, be writable (not synced from the identity
-// provider, managementAccess modifiable); a resource must resolve to exactly one site. It
+// exist and not be synced from the identity provider and, where jitbot changes its members,
+// be modifiable (managementAccess); a resource must resolve to exactly one site. It
 // returns one problem per reference that fails, and an error when Atlassian could not be asked
 // (bad key, outage).
 func checkTargets(ctx context.Context, org targetChecker, refs []policies.Ref) ([]policies.Problem, error) {
@@ -51,7 +51,9 @@ func checkTargets(ctx context.Context, org targetChecker, refs []policies.Ref) (
 				out = append(out, r.Problem("no Atlassian group named %s exists in this organization", r.Value))
 				continue
 			}
-			if err := atlassian.Writable(g); err != nil && r.Writes {
+			// A synced group is the identity provider's wherever it is named; one that is
+			// merely not modifiable matters where jitbot changes members.
+			if err := atlassian.Writable(g); err != nil && (r.Writes || g.ExternalSynced) {
 				out = append(out, r.Problem("%s", strings.TrimSuffix(access.ErrorMessage(err), ".")))
 			}
 		case policies.RefResource:

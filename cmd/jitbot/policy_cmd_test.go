@@ -43,7 +43,7 @@ sync:
     match: 'true'
     add_to: [jira-users, no-such-group]
 guard:
-  protected_groups: [site-admins, org-admins]
+  protected_groups: [site-admins, org-admins, scim-staff]
 `
 
 // onlineEnv starts a fake org and Slack workspace fit for onlinePolicy except for the problems
@@ -53,6 +53,7 @@ func onlineEnv(t *testing.T) (env []string, org *atlassiantest.Server) {
 	org = atlassiantest.NewServer(t, atlassiantest.WithSpecValidation(t))
 	org.AddGroup(atlassiantest.Group{Name: "jira-users"})
 	org.AddGroup(atlassiantest.Group{Name: "scim-engineering", ExternalSynced: true})
+	org.AddGroup(atlassiantest.Group{Name: "scim-staff", ExternalSynced: true})
 	org.AddWorkspace(atlassiantest.Workspace{ID: "ari:cloud:jira-software::site/1111", Type: "jira-software", HostURL: "https://shared.atlassian.net"})
 	org.AddWorkspace(atlassiantest.Workspace{ID: "ari:cloud:confluence::site/2222", Type: "confluence", HostURL: "https://shared.atlassian.net/wiki"})
 	slack := bottest.NewServer(t)
@@ -84,12 +85,13 @@ func TestPolicyCheck_online(t *testing.T) {
 		file + ":20: roles[2].grants[0].resource: The host of shared.atlassian.net belongs to workspaces of different sites: jira-software https://shared.atlassian.net (ari:cloud:jira-software::site/1111), confluence https://shared.atlassian.net/wiki (ari:cloud:confluence::site/2222). Write the resource ARI of the one meant in the JITBOT policy file",
 		file + ":25: roles[3].grants[0].group: Group scim-engineering is synced from your identity provider; jitbot cannot change it. Change it in the identity provider, or grant a group jitbot manages",
 		file + ":32: sync[0].add_to[1]: no Atlassian group named no-such-group exists in this organization",
+		file + ":34: guard.protected_groups[2]: Group scim-staff is synced from your identity provider; jitbot cannot change it. Change it in the identity provider, or grant a group jitbot manages",
 	}
 	got := strings.Split(strings.TrimSpace(errOut), "\n")
 	if len(got) < len(want) || strings.Join(got[:len(want)], "\n") != strings.Join(want, "\n") {
 		t.Fatalf("problems:\n%s\nwant:\n%s", errOut, strings.Join(want, "\n"))
 	}
-	if len(got) != len(want)+1 || !strings.Contains(got[len(want)], "4 problem(s)") {
+	if len(got) != len(want)+1 || !strings.Contains(got[len(want)], "5 problem(s)") {
 		t.Errorf("unexpected extra output:\n%s", errOut)
 	}
 	for _, r := range org.Requests() {
@@ -99,7 +101,7 @@ func TestPolicyCheck_online(t *testing.T) {
 	}
 
 	// Fixed, the same file passes.
-	fixed := strings.NewReplacer("U0NOBODY", "U0SEC2", "shared.atlassian.net", "example.atlassian.net", "group: scim-engineering", "group: jira-users", ", no-such-group", "").Replace(onlinePolicy)
+	fixed := strings.NewReplacer("U0NOBODY", "U0SEC2", "shared.atlassian.net", "example.atlassian.net", "group: scim-engineering", "group: jira-users", ", no-such-group", "", ", scim-staff]", "]").Replace(onlinePolicy)
 	if err := os.WriteFile(file, []byte(fixed), 0o600); err != nil {
 		t.Fatal(err)
 	}
