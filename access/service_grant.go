@@ -74,10 +74,9 @@ func (s *Service) drive(ctx context.Context, id string) {
 		s.hold(ctx, g)
 		return
 	}
-	callCtx := ctx
-	if probe {
-		callCtx = WithoutRetries(ctx) // the probe's next try is OutageProbe away, not a client backoff
-	}
+	// One attempt per call: a failure is seen at once and retried here (the outage probe, or
+	// backoff), so an outage is alerted and its end noticed, not hidden in a client's retries.
+	callCtx := WithoutRetries(ctx)
 	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone.
 	until := s.now().Add(s.lease())
 	if err := s.Store.Update(ctx, func(tx Tx) error {

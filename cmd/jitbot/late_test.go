@@ -144,3 +144,44 @@ func TestLifecycle_lateAlertAfterIsHonoured(t *testing.T) {
 		t.Fatalf("bob (held) alerted at %v, want by %v", alertedAt, want)
 	}
 }
+
+// TestLifecycle_shortOutageAcrossExpiry is the case of issue 11: a 15 s outage that begins just
+// before a grant ends. The failure is seen at once (not retried quietly inside the client), the
+// membership goes within a second of recovery, no alert is raised (it is shorter than
+// JITBOT_ALERT_AFTER), and the audit post says how late and why instead of "at expiry".
+func TestLifecycle_shortOutageAcrossExpiry(t *testing.T) {
+	e := newLCEnv(t)
+	alice := e.grant("U0ALICE", time.Hour)
+	expiry := lcT0.Add(time.Hour)
+	from, to := expiry.Add(-2*time.Second), expiry.Add(13*time.Second)
+	e.org.OutageBetween(from, to)
+	e.clock.Advance(expiry.Sub(e.clock.Now()))
+	for e.get(alice).Status != access.GrantRevoked {
+		if e.clock.Now().After(to.Add(5 * time.Second)) {
+			t.Fatalf("not revoked 5 s after recovery: %+v", e.get(alice))
+		}
+		e.sweep()
+		e.clock.Advance(100 * time.Millisecond)
+	}
+	g := e.get(alice)
+	if g.EndedAt.Sub(to) > time.Second || e.member("U0ALICE") {
+		t.Fatalf("revoked at %v, %s after recovery", g.EndedAt, g.EndedAt.Sub(to))
+	}
+	if a := e.alertsAbout(alice); len(a) != 0 {
+		t.Errorf("alerted for a 15 s outage: %q", a)
+	}
+	var note string
+	for _, n := range e.notes.Of(access.NoticeEnded) {
+		note = n.Text
+	}
+	if !strings.HasPrefix(note, "revoked 13 s after expiry (13 s late): Atlassian answered 500 from 10:00:00 UTC to 10:00:12 UTC") {
+		t.Errorf("audit note %q", note)
+	}
+	// Each failed attempt was one request: the client did not retry inside the outage.
+	for _, ev := range e.log.snapshot() {
+		if ev.sleep > 0 {
+			t.Fatalf("the client slept %s inside a grant step", ev.sleep)
+		}
+	}
+	e.checkConsistent()
+}
