@@ -218,7 +218,10 @@ func (s *Service) prior(ctx context.Context, g *Grant, t Target) (bool, string, 
 			continue
 		}
 		for _, it := range o.Items {
-			if it.Target.Key() == t.Key() && it.Checked {
+			if !it.Checked {
+				continue
+			}
+			if s.sameTarget(ctx, it.Target, t) {
 				return it.Had, "as recorded by grant " + o.ID, nil
 			}
 		}
@@ -347,7 +350,7 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 			continue
 		}
 		for _, oit := range o.Items {
-			if oit.Target.Key() == it.Target.Key() {
+			if s.sameTarget(ctx, oit.Target, it.Target) {
 				return "still given by grant " + o.ID, nil
 			}
 		}

@@ -82,3 +82,26 @@ func (c *Client) SameResource(ctx context.Context, role, policyResource, held st
 	}
 	return sameResource(role, want, held), nil
 }
+
+var _ access.TargetComparer = (*Client)(nil)
+
+// SameTarget reports whether two role targets give the same access: the same role on resources
+// that resolve to the same site or product, however they are written.
+func (c *Client) SameTarget(ctx context.Context, a, b access.Target) (bool, error) {
+	if a.Kind != access.TargetRole || b.Kind != access.TargetRole || platformRole(a.Role) != platformRole(b.Role) {
+		return a.Key() == b.Key(), nil
+	}
+	role := platformRole(a.Role)
+	if role == orgAdmin {
+		return true, nil
+	}
+	ra, err := c.Resource(ctx, role, a.Resource)
+	if err != nil {
+		return false, err
+	}
+	rb, err := c.Resource(ctx, role, b.Resource)
+	if err != nil {
+		return false, err
+	}
+	return sameResource(role, ra, rb), nil
+}
