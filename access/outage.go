@@ -155,13 +155,13 @@ func (s *Service) hold(ctx context.Context, g *Grant) {
 // caller is the probe that saw Atlassian answer.
 func (s *Service) release(ctx context.Context) {
 	now := s.now()
-	var ids []*Grant
+	var gs []*Grant
 	err := s.Store.Update(ctx, func(tx Tx) error {
-		gs, err := tx.Grants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking, GrantFailed}})
+		live, err := tx.LiveGrants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking, GrantFailed}})
 		if err != nil {
 			return err
 		}
-		for _, g := range gs {
+		for _, g := range live {
 			if g.Late == nil || !g.Late.Outage {
 				continue
 			}
@@ -174,7 +174,7 @@ func (s *Service) release(ctx context.Context) {
 					return err
 				}
 			}
-			ids = append(ids, g)
+			gs = append(gs, g)
 		}
 		return nil
 	})
@@ -182,30 +182,6 @@ func (s *Service) release(ctx context.Context) {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("release grants held during the outage")
 		return
 	}
-	zerolog.Ctx(ctx).Info().Int("grants", len(ids)).Msg("Atlassian answers again; releasing held grants")
-	var order []string
-	byAccount := map[string][]string{}
-	for _, g := range ids {
-		if _, ok := byAccount[g.Account.ID]; !ok {
-			order = append(order, g.Account.ID)
-		}
-		byAccount[g.Account.ID] = append(byAccount[g.Account.ID], g.ID)
-	}
-	workers := s.Workers
-	if workers <= 0 {
-		workers = 8
-	}
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for _, acct := range order {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(gs []string) {
-			defer func() { <-sem; wg.Done() }()
-			for _, id := range gs {
-				s.drive(ctx, id)
-			}
-		}(byAccount[acct])
-	}
-	wg.Wait()
+	zerolog.Ctx(ctx).Info().Int("grants", len(gs)).Msg("Atlassian answers again; releasing held grants")
+	s.forAccounts(gs, func(g *Grant) { s.drive(ctx, g.ID) })
 }

@@ -9,7 +9,8 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Revoke ends grant id now. The holder may end their own grant; operators may end anyone's.
+// Revoke ends grant id now. The holder may end their own grant; operators may end anyone's;
+// the approvers of a break-glass role may end its grants.
 func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, error) {
 	id = NormalizeID(id)
 	g, err := s.Grant(ctx, id)
@@ -20,6 +21,13 @@ func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, erro
 	if !by.Is(g.Holder) {
 		if operator, err = s.IsOperator(ctx, by); err != nil {
 			return nil, err
+		}
+		if !operator && g.BreakGlass {
+			if role := s.roleOrNil(g.Role); role != nil {
+				if operator, err = s.member(ctx, by.SlackID, role.Approvers); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	now := s.now()
@@ -54,61 +62,93 @@ func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (Audi
 // drive takes grant id's intent (provision or revoke) as far as it can now. Failures are
 // recorded on the grant with the next retry time; drive never loses an intent. While Atlassian
 // is down one grant probes it and the others are held (outage.go).
-func (s *Service) drive(ctx context.Context, id string) {
+func (s *Service) drive(ctx context.Context, id string) { s.driveIn(ctx, id, nil) }
+
+// driveIn is drive; with a batch, a revocation's removals are read back with the batch's
+// (verify.go) and the grant stays held by this process until the batch finishes it. It
+// reports whether the grant was handed to the batch.
+func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (deferred bool) {
 	if _, busy := s.busy.LoadOrStore(id, struct{}{}); busy {
-		return
+		return false
 	}
-	defer s.busy.Delete(id)
+	release := func() { s.busy.Delete(id) }
+	defer func() {
+		if !deferred {
+			release()
+		}
+	}()
 	log := zerolog.Ctx(ctx).With().Str("grant", id).Logger()
 	ctx = log.WithContext(ctx)
 	g, err := s.Grant(ctx, id)
 	if err != nil {
 		log.Error().Err(err).Msg("read grant")
-		return
+		return false
 	}
 	if g.Op() == "" {
-		return
+		return false
 	}
 	probe, held := s.outage.admit(id, s.now(), s.staleProbe())
 	if held {
 		s.hold(ctx, g)
-		return
+		return false
 	}
 	// One attempt per call: a failure is seen at once and retried here (the outage probe, or
 	// backoff), so an outage is alerted and its end noticed, not hidden in a client's retries.
 	callCtx := WithoutRetries(ctx)
-	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone.
-	until := s.now().Add(s.lease())
-	if err := s.Store.Update(ctx, func(tx Tx) error {
-		cur, err := tx.Grant(id)
-		if err != nil {
-			return err
+	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone. An intent
+	// just written (BeginRevoke, NewGrant) is already held: no second write for it.
+	if op := g.Op(); op != "" && g.NextAttempt.Before(s.now().Add(s.lease()/2)) {
+		until := s.now().Add(s.lease())
+		if err := s.Store.Update(ctx, func(tx Tx) error {
+			cur, err := tx.Grant(id)
+			if err != nil {
+				return err
+			}
+			cur.Lease(until)
+			return tx.PutGrant(cur)
+		}); err != nil {
+			log.Error().Err(err).Msg("lease grant")
+			return false
 		}
-		cur.Lease(until)
-		return tx.PutGrant(cur)
-	}); err != nil {
-		log.Error().Err(err).Msg("lease grant")
-		return
 	}
 	switch g.Op() {
 	case OpProvision:
 		err = s.provision(callCtx, g)
 	case OpRevoke:
-		err = s.revoke(callCtx, g)
+		if b == nil {
+			err = s.revoke(callCtx, g)
+			break
+		}
+		var removed []int
+		if removed, err = s.removeItems(callCtx, g); err == nil {
+			s.answered(ctx, id, probe, nil)
+			if b.add(g, removed, release) {
+				return true
+			}
+			err = s.readBack(callCtx, g, removed) // the batch is already being read back
+		}
 	}
-	if _, down := outageCause(err); probe && !down && s.outage.answered(id) {
-		log.Info().Msg("Atlassian answers again")
-		s.bg.Add(1)
-		go func() {
-			defer s.bg.Done()
-			s.release(context.WithoutCancel(ctx))
-		}()
-	}
+	s.answered(ctx, id, probe, err)
 	if err == nil {
-		return
+		return false
 	}
 	log.Warn().Err(err).Str("op", g.Op()).Msg("grant step failed; will retry")
 	s.fail(ctx, id, err)
+	return false
+}
+
+// answered ends the outage when the probe, grant id, got an answer from Atlassian (err is nil or
+// not an outage), and releases every grant held meanwhile, in the background.
+func (s *Service) answered(ctx context.Context, id string, probe bool, err error) {
+	if _, down := outageCause(err); !probe || down || !s.outage.answered(id) {
+		return
+	}
+	zerolog.Ctx(ctx).Info().Msg("Atlassian answers again")
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.release(context.WithoutCancel(ctx))
+	}()
 }
 
 // WaitReleased waits for grants released after an outage to be driven (for tests and a
@@ -118,7 +158,7 @@ func (s *Service) WaitReleased() { s.bg.Wait() }
 // fail records a failed attempt and when to try again. Atlassian being down makes the grant
 // the outage's probe (retried every OutageProbe) or holds it until Atlassian answers; other
 // failures back off. The alerts channel is told once: when the step is JITBOT_ALERT_AFTER
-// past due, or when the grant becomes failed, whichever comes first.
+// past due, or at once when a refused key or permission makes the grant failed.
 func (s *Service) fail(ctx context.Context, id string, cause error) {
 	now := s.now()
 	why, down := outageCause(cause)
@@ -189,11 +229,12 @@ func (s *Service) finish(ctx context.Context, g *Grant, note string, alerted boo
 	}
 }
 
-// otherGrants returns the grants of g's account other than g.
+// otherGrants returns the grants of g's account other than g that have not ended, from the
+// live index.
 func (s *Service) otherGrants(ctx context.Context, g *Grant) ([]*Grant, error) {
 	var others []*Grant
 	err := s.Store.View(ctx, func(tx Tx) error {
-		all, err := tx.Grants(GrantFilter{AccountID: g.Account.ID})
+		all, err := tx.LiveGrants(GrantFilter{AccountID: g.Account.ID})
 		for _, o := range all {
 			if o.ID != g.ID {
 				others = append(others, o)
@@ -218,10 +259,7 @@ func (s *Service) prior(ctx context.Context, g *Grant, t Target) (bool, string, 
 			continue
 		}
 		for _, it := range o.Items {
-			if !it.Checked {
-				continue
-			}
-			if s.sameTarget(ctx, it.Target, t) {
+			if it.Checked && s.sameTarget(ctx, it.Target, t) {
 				return it.Had, "as recorded by grant " + o.ID, nil
 			}
 		}
@@ -356,6 +394,11 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 		}
 	}
 	if wanted := s.wanted(); it.Target.Kind == TargetGroup && wanted != nil && s.Directory != nil {
+		if s.Wanted == nil && !s.Engine.MayWant(it.Target.Group) {
+			// No sync rule adds to the group and the member is not standing in it: no need
+			// to read the member (one Atlassian call per revocation saved).
+			return "", nil
+		}
 		u, err := s.Directory.User(ctx, g.Account.ID)
 		if err != nil {
 			return "", fmt.Errorf("read member: %w", err)
@@ -371,7 +414,34 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 	return "", nil
 }
 
+// revoke removes g's items and reads each back, then ends g.
 func (s *Service) revoke(ctx context.Context, g *Grant) error {
+	removed, err := s.removeItems(ctx, g)
+	if err != nil {
+		return err
+	}
+	return s.readBack(ctx, g, removed)
+}
+
+// readBack reads back each removed item of g on its own, then records the outcome.
+func (s *Service) readBack(ctx context.Context, g *Grant, removed []int) error {
+	gone := map[int]bool{}
+	for _, i := range removed {
+		t := g.Items[i].Target
+		still, err := s.Provisioner.Has(ctx, g.Account, t)
+		if err != nil {
+			return fmt.Errorf("verify removal of %s: %w", t, err)
+		}
+		gone[i] = !still
+	}
+	return s.finishRevoke(ctx, g.ID, removed, gone)
+}
+
+// removeItems takes away every item of ending grant g not yet done, leaving in place (and
+// recording why) those another source still gives. It returns the items it removed, which
+// must be read back before g is marked ended.
+func (s *Service) removeItems(ctx context.Context, g *Grant) ([]int, error) {
+	var removed []int
 	for i := range g.Items {
 		it := g.Items[i]
 		if it.Removed {
@@ -379,43 +449,70 @@ func (s *Service) revoke(ctx context.Context, g *Grant) error {
 		}
 		why, err := s.keeper(ctx, g, it)
 		if err != nil {
-			return fmt.Errorf("check %s: %w", it.Target, err)
+			return nil, fmt.Errorf("check %s: %w", it.Target, err)
 		}
 		if why != "" {
 			if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) { return cur.ItemKept(i, why, s.now()), nil }); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		if err := s.Provisioner.Remove(ctx, g.Account, it.Target); err != nil {
-			return fmt.Errorf("remove %s: %w", it.Target, err)
+			return nil, fmt.Errorf("remove %s: %w", it.Target, err)
 		}
-		still, err := s.Provisioner.Has(ctx, g.Account, it.Target)
-		if err != nil {
-			return fmt.Errorf("verify removal of %s: %w", it.Target, err)
-		}
-		if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) { return cur.ItemRemoved(i, !still, s.now()), nil }); err != nil {
-			return err
-		}
-		if still {
-			return errStillVisible(it.Target, dur(s.ConsistencyWindow, 30*time.Second))
-		}
+		removed = append(removed, i)
 	}
+	return removed, nil
+}
+
+// finishRevoke records what the read-back of the removed items of grant id said (gone[i]) and,
+// when all are gone, ends the grant: one transaction. An item still visible is retried later.
+func (s *Service) finishRevoke(ctx context.Context, id string, removed []int, gone map[int]bool) error {
 	var done *Grant
+	var still *Target
 	var note string
 	var alerted bool
-	err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
-		now := s.now()
-		note, alerted = cur.lateNote(now, s.outage.lastFailure())
-		ev, err := cur.MarkRevoked(now)
-		if note != "" {
-			ev.Detail += "; " + note
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Grant(id)
+		if err != nil {
+			return err
 		}
-		done = cur
-		return ev, err
+		now := s.now()
+		var evs []AuditEvent
+		for _, i := range removed {
+			evs = append(evs, cur.ItemRemoved(i, gone[i], now))
+			if !gone[i] && still == nil {
+				t := cur.Items[i].Target
+				still = &t
+			}
+		}
+		if still == nil {
+			note, alerted = cur.lateNote(now, s.outage.lastFailure())
+			ev, err := cur.MarkRevoked(now)
+			if err != nil {
+				return err
+			}
+			if note != "" {
+				ev.Detail += "; " + note
+			}
+			evs = append(evs, ev)
+			done = cur
+		}
+		if err := tx.PutGrant(cur); err != nil {
+			return err
+		}
+		for i := range evs {
+			if err := tx.AppendAudit(&evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if still != nil {
+		return errStillVisible(*still, dur(s.ConsistencyWindow, 30*time.Second))
 	}
 	s.overdue.Delete(done.ID)
 	lag := done.EndedAt.Sub(done.EndsAt)
@@ -423,7 +520,7 @@ func (s *Service) revoke(ctx context.Context, g *Grant) error {
 		lag = 0
 	}
 	s.observer().Revoked("revoked", lag)
-	zerolog.Ctx(ctx).Info().Dur("lag", lag).Msg("grant revoked")
+	zerolog.Ctx(ctx).Info().Str("grant", done.ID).Dur("lag", lag).Msg("grant revoked")
 	s.notify(ctx, Notice{Kind: NoticeEnded, Grant: done, Role: s.roleOrNil(done.Role), Text: note})
 	s.finish(ctx, done, note, alerted)
 	return nil
@@ -433,22 +530,26 @@ func errStillVisible(t Target, window time.Duration) error {
 	return Errorf(EUNAVAILABLE, "%s still visible after removal; Atlassian may take up to %s to show it", t, FormatDuration(window))
 }
 
-// Recover re-drives every intent left behind (start-up after a crash), whatever its lease.
+// Recover re-drives every intent left behind (start-up after a crash), whatever its lease,
+// Workers accounts at once. It reads the live index, not the history.
 func (s *Service) Recover(ctx context.Context) (int, error) {
 	var gs []*Grant
 	if err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		gs, err = tx.Grants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking}})
+		gs, err = tx.LiveGrants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking}})
 		return err
 	}); err != nil {
 		return 0, fmt.Errorf("recover intents: %w", err)
 	}
-	for _, g := range gs {
+	s.forAccounts(gs, func(g *Grant) {
 		if ctx.Err() != nil {
-			return 0, ctx.Err()
+			return
 		}
 		zerolog.Ctx(ctx).Info().Str("grant", g.ID).Str("status", string(g.Status)).Msg("re-driving intent left by a previous run")
 		s.drive(ctx, g.ID)
+	})
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 	return len(gs), nil
 }

@@ -3,6 +3,7 @@ package policies
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 
@@ -36,24 +37,25 @@ func (r Ref) Problem(format string, args ...any) Problem {
 	return Problem{File: r.File, Line: r.Line, Field: r.Field, Message: fmt.Sprintf(format, args...)}
 }
 
-// LoadRefs is Load that also returns every group, resource and principal the file names, in
-// file order.
-func LoadRefs(path string) (*access.Policy, []Ref, error) {
+// LoadRefs is LoadWithWarnings that also returns every group, resource and principal the file
+// names, in file order.
+func LoadRefs(path string) (*access.Policy, []Ref, []Problem, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load policy: %w", err)
+		return nil, nil, nil, fmt.Errorf("load policy: %w", err)
 	}
 	return ParseRefs(path, data)
 }
 
-// ParseRefs is Parse that also returns the references of the file (see LoadRefs).
-func ParseRefs(name string, data []byte) (*access.Policy, []Ref, error) {
+// ParseRefs is ParseWithWarnings that also returns the references of the file (see LoadRefs).
+func ParseRefs(name string, data []byte) (*access.Policy, []Ref, []Problem, error) {
 	d := &decoder{file: name, recordRefs: true}
-	p, err := d.parse(data)
+	p, warnings, err := d.parse(data)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return p, d.refs, nil
+	slices.SortStableFunc(d.refs, func(a, b Ref) int { return a.Line - b.Line })
+	return p, d.refs, warnings, nil
 }
 
 // ref records a reference written at n, when references are being recorded.

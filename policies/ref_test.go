@@ -39,7 +39,7 @@ guard:
     role:site-admin: [breakglass@example.com]
   min_members: {site-admins: 1}
 `
-	_, refs, err := policies.ParseRefs("p.yaml", []byte(src))
+	_, refs, _, err := policies.ParseRefs("p.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ guard:
 }
 
 func TestParseRefs_invalidFileHasNoRefs(t *testing.T) {
-	_, refs, err := policies.ParseRefs("p.yaml", []byte("version: 2\n"))
+	_, refs, _, err := policies.ParseRefs("p.yaml", []byte("version: 2\n"))
 	if err == nil || refs != nil {
 		t.Fatalf("refs = %v, err = %v", refs, err)
 	}

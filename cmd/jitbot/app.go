@@ -37,6 +37,7 @@ type App struct {
 	metrics *metrics
 	sched   *scheduler
 	httpLn  net.Listener
+	backups *backups
 
 	refs          atomic.Pointer[[]policies.Ref] // groups, resources and principals of the policy
 	atlPending    atomic.Pointer[string]         // why the Atlassian key is not verified yet; nil once it is
@@ -51,7 +52,10 @@ type appOptions struct {
 	VerifyBackoff  time.Duration // first retry delay of the start-up key check, default 1s
 }
 
+// newLogger logs to w, one whole line at a time whichever goroutine logs (w need not be safe
+// for concurrent use).
 func newLogger(cfg *Config, w io.Writer) zerolog.Logger {
+	w = zerolog.SyncWriter(w)
 	if cfg.LogFormat == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
 	}
@@ -64,7 +68,7 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 	if a.now == nil {
 		a.now = time.Now
 	}
-	p, refs, err := policies.LoadRefs(cfg.PolicyFile)
+	p, refs, _, err := policies.LoadRefs(cfg.PolicyFile)
 	if err != nil {
 		return nil, fmt.Errorf("load policy (JITBOT_POLICY_FILE):\n%w", err)
 	}
@@ -78,6 +82,7 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 	}
 	a.db = db
 	a.metrics = newMetrics(db)
+	a.backups = newBackups(db, cfg.Backup, log, a.now, a.metrics.reg)
 	a.atl, err = atlassian.New(atlassian.Config{
 		BaseURL: cfg.AtlassianURL, OrgID: cfg.AtlassianOrgID, DirectoryID: cfg.DirectoryID,
 		APIKey: atlassian.Secret(cfg.AtlassianAPIKey.Reveal()), Now: a.now, Sleep: opt.AtlassianSleep,
@@ -87,14 +92,14 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		db.Close()
 		return nil, fmt.Errorf("atlassian client: %w", err)
 	}
-	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Roles: a.atl, Policy: a.policy.Load, Now: a.now}
+	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Roles: a.atl, Policy: a.policy.Load, Now: a.now, OnRun: a.metrics.run}
 	a.svc = &access.Service{
 		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
 		Engine: a.engine, Observer: a.metrics, AlertAfter: cfg.AlertAfter,
 	}
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
-		Command: cfg.SlashCommand, Service: a.svc, Runner: observedRunner{e: a.engine, m: a.metrics}, Policy: a.policy.Load,
+		Command: cfg.SlashCommand, Service: a.svc, Policy: a.policy.Load,
 		Observer: a.metrics,
 	})
 	if err != nil {
@@ -102,6 +107,7 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		return nil, fmt.Errorf("slack bot: %w", err)
 	}
 	a.svc.Notifier, a.svc.Identity, a.svc.Principals = a.bot, a.bot, a.bot
+	a.registerReady()
 	a.engine.Notifier = a.bot
 	if !opt.NoSchedule {
 		a.sched = newScheduler(a)
@@ -203,7 +209,7 @@ func (a *App) watchReload(ctx context.Context) error {
 // force and the alerts channel says why.
 func (a *App) reload(ctx context.Context) error {
 	now := a.now()
-	p, refs, err := policies.LoadRefs(a.cfg.PolicyFile)
+	p, refs, _, err := policies.LoadRefs(a.cfg.PolicyFile)
 	if err != nil {
 		a.log.Error().Err(err).Msg("policy reload refused")
 		ev := access.AuditEvent{Time: now, Action: access.ActionPolicyRefused, Actor: access.SystemActor, Subject: a.cfg.PolicyFile, Detail: err.Error()}

@@ -29,10 +29,14 @@ func cmdPolicy(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		return fmt.Errorf("%w: write `jitbot policy check [--online] FILE`", errUsage)
 	}
 	file := files[0]
-	p, refs, err := policies.LoadRefs(file)
+	p, refs, warnings, err := policies.LoadRefs(file)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return &exitError{code: 1, err: fmt.Errorf("%s: invalid policy", file)}
+	}
+	for _, w := range warnings {
+		w.Message = "warning: " + w.Message
+		fmt.Fprintln(stderr, w)
 	}
 	if online {
 		problems, err := checkOnline(ctx, environ, refs)

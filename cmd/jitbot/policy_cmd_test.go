@@ -11,6 +11,7 @@ import (
 )
 
 const onlinePolicy = `version: 1
+organization: {domains: [example.com]}
 teams:
   security: [U0SEC1, sec@example.com]
 roles:
@@ -81,11 +82,11 @@ func TestPolicyCheck_online(t *testing.T) {
 		t.Fatalf("online check: exit %d, want 1\n%s%s", code, out, errOut)
 	}
 	want := []string{
-		file + ":16: roles[1].approvers[0]: no Slack user U0NOBODY exists in this workspace",
-		file + ":20: roles[2].grants[0].resource: The host of shared.atlassian.net belongs to workspaces of different sites: jira-software https://shared.atlassian.net (ari:cloud:jira-software::site/1111), confluence https://shared.atlassian.net/wiki (ari:cloud:confluence::site/2222). Write the resource ARI of the one meant in the JITBOT policy file",
-		file + ":25: roles[3].grants[0].group: Group scim-engineering is synced from your identity provider; jitbot cannot change it. Change it in the identity provider, or grant a group jitbot manages",
-		file + ":32: sync[0].add_to[1]: no Atlassian group named no-such-group exists in this organization",
-		file + ":34: guard.protected_groups[2]: Group scim-staff is synced from your identity provider; jitbot cannot change it. Change it in the identity provider, or grant a group jitbot manages",
+		file + ":17: roles[1].approvers[0]: no Slack user U0NOBODY exists in this workspace",
+		file + ":21: roles[2].grants[0].resource: The host of shared.atlassian.net belongs to workspaces of different sites: jira-software https://shared.atlassian.net (ari:cloud:jira-software::site/1111), confluence https://shared.atlassian.net/wiki (ari:cloud:confluence::site/2222). Write the resource ARI of the one meant in the JITBOT policy file",
+		file + ":26: roles[3].grants[0].group: Group scim-engineering is synced from your identity provider; jitbot cannot change it. Change it in the identity provider, or grant a group jitbot manages",
+		file + ":33: sync[0].add_to[1]: no Atlassian group named no-such-group exists in this organization",
+		file + ":35: guard.protected_groups[2]: Group scim-staff is synced from your identity provider; jitbot cannot change it. Change it in the identity provider, or grant a group jitbot manages",
 	}
 	got := strings.Split(strings.TrimSpace(errOut), "\n")
 	if len(got) < len(want) || strings.Join(got[:len(want)], "\n") != strings.Join(want, "\n") {
@@ -123,5 +124,46 @@ func TestPolicyCheck_onlineWrongKey(t *testing.T) {
 	}
 	if code, _, errOut := runMain([]string{"policy", "check", "--online", file}); code != 1 || !strings.Contains(errOut, "JITBOT_ATLASSIAN_ORG_ID") {
 		t.Fatalf("no environment: exit %d %s", code, errOut)
+	}
+}
+
+func TestPolicyCheck_example(t *testing.T) {
+	code, out, errOut := runMain([]string{"policy", "check", "../../policies/example.yaml"})
+	if code != 0 || !strings.Contains(out, "ok") || errOut != "" {
+		t.Fatalf("policy check example.yaml: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestPolicyCheck_warningsAndRefusals(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	trusting := write("trusting.yaml", `version: 1
+roles:
+  - name: jira
+    grants: [{group: jira-users}]
+    max_duration: 4h
+    approvers: [U0LEAD]
+    auto_approve: 'request.reason.contains("urgent")'
+`)
+	code, _, errOut := runMain([]string{"policy", "check", trusting})
+	if code != 0 || !strings.Contains(errOut, trusting+":7: roles[0].auto_approve: warning: reads request.reason") {
+		t.Errorf("trusting auto_approve: exit %d, stderr %q; want 0 and a warning naming the line", code, errOut)
+	}
+	open := write("open.yaml", `version: 1
+roles:
+  - name: emergency
+    grants: [{group: site-admins}]
+    max_duration: 30m
+    break_glass: true
+`)
+	code, _, errOut = runMain([]string{"policy", "check", open})
+	if code != 1 || !strings.Contains(errOut, open+":6: roles[0].requesters: is required for a break_glass role") {
+		t.Errorf("break_glass without requesters: exit %d, stderr %q; want 1 naming the line", code, errOut)
 	}
 }
