@@ -150,9 +150,9 @@ func (s *Service) hold(ctx context.Context, g *Grant) {
 	}
 }
 
-// release brings every grant held or backed off by the outage forward to now and drives them,
-// Workers accounts at once, grants of one account in order. It runs in the background: the
-// caller is the probe that saw Atlassian answer.
+// release brings every grant held or backed off by the outage forward to now and drives them
+// as one sweep batch (Workers accounts at once, grants of one account in order, removals read
+// back together). It runs in the background: the caller is the probe that saw Atlassian answer.
 func (s *Service) release(ctx context.Context) {
 	now := s.now()
 	var gs []*Grant
@@ -183,5 +183,6 @@ func (s *Service) release(ctx context.Context) {
 		return
 	}
 	zerolog.Ctx(ctx).Info().Int("grants", len(gs)).Msg("Atlassian answers again; releasing held grants")
-	s.forAccounts(gs, func(g *Grant) { s.drive(ctx, g.ID) })
+	// As a sweep batch: revocations' removals are read back together.
+	s.sweepBatch(ctx, now, gs, &SweepStats{})
 }
