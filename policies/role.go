@@ -127,7 +127,9 @@ func (d *decoder) grants(o *object) []access.Target {
 			case resource == "" && role != "org-admin":
 				d.add(g.node, child(g.path, "resource"), "is required for role %s: give the site host or resource ARI", role)
 			default:
-				d.ref(RefResource, g.fields["resource"], child(g.path, "resource"), resource, func(r *Ref) { r.Role = role })
+				if role != "org-admin" { // org-admin is organization-wide: its resource is not used
+					d.ref(RefResource, g.fields["resource"], child(g.path, "resource"), resource, func(r *Ref) { r.Role = role })
+				}
 				targets = append(targets, access.RoleTarget(role, resource))
 			}
 		default:
