@@ -22,7 +22,6 @@ const (
 type outage struct {
 	mu      sync.Mutex
 	active  bool
-	since   time.Time // first failure
 	last    time.Time // last failure seen
 	cause   string    // what Atlassian did last, e.g. "Atlassian answered 503 (ADMIN-500)"
 	probe   string    // grant ID of the probe
@@ -66,7 +65,7 @@ func (o *outage) failed(id, cause string, now time.Time, stale time.Duration) bo
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.active {
-		o.active, o.since, o.probe = true, now, ""
+		o.active, o.probe = true, ""
 	}
 	o.last, o.cause = now, cause
 	if o.probe == "" || o.probe == id || now.Sub(o.probeAt) > stale {
@@ -92,8 +91,9 @@ func (o *outage) answered(id string) bool {
 type retriesOffKey struct{}
 
 // WithoutRetries returns ctx marked so that the Provisioner makes one attempt per call and
-// leaves retrying to the caller: the Service's outage probe uses it, so recovery is seen at
-// the next probe rather than at the end of a client's backoff.
+// leaves retrying to the caller. Grant steps use it: a failure is recorded at once (and an
+// outage probed), and recovery is seen at the next probe rather than at the end of a client's
+// backoff.
 func WithoutRetries(ctx context.Context) context.Context {
 	return context.WithValue(ctx, retriesOffKey{}, true)
 }
