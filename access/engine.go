@@ -36,6 +36,7 @@ const (
 	OutcomeStopped = "stopped" // bad input or a guard stopped the run before any change
 	OutcomeFailed  = "failed"  // Atlassian or the store failed; the next run resumes
 	OutcomeDryRun  = "dry-run"
+	OutcomeRunning = "running" // stored before the first change; a run left so was cut short by a crash
 )
 
 // GuardRunName is the name of guard runs.
@@ -156,6 +157,9 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 		run.Changes = p.changes
 	}
 	if err == nil && !dryRun {
+		err = e.begin(ctx, run)
+	}
+	if err == nil && !dryRun {
 		err = e.apply(ctx, org, prov, run)
 	}
 	run.Calls = int(org.n.Load() + prov.n.Load())
@@ -230,6 +234,21 @@ func (e *Engine) plan(ctx context.Context, org Org, pol *Policy, kind RunKind, n
 	}
 	p.desired = d
 	return p, nil
+}
+
+// begin stores run as running, with the changes it is about to make, before any of them is
+// made: a store that cannot be written (a full disk, a read-only file) stops the run before it
+// changes Atlassian, where each change would otherwise be made and then found impossible to
+// audit, and a process that dies mid-run leaves its plan behind.
+func (e *Engine) begin(ctx context.Context, run *Run) error {
+	if writes(run.Changes) == 0 {
+		return nil
+	}
+	run.Outcome = OutcomeRunning
+	if err := e.Store.Update(ctx, func(tx Tx) error { return tx.PutRun(run) }); err != nil {
+		return fmt.Errorf("store run %s before its changes: %w", run.ID, err)
+	}
+	return nil
 }
 
 // record stores the run, its audit event and a sweep's first-seen times in one transaction.

@@ -548,3 +548,36 @@ func TestEngine_Run_syncToProtected(t *testing.T) {
 		})
 	}
 }
+
+// fullStore is a store that can be read and not written, as on a full disk.
+type fullStore struct{ access.Store }
+
+func (fullStore) Update(context.Context, func(access.Tx) error) error {
+	return errors.New("write jitbot.db: no space left on device")
+}
+
+// A run whose store cannot be written changes nothing in Atlassian: each change would be made
+// and then found impossible to audit (found by the crash suite's full store: the guard removed
+// a drifted admin and failed to record it).
+func TestEngine_Run_storeNotWritable(t *testing.T) {
+	f := newFixture(t)
+	f.pol.Guard.OnDrift = access.DriftRevert
+	f.user("mallory", true, "site-admins")
+	f.user("alice", true, "scim-engineering")
+	f.eng.Store = fullStore{f.store}
+	for _, run := range []struct {
+		kind access.RunKind
+		name string
+	}{{access.RunGuard, "guard"}, {access.RunSync, "engineering-jira"}} {
+		r, err := f.eng.Run(context.Background(), run.kind, run.name, false)
+		if err == nil && (r == nil || r.Outcome == access.OutcomeOK) {
+			t.Errorf("%s run with a store that cannot be written: %+v; want it failed", run.name, r)
+		}
+	}
+	if got := members(f, "site-admins"); got != "mallory" {
+		t.Errorf("site-admins = %q; the guard changed Atlassian with nowhere to record it", got)
+	}
+	if got := members(f, "jira-users"); got != "" {
+		t.Errorf("jira-users = %q; the sync rule changed Atlassian with nowhere to record it", got)
+	}
+}

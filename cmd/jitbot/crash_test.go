@@ -97,7 +97,7 @@ var crashRoleGroup = map[string]string{
 // crashTotals are the suite's counters, printed at the end (BENCHMARKS.md quotes them).
 type crashTotals struct {
 	trials, kills, verifies, requests, approvals, doubleClicks, denials, refused, revokes,
-	extensions, syncs, slackCuts, grants, unacked atomic.Int64
+	extensions, syncs, slackCuts, outages, grants, unacked atomic.Int64
 }
 
 func TestCrash(t *testing.T) {
@@ -125,9 +125,9 @@ func TestCrash(t *testing.T) {
 			})
 		}
 	})
-	t.Logf("crash suite counters: trials=%d kills=%d audit_verifies=%d requests_acked=%d approvals_acked=%d double_clicks=%d denials_acked=%d refused_clicks=%d revokes_acked=%d extensions_acked=%d sync_runs_acked=%d slack_cuts=%d grants=%d unacked=%d elapsed=%s",
+	t.Logf("crash suite counters: trials=%d kills=%d audit_verifies=%d requests_acked=%d approvals_acked=%d double_clicks=%d denials_acked=%d refused_clicks=%d revokes_acked=%d extensions_acked=%d sync_runs_acked=%d slack_cuts=%d atlassian_outages=%d grants=%d unacked=%d elapsed=%s",
 		tot.trials.Load(), tot.kills.Load(), tot.verifies.Load(), tot.requests.Load(), tot.approvals.Load(), tot.doubleClicks.Load(),
-		tot.denials.Load(), tot.refused.Load(), tot.revokes.Load(), tot.extensions.Load(), tot.syncs.Load(), tot.slackCuts.Load(),
+		tot.denials.Load(), tot.refused.Load(), tot.revokes.Load(), tot.extensions.Load(), tot.syncs.Load(), tot.slackCuts.Load(), tot.outages.Load(),
 		tot.grants.Load(), tot.unacked.Load(), time.Since(start).Round(time.Second))
 }
 
@@ -467,6 +467,21 @@ func runCrashTrial(t *testing.T, seed int64, tot *crashTotals) {
 			tot.slackCuts.Add(1)
 		}
 	}()
+	// One trial in three, Atlassian answers 503 to everything for 2-4 s somewhere in the
+	// workload (grants end meanwhile; a kill may fall inside it).
+	if seed%3 == 0 {
+		outage := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(outage.IntN(2000)) * time.Millisecond)
+			w.org.SetOutageStatus(503)
+			w.org.SetOutage(true)
+			time.Sleep(time.Duration(2000+outage.IntN(2000)) * time.Millisecond)
+			w.org.SetOutage(false)
+			tot.outages.Add(1)
+		}()
+	}
 	// Two SIGKILLs at random moments of the workload, each followed by a random pause.
 	kills := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
 	for range 2 {

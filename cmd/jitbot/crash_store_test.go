@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/jitbot/jitbot/atlassian/atlassiantest"
+	"github.com/jitbot/jitbot/bot/bottest"
+)
+
+// changes returns the Atlassian calls that change something (membership adds and removes,
+// role changes, suspensions) among reqs.
+func changes(reqs []atlassiantest.Request) []string {
+	var out []string
+	for _, r := range reqs {
+		if r.Method == "DELETE" || (r.Method == "POST" && !strings.HasSuffix(r.Path, "/search") && !strings.HasSuffix(r.Path, "/workspaces")) {
+			out = append(out, r.Method+" "+r.Path)
+		}
+	}
+	return out
+}
+
+// A store that cannot be written (the disk is full: no write to the file may succeed) makes
+// jitbot say so loudly and change nothing in Atlassian: an approval is not given and a grant
+// that ends is not removed behind the store's back. Once the disk has room again, the grant
+// is revoked and the audit chain is intact.
+func TestCrash_storeFull(t *testing.T) {
+	if os.Getenv("JITBOT_CRASH_TRIALS") == "" {
+		t.Skip("part of the crash suite: JITBOT_CRASH_TRIALS=N")
+	}
+	var tot crashTotals
+	w := newCrashWorld(t, 1, &tot)
+	w.procMu.Lock()
+	w.start()
+	w.procMu.Unlock()
+	defer w.stop()
+	defer func() {
+		if t.Failed() {
+			t.Logf("jitbot's output:\n%s%s", w.logs.String(), w.proc.out.String())
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// bob holds Jira for 3 s; alice waits for an approval.
+	if _, err := w.slack.SlashCommand(ctx, "U0BOB", "/access", "request jira 3s full-bob"); err != nil {
+		t.Fatal(err)
+	}
+	dm, err := w.slack.NextMessage(ctx, bottest.And(w.slack.InChannel(crashLead), bottest.WithButton("approve_request"), bottest.Containing("full-bob")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.slack.ClickButton(ctx, crashLead, dm, "approve_request"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.slack.NextMessage(ctx, bottest.And(w.slack.InChannel("U0BOB"), bottest.Containing("Access granted"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.slack.SlashCommand(ctx, "U0ALICE", "/access", "request jadmin 1h full-alice"); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := w.slack.NextMessage(ctx, bottest.And(w.slack.InChannel(crashLead), bottest.WithButton("approve_request"), bottest.Containing("full-alice")))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The disk fills up: no write to a file may succeed.
+	pid := w.proc.cmd.Process.Pid
+	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 0, Max: unix.RLIM_INFINITY}, nil); err != nil {
+		t.Skipf("cannot limit jitbot's file size: %v", err)
+	}
+	before := len(w.org.Requests())
+	push, pcancel := context.WithTimeout(ctx, 5*time.Second)
+	_, _ = w.slack.ClickButton(push, crashLead, pending, "approve_request") // acked or not: Slack may retry
+	pcancel()
+	bobEnds := time.Now().Add(4 * time.Second)
+	for time.Now().Before(bobEnds.Add(2 * time.Second)) { // bob's grant ends meanwhile
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := changes(w.org.Requests()[before:]); len(got) != 0 {
+		t.Errorf("with the store full, jitbot changed Atlassian: %v", got)
+	}
+	if slices.Contains(w.org.Members("jira-admins-example"), w.accounts["alice"]) {
+		t.Error("alice was added to jira-admins-example while her approval could not be stored")
+	}
+	out := w.proc.out.String()
+	if !strings.Contains(out, "file too large") {
+		t.Errorf("jitbot did not say loudly that the store cannot be written; its output:\n%s", out)
+	}
+
+	// Room again: bob's grant is revoked, alice's request is still pending (her approval was
+	// refused, never half-stored).
+	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for slices.Contains(w.org.Members("jira-software-users-example"), w.accounts["bob"]) {
+		if ctx.Err() != nil {
+			t.Fatal("bob's grant was never revoked once the store had room again")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	w.stop()
+	w.verifyAudit("after the disk was full")
+}
+
+// A store that cannot even be created (a full device) stops jitbot at start, saying why, with
+// nothing done in Atlassian.
+func TestCrash_storeFullAtStart(t *testing.T) {
+	if os.Getenv("JITBOT_CRASH_TRIALS") == "" {
+		t.Skip("part of the crash suite: JITBOT_CRASH_TRIALS=N")
+	}
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	var tot crashTotals
+	w := newCrashWorld(t, 1, &tot)
+	env := append(append([]string{}, w.env...), "JITBOT_DB_PATH=/dev/full")
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := Main(ctx, []string{"run"}, env, &out, &errOut)
+	if code == 0 {
+		t.Fatalf("jitbot run on a full device exited 0:\n%s%s", out.String(), errOut.String())
+	}
+	if !strings.Contains(errOut.String()+out.String(), "no space left on device") {
+		t.Errorf("jitbot did not say the device is full:\n%s%s", out.String(), errOut.String())
+	}
+	if got := changes(w.org.Requests()); len(got) != 0 {
+		t.Errorf("jitbot changed Atlassian with no store: %v", got)
+	}
+}
