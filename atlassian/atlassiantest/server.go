@@ -86,6 +86,7 @@ type Server struct {
 	calls    int
 	requests []Request
 	logBody  bool
+	noLog    bool // WithoutRequestLog: Requests stays empty
 
 	routeNames map[string]string
 	http       *httptest.Server
@@ -107,6 +108,10 @@ func WithAPIKey(key string) Option { return func(s *Server) { s.key = key } }
 
 // WithoutRequestBodies keeps request bodies out of the log (for big benchmarks).
 func WithoutRequestBodies() Option { return func(s *Server) { s.logBody = false } }
+
+// WithoutRequestLog keeps no request log at all (Requests returns nothing), so a long soak
+// measures jitbot's memory and not the log's; Calls still counts.
+func WithoutRequestLog() Option { return func(s *Server) { s.noLog = true } }
 
 // New starts a fake org seeded with the demo basics: the verified domain example.com, the
 // unverified contractor.example, the site example.atlassian.net (Jira at its root, Confluence
@@ -216,12 +221,16 @@ func (s *Server) front(w http.ResponseWriter, r *http.Request, body []byte) {
 	if s.logBody {
 		logged.Body = string(body)
 	}
-	s.requests = append(s.requests, logged)
+	if !s.noLog {
+		s.requests = append(s.requests, logged)
+	}
 	latency := s.latency
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.requests[idx].Status = rec.status
+		if !s.noLog {
+			s.requests[idx].Status = rec.status
+		}
 		s.mu.Unlock()
 	}()
 	if latency > 0 {
