@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -184,4 +185,54 @@ func TestLifecycle_shortOutageAcrossExpiry(t *testing.T) {
 		}
 	}
 	e.checkConsistent()
+}
+
+// TestLifecycle_outageWithTheRunningSweeper: the same outage across an expiry, with the real
+// sweeper loop (it sleeps until the next due time on the fake clock). The revocation lands
+// within a second of recovery and the alert comes a minute after the expiry.
+func TestLifecycle_outageWithTheRunningSweeper(t *testing.T) {
+	e := newLCEnv(t)
+	e.svc.After = e.clock.After
+	alice := e.grant("U0ALICE", time.Hour)
+	expiry := lcT0.Add(time.Hour)
+	to := expiry.Add(70 * time.Second)
+	e.org.OutageBetween(expiry.Add(-2*time.Second), to)
+	e.clock.Advance(expiry.Add(-5 * time.Second).Sub(e.clock.Now()))
+
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.svc.RunSweeper(ctx, 15*time.Second) }()
+	defer func() { cancel(); <-done; e.svc.WaitReleased() }()
+	asleep := func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for len(e.clock.Sleepers()) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the sweeper did not go back to sleep")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	var alertedAt time.Time
+	for e.get(alice).Status != access.GrantRevoked {
+		if e.clock.Now().After(to.Add(10 * time.Second)) {
+			t.Fatalf("not revoked 10 s after recovery: %+v", e.get(alice))
+		}
+		asleep()
+		e.clock.Advance(100 * time.Millisecond)
+		if alertedAt.IsZero() && len(e.alertsAbout(alice)) > 0 {
+			alertedAt = e.clock.Now()
+		}
+	}
+	asleep() // the pass that revoked it has posted what it owed
+	g := e.get(alice)
+	if lag := g.EndedAt.Sub(to); lag > time.Second {
+		t.Errorf("revoked %s after recovery, want within 1 s", lag)
+	}
+	if d := alertedAt.Sub(expiry); d < time.Minute || d > time.Minute+2*time.Second {
+		t.Errorf("alerted %s after the expiry, want a minute", d)
+	}
+	if a := e.alertsAbout(alice); len(a) != 2 || !strings.HasPrefix(a[1], "Resolved:") {
+		t.Errorf("alerts: %q", a)
+	}
 }
