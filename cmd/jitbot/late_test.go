@@ -104,13 +104,13 @@ func TestLifecycle_lateIsVisible(t *testing.T) {
 		}
 	}
 	late := revokedAt.Sub(expiry).Round(time.Second) / time.Second
-	want := fmt.Sprintf("revoked %d s after expiry (%d s late): Atlassian answered 500 from 10:00:00 UTC to 10:01:2", late, late)
-	if !strings.HasPrefix(ended, want) {
+	want := fmt.Sprintf("revoked %d s after expiry: Atlassian answered 500 from 10:00:00 to 10:01:29 UTC (revoked %d s late)", late, late)
+	if ended != want {
 		t.Errorf("audit note %q, want it to start %q", ended, want)
 	}
 	// The alert is marked resolved, once.
 	a = e.alertsAbout(alice)
-	if len(a) != 2 || !strings.HasPrefix(a[1], "Resolved: grant "+alice) || !strings.Contains(a[1], "s late): Atlassian answered 500") {
+	if len(a) != 2 || !strings.HasPrefix(a[1], "Resolved: grant "+alice) || !strings.Contains(a[1], "s after expiry: Atlassian answered 500") || !strings.Contains(a[1], "s late)") {
 		t.Errorf("alerts about alice after recovery: %q", a)
 	}
 	// During the outage only the probe called Atlassian, about once a second.
@@ -175,7 +175,7 @@ func TestLifecycle_shortOutageAcrossExpiry(t *testing.T) {
 	for _, n := range e.notes.Of(access.NoticeEnded) {
 		note = n.Text
 	}
-	if !strings.HasPrefix(note, "revoked 13 s after expiry (13 s late): Atlassian answered 500 from 10:00:00 UTC to 10:00:12 UTC") {
+	if !strings.HasPrefix(note, "revoked 13 s after expiry: Atlassian answered 500 from 10:00:00 to 10:00:12 UTC (revoked 13 s late)") {
 		t.Errorf("audit note %q", note)
 	}
 	// Each failed attempt was one request: the client did not retry inside the outage.
