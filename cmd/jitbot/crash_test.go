@@ -69,6 +69,11 @@ sync:
     match: '"scim-engineering" in user.groups'
     add_to: [confluence-users-example]
     remove_unmatched: true
+sweeps:
+  - name: externals
+    schedule: "@every 3s"
+    match: 'user.external && user.status == "active"'
+    action: suspend
 reviews:
   - name: admins
     schedule: "@every 3s"
@@ -125,7 +130,7 @@ func TestCrash(t *testing.T) {
 			})
 		}
 	})
-	t.Logf("crash suite counters: trials=%d kills=%d audit_verifies=%d requests_acked=%d approvals_acked=%d double_clicks=%d denials_acked=%d refused_clicks=%d revokes_acked=%d extensions_acked=%d sync_runs_acked=%d slack_cuts=%d atlassian_outages=%d grants=%d unacked=%d elapsed=%s",
+	t.Logf("crash suite counters: trials=%d kills=%d audit_verifies=%d requests_acked=%d approvals_acked=%d double_clicks=%d denials_acked=%d refused_clicks=%d revokes_acked=%d extensions_acked=%d runs_acked=%d slack_cuts=%d atlassian_outages=%d grants=%d unacked=%d elapsed=%s",
 		tot.trials.Load(), tot.kills.Load(), tot.verifies.Load(), tot.requests.Load(), tot.approvals.Load(), tot.doubleClicks.Load(),
 		tot.denials.Load(), tot.refused.Load(), tot.revokes.Load(), tot.extensions.Load(), tot.syncs.Load(), tot.slackCuts.Load(), tot.outages.Load(),
 		tot.grants.Load(), tot.unacked.Load(), time.Since(start).Round(time.Second))
@@ -188,6 +193,8 @@ func newCrashWorld(t *testing.T, seed int64, tot *crashTotals) *crashWorld {
 	}
 	// Standing state: dave already uses Jira, bob is an engineer (the sync rule wants him in
 	// Confluence), breakglass is a standing admin, mallory is an admin nobody approved.
+	// eve is a contractor with an Atlassian account and no Slack: the sweep suspends her.
+	w.accounts["eve"] = w.org.AddUser(atlassiantest.User{Email: "eve@contractor.example", Name: "eve"})
 	w.org.AddMember("jira-software-users-example", w.accounts["dave"])
 	w.org.AddMember("scim-engineering", w.accounts["bob"])
 	w.org.AddMember("confluence-users-example", w.accounts["bob"])
@@ -450,8 +457,12 @@ func runCrashTrial(t *testing.T, seed int64, tot *crashTotals) {
 	go func() {
 		defer wg.Done()
 		time.Sleep(time.Duration(chaos.IntN(1500)) * time.Millisecond)
+		run := "sync eng-confluence"
+		if chaos.IntN(3) == 0 {
+			run = "sweep externals"
+		}
 		if w.ack(func(ctx context.Context) (bottest.Ack, error) {
-			return w.slack.SlashCommand(ctx, crashOperator, "/access", "sync eng-confluence")
+			return w.slack.SlashCommand(ctx, crashOperator, "/access", run)
 		}) {
 			tot.syncs.Add(1)
 		}
@@ -530,6 +541,11 @@ func runCrashTrial(t *testing.T, seed int64, tot *crashTotals) {
 	if diff != "" {
 		t.Errorf("seed %d: Atlassian after every grant ended: %s", seed, diff)
 	}
+	for name, id := range w.accounts {
+		if u, _ := w.org.User(id); u.Suspended != (name == "eve") {
+			t.Errorf("seed %d: %s suspended = %v; only the contractor eve is swept", seed, name, u.Suspended)
+		}
+	}
 	t.Logf("seed %d: workload done after %s, Atlassian as wanted after %s", seed, workEnd.Sub(started).Round(time.Millisecond), time.Since(started).Round(time.Millisecond))
 	w.verifyAudit("at the end")
 	grants := w.checkStore()
@@ -583,7 +599,8 @@ func (w *crashWorld) grants() []*access.Grant {
 	return grants
 }
 
-// membershipDiff says how Atlassian's groups differ from want ("" when they do not).
+// membershipDiff says how Atlassian's groups differ from want, and whether the sweep has
+// suspended eve yet ("" when all is as wanted).
 func (w *crashWorld) membershipDiff(want map[string][]string) string {
 	var diffs []string
 	for g, ids := range want {
@@ -594,6 +611,9 @@ func (w *crashWorld) membershipDiff(want map[string][]string) string {
 		if !slices.Equal(got, exp) {
 			diffs = append(diffs, fmt.Sprintf("%s holds %v, want %v", g, w.names(got), w.names(exp)))
 		}
+	}
+	if u, _ := w.org.User(w.accounts["eve"]); !u.Suspended {
+		diffs = append(diffs, "the contractor eve is not suspended")
 	}
 	slices.Sort(diffs)
 	return strings.Join(diffs, "; ")
