@@ -319,20 +319,25 @@ func write(w io.Writer, benches map[string]result, machine string, crash crashRu
 			}
 			val = strings.Join(parts, ", ")
 		}
-		p("| %s | %s | %s | %s | `%s` |\n", f.what, val, f.goal, f.settings, f.command)
+		cmd := "`" + f.command + "`"
+		if f.command == "as above" {
+			cmd = f.command
+		}
+		p("| %s | %s | %s | %s | %s |\n", f.what, val, f.goal, f.settings, cmd)
 	}
 	p("\n## Crash suite\n\n")
 	p("`JITBOT_CRASH_TRIALS=%d go test -run '^TestCrash' -parallel 4 ./cmd/jitbot/` (seeds from %s; a\n", crash.pass+crash.fail, crash.seed)
 	p("trial is replayed with `JITBOT_CRASH_TRIALS=1 JITBOT_CRASH_SEED=<seed>`). Each trial starts jitbot\n")
 	p("as its own process against the fake Slack and fake Atlassian over real sockets, runs four\n")
 	p("people's requests, approvals (a third of them double clicks), denials through the modal,\n")
-	p("refused clicks by a non-approver, Revoke now and extensions, an operator's sync run, a Slack\n")
+	p("refused clicks by a non-approver, Revoke now and extensions, an operator's sync or sweep run, a Slack\n")
 	p("`refresh_requested` or network cut in half the trials and an Atlassian 503 outage of 2–4 s in a\n")
-	p("third, while the sync rule, the guard (`on_drift: revert`) and a review with a 2 s deadline run on\n")
-	p("their schedules; it kills jitbot with SIGKILL twice at random moments, checks `audit verify` on\n")
+	p("third, while the sync rule, a sweep that suspends a contractor, the guard (`on_drift: revert`) and\n")
+	p("a review with a 2 s deadline run on their schedules; it kills jitbot with SIGKILL twice at random moments, checks `audit verify` on\n")
 	p("the file it left, and starts it again after a random pause. At the end: Atlassian holds exactly\n")
 	p("the standing state (no membership left after its grant, none removed that was there before or\n")
-	p("is wanted, no removal of a wanted membership ever sent), every grant has ended, every\n")
+	p("is wanted, no removal of a wanted membership ever sent, only the contractor suspended), every\n")
+	p("grant has ended, every\n")
 	p("acknowledged request, approval, denial, Revoke now and extension happened (or was answered as\n")
 	p("impossible), no refused click counted, every holder was told of the grant and of its end\n")
 	p("(across one more restart), and the audit chain verifies. `TestCrash_storeFull` takes the\n")
