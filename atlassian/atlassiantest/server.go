@@ -33,6 +33,7 @@ type Request struct {
 	Method, Path, Query, Body string
 	Route                     string // the route name, e.g. RouteUsersSearch; "" when none matched
 	Status                    int
+	At                        time.Time // when it arrived, on the fake's clock
 }
 
 // Route names, for fault injection per route and for reading the request log.
@@ -217,7 +218,7 @@ func (s *Server) front(w http.ResponseWriter, r *http.Request, body []byte) {
 	s.mu.Lock()
 	s.calls++
 	idx := len(s.requests)
-	logged := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Route: name}
+	logged := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Route: name, At: s.now()}
 	if s.logBody {
 		logged.Body = string(body)
 	}

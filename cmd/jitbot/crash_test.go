@@ -11,6 +11,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -550,6 +551,7 @@ func runCrashTrial(t *testing.T, seed int64, tot *crashTotals) {
 	w.verifyAudit("at the end")
 	grants := w.checkStore()
 	w.checkNeverRemoved()
+	w.checkNoLateAdd(grants)
 	// Every notice is delivered, across one more restart: what the store holds undelivered is
 	// sent by the next jitbot.
 	w.procMu.Lock()
@@ -726,6 +728,39 @@ func (w *crashWorld) toldNotExtended(id string) bool {
 		}
 	}
 	return false
+}
+
+// checkNoLateAdd: every membership add Atlassian accepted was made for a grant of that account
+// and group that had started and not yet ended (bob's Confluence is the sync rule's).
+func (w *crashWorld) checkNoLateAdd(grants []*access.Grant) {
+	for _, r := range w.org.Requests() {
+		if r.Route != atlassiantest.RouteMembershipAdd || (r.Status >= 300 && r.Status != 409) {
+			continue
+		}
+		var body struct {
+			AccountID string `json:"accountId"`
+		}
+		_ = json.Unmarshal([]byte(r.Body), &body)
+		group := ""
+		for name, id := range w.groups {
+			if strings.Contains(r.Path, "/groups/"+id+"/") {
+				group = name
+			}
+		}
+		if group == "confluence-users-example" && body.AccountID == w.accounts["bob"] {
+			continue
+		}
+		covered := false
+		for _, g := range grants {
+			if g.Account.ID == body.AccountID && crashRoleGroup[g.Role] == group &&
+				!g.CreatedAt.After(r.At) && (g.EndedAt.IsZero() || !r.At.After(g.EndedAt)) {
+				covered = true
+			}
+		}
+		if !covered {
+			w.t.Errorf("seed %d: Atlassian was asked at %s to add %s to %s with no grant of it live then", w.seed, r.At.Format(time.StampMilli), w.names([]string{body.AccountID}), group)
+		}
+	}
 }
 
 // checkNeverRemoved: Atlassian was never asked to remove a membership that was there before
