@@ -119,7 +119,7 @@ func RoleList(p *Policy) string {
 	if len(p.Roles) == 0 {
 		return "The policy defines no roles."
 	}
-	s := "Roles you may request: "
+	s := "The policy's roles (`roles` lists those you may request): "
 	for i, r := range p.Roles {
 		if i > 0 {
 			s += ", "
