@@ -91,8 +91,17 @@ func clicked(cb slack.InteractionCallback) (access.MessageRef, bool) {
 	return access.MessageRef{Channel: ch, TS: ts}, ch != "" && ts != ""
 }
 
-// answer shows m to the clicker only.
+// answer shows m to the clicker only: through the click's response URL, which reaches the
+// clicker in any channel they can see, else as an ephemeral message or a DM.
 func (b *Bot) answer(ctx context.Context, cb slack.InteractionCallback, m message) {
+	if cb.ResponseURL != "" {
+		_, _, err := b.api.PostMessageContext(ctx, "", slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...),
+			slack.MsgOptionResponseURL(cb.ResponseURL, slack.ResponseTypeEphemeral))
+		if err == nil {
+			return
+		}
+		zerolog.Ctx(ctx).Debug().Err(err).Msg("slack: answer through response_url failed")
+	}
 	ch := cb.Container.ChannelID
 	if ch == "" {
 		ch = cb.Channel.ID

@@ -155,6 +155,17 @@ func (b *Bot) history(ctx context.Context, by access.Actor, c command) (message,
 		}
 		title = fmt.Sprintf("for role %s %s", c.Role, title)
 	}
+	if c.UserName != "" {
+		// The Service says who may read the history: ask it before looking anyone up.
+		if _, err := b.svc.History(ctx, by, access.AuditFilter{Limit: 1}); err != nil {
+			return message{}, err
+		}
+		id, err := b.userByName(ctx, c.UserName)
+		if err != nil {
+			return message{}, err
+		}
+		c.User = id
+	}
 	if c.User == "" {
 		es, err := b.svc.History(ctx, by, f)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	ctx, cancel := context.WithCancel(log.WithContext(context.Background()))
 
-	fake := bottest.NewServer(t)
+	fake := bottest.NewServer(t, bottest.WithShouldEscape(manifestShouldEscape(t)))
 	for _, u := range []struct{ id, name string }{{alice, "alice"}, {bob, "bob"}, {carol, "carol"}, {dave, "dave"}, {erin, "erin"}, {frank, "frank"}} {
 		fake.AddUser(u.id, u.name, u.name+"@example.com")
 		fake.DMChannel(u.id) // open now, so InChannel(user) filters match DMs posted later
@@ -163,6 +164,21 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatalf("bot never connected: %v", err)
 	}
 	return h
+}
+
+// manifestShouldEscape reads should_escape of the slash command in manifest.yaml, so the fake
+// sends command text as Slack would for the app as shipped.
+func manifestShouldEscape(t testing.TB) bool {
+	t.Helper()
+	raw, err := os.ReadFile("../manifest.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*should_escape:\s*(true|false)`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("manifest.yaml: no should_escape")
+	}
+	return string(m[1]) == "true"
 }
 
 // wait returns a context bounded for one step of a test.

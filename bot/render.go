@@ -442,7 +442,7 @@ func listMessage(rs []*access.Request, gs []*access.Grant) message {
 				blocks = append(blocks, contextBlock("grants_more", fmt.Sprintf("… and %d more grants.", len(gs)-i)))
 				break
 			}
-			blocks = append(blocks, section("grant_"+g.ID, grantLine(g)))
+			blocks = append(blocks, section("mygrant_"+g.ID, grantLine(g))) // grantButtons uses grant_ID
 			if g.Status == access.GrantActive {
 				blocks = append(blocks, grantButtons(g.ID))
 			}
