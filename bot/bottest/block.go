@@ -26,7 +26,7 @@ const (
 	// MaxBlocksText is the most text, summed over every text field of a message's blocks, that
 	// chat.postMessage and chat.update accept; more is msg_blocks_too_long. Slack's own bound
 	// is not published; about 12,000 characters is where it starts refusing.
-	MaxBlocksText = 12000
+	MaxBlocksText      = 12000
 	MaxViewTitle       = 24
 	MaxPrivateMetadata = 3000
 	MaxCallbackID      = 255
