@@ -34,6 +34,12 @@ func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, erro
 
 // update applies fn to grant id in one transaction with the event it returns.
 func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (AuditEvent, error)) error {
+	return s.updateTell(ctx, id, fn, nil)
+}
+
+// updateTell is update that also writes, in the same transaction, the notices tell returns for
+// the changed grant.
+func (s *Service) updateTell(ctx context.Context, id string, fn func(g *Grant) (AuditEvent, error), tell func(g *Grant) []Notice) error {
 	return s.Store.Update(ctx, func(tx Tx) error {
 		g, err := tx.Grant(id)
 		if err != nil {
@@ -46,7 +52,18 @@ func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (Audi
 		if err := tx.PutGrant(g); err != nil {
 			return err
 		}
-		return tx.AppendAudit(&ev)
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		if tell == nil {
+			return nil
+		}
+		for _, n := range tell(g) {
+			if err := s.tell(ctx, tx, n); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -98,8 +115,7 @@ func (s *Service) drive(ctx context.Context, id string) {
 func (s *Service) fail(ctx context.Context, id string, cause error) {
 	now := s.now()
 	var alert bool
-	var g *Grant
-	err := s.update(ctx, id, func(cur *Grant) (AuditEvent, error) {
+	err := s.updateTell(ctx, id, func(cur *Grant) (AuditEvent, error) {
 		max := s.MaxAttempts
 		if max <= 0 {
 			max = 6
@@ -109,16 +125,17 @@ func (s *Service) fail(ctx context.Context, id string, cause error) {
 		}
 		failed := cur.Status == GrantFailed || cur.Attempts+1 >= max
 		ev, a := cur.Retry(cause, s.backoff(cur.Attempts+1, now, failed), max, now)
-		alert, g = a, cur
+		alert = a
 		return ev, nil
+	}, func(g *Grant) []Notice {
+		if !alert {
+			return nil
+		}
+		return []Notice{alertNotice(fmt.Sprintf("Grant %s (%s for %s): %s keeps failing and jitbot keeps retrying every %s. Last error: %s",
+			g.ID, g.Role, g.Account.Email, g.FailedOp, FormatDuration(dur(s.FailedRetry, 15*time.Minute)), g.LastError))}
 	})
 	if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("record grant failure")
-		return
-	}
-	if alert {
-		s.alert(ctx, fmt.Sprintf("Grant %s (%s for %s): %s keeps failing and jitbot keeps retrying every %s. Last error: %s",
-			g.ID, g.Role, g.Account.Email, g.FailedOp, FormatDuration(dur(s.FailedRetry, 15*time.Minute)), g.LastError))
 	}
 }
 
@@ -202,16 +219,17 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 		}
 	}
 	var active *Grant
-	err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
+	err := s.updateTell(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
 		ev, err := cur.Activate(s.now())
 		active = cur
 		return ev, err
+	}, func(g *Grant) []Notice {
+		return []Notice{{Kind: NoticeGranted, Grant: g, Role: s.roleOrNil(g.Role)}}
 	})
 	if err != nil {
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Time("ends", active.EndsAt).Msg("grant active")
-	s.notify(ctx, Notice{Kind: NoticeGranted, Grant: active, Role: s.roleOrNil(active.Role)})
 	return nil
 }
 
@@ -292,10 +310,12 @@ func (s *Service) revoke(ctx context.Context, g *Grant) error {
 		}
 	}
 	var done *Grant
-	err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
+	err := s.updateTell(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
 		ev, err := cur.MarkRevoked(s.now())
 		done = cur
 		return ev, err
+	}, func(g *Grant) []Notice {
+		return []Notice{{Kind: NoticeEnded, Grant: g, Role: s.roleOrNil(g.Role)}}
 	})
 	if err != nil {
 		return err
@@ -307,7 +327,6 @@ func (s *Service) revoke(ctx context.Context, g *Grant) error {
 	}
 	s.observer().Revoked("revoked", lag)
 	zerolog.Ctx(ctx).Info().Dur("lag", lag).Msg("grant revoked")
-	s.notify(ctx, Notice{Kind: NoticeEnded, Grant: done, Role: s.roleOrNil(done.Role)})
 	return nil
 }
 

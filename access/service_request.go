@@ -84,26 +84,35 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 		return nil, err
 	}
 	why := s.autoApprove(ctx, p, role, r)
+	approvers, aerr := s.Approvers(ctx, role)
+	if aerr != nil {
+		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
+	}
 	var g *Grant
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		var err error
-		g, err = s.file(tx, r, ev, role, why, now)
-		return err
+		if g, err = s.file(tx, r, ev, role, why, now); err != nil {
+			return err
+		}
+		// What people are told is written with the request, in the same transaction.
+		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers}); err != nil {
+			return err
+		}
+		if r.BreakGlass {
+			if err := s.tell(ctx, tx, alertNotice(fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(r.Duration), r.ID, r.Reason))); err != nil {
+				return err
+			}
+		}
+		if g != nil {
+			return s.tell(ctx, tx, Notice{Kind: NoticeApproved, Request: r, Role: role, Actor: r.Decision.By})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit request for %s: %w", role.Name, err)
 	}
 	zerolog.Ctx(ctx).Info().Str("request", r.ID).Str("role", r.Role).Bool("auto", why != "").Msg("request submitted")
-	approvers, aerr := s.Approvers(ctx, role)
-	if aerr != nil {
-		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
-	}
-	s.notify(ctx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers})
-	if r.BreakGlass {
-		s.alert(ctx, fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(r.Duration), r.ID, r.Reason))
-	}
 	if g != nil {
-		s.notify(ctx, Notice{Kind: NoticeApproved, Request: r, Role: role, Actor: r.Decision.By})
 		s.drive(ctx, g.ID)
 	}
 	return r, nil
@@ -221,23 +230,26 @@ func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, e
 			return err
 		}
 		r = cur
-		if cur.Status == RequestApproved {
-			g, err = s.startGrant(tx, cur, role, now)
+		if cur.Status != RequestApproved {
+			return s.tell(ctx, tx, Notice{Kind: NoticeApprovalAdded, Request: cur, Role: role, Actor: by})
 		}
-		return err
+		if g, err = s.startGrant(tx, cur, role, now); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, Notice{Kind: NoticeApproved, Request: cur, Role: role, Actor: by}); err != nil {
+			return err
+		}
+		if cur.Kind == KindExtend {
+			eg, err := tx.Grant(cur.GrantID)
+			if err != nil {
+				return err
+			}
+			return s.tell(ctx, tx, Notice{Kind: NoticeExtended, Request: cur, Grant: eg, Role: role, Actor: by})
+		}
+		return nil
 	})
 	if err != nil {
 		return r, fmt.Errorf("approve request %s: %w", id, err)
-	}
-	if r.Status != RequestApproved {
-		s.notify(ctx, Notice{Kind: NoticeApprovalAdded, Request: r, Role: role, Actor: by})
-		return r, nil
-	}
-	s.notify(ctx, Notice{Kind: NoticeApproved, Request: r, Role: role, Actor: by})
-	if r.Kind == KindExtend {
-		if eg, err := s.Grant(ctx, r.GrantID); err == nil {
-			s.notify(ctx, Notice{Kind: NoticeExtended, Request: r, Grant: eg, Role: role, Actor: by})
-		}
 	}
 	if g != nil {
 		s.drive(ctx, g.ID)
@@ -290,12 +302,14 @@ func (s *Service) Deny(ctx context.Context, by Actor, id, reason string) (*Reque
 		if err := tx.PutRequest(cur); err != nil {
 			return err
 		}
-		return tx.AppendAudit(&ev)
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, Notice{Kind: NoticeDenied, Request: cur, Role: role, Actor: by})
 	})
 	if err != nil {
 		return r, fmt.Errorf("deny request %s: %w", id, err)
 	}
-	s.notify(ctx, Notice{Kind: NoticeDenied, Request: r, Role: role, Actor: by})
 	return r, nil
 }
 
@@ -316,12 +330,14 @@ func (s *Service) Cancel(ctx context.Context, by Actor, id string) (*Request, er
 		if err := tx.PutRequest(cur); err != nil {
 			return err
 		}
-		return tx.AppendAudit(&ev)
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, Notice{Kind: NoticeCancelled, Request: cur, Actor: by})
 	})
 	if err != nil {
 		return r, fmt.Errorf("cancel request %s: %w", id, err)
 	}
-	s.notify(ctx, Notice{Kind: NoticeCancelled, Request: r, Actor: by})
 	return r, nil
 }
 
@@ -346,21 +362,28 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 		return nil, err
 	}
 	why := s.autoApprove(ctx, p, role, r)
-	err = s.Store.Update(ctx, func(tx Tx) error {
-		_, err := s.file(tx, r, ev, role, why, now)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("extend grant %s: %w", id, err)
-	}
 	approvers, aerr := s.Approvers(ctx, role)
 	if aerr != nil {
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
 	}
-	s.notify(ctx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers})
-	if r.Status == RequestApproved {
-		eg, _ := s.Grant(ctx, id)
-		s.notify(ctx, Notice{Kind: NoticeExtended, Request: r, Grant: eg, Role: role, Actor: PolicyActor})
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		if _, err := s.file(tx, r, ev, role, why, now); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers}); err != nil {
+			return err
+		}
+		if r.Status != RequestApproved {
+			return nil
+		}
+		eg, err := tx.Grant(id)
+		if err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, Notice{Kind: NoticeExtended, Request: r, Grant: eg, Role: role, Actor: PolicyActor})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("extend grant %s: %w", id, err)
 	}
 	return r, nil
 }

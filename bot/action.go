@@ -72,7 +72,10 @@ func (b *Bot) refreshClicked(ctx context.Context, cb slack.InteractionCallback, 
 	if !ok || slices.Contains(r.Messages, ref) {
 		return
 	}
-	b.update(ctx, ref, requestMessage(r, b.role(r.Role), true))
+	d := delivery{Op: opUpdate, Channel: ref.Channel, TS: ref.TS, Request: r.ID, Decide: true}
+	if err := b.enqueue(ctx, d); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("refresh clicked message")
+	}
 }
 
 // clicked is the message a button was clicked on, unless it was an ephemeral or a view.

@@ -34,6 +34,40 @@ type recorder struct {
 	mu        sync.Mutex
 	envelopes map[string]int
 	acks      []time.Duration
+	waiting   int
+	oldest    time.Duration
+	delivered map[string]int
+	failed    map[string]int
+}
+
+func (r *recorder) Outbox(waiting int, oldest time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.waiting, r.oldest = waiting, oldest
+}
+
+func (r *recorder) Delivered(method string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.delivered == nil {
+		r.delivered = map[string]int{}
+	}
+	r.delivered[method]++
+}
+
+func (r *recorder) DeliveryFailed(reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failed == nil {
+		r.failed = map[string]int{}
+	}
+	r.failed[reason]++
+}
+
+func (r *recorder) failures(reason string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed[reason]
 }
 
 func (r *recorder) Envelope(kind string) {
@@ -179,6 +213,19 @@ func manifestShouldEscape(t testing.TB) bool {
 		t.Fatal("manifest.yaml: no should_escape")
 	}
 	return string(m[1]) == "true"
+}
+
+// eventually polls cond (bounded) until it holds: for what the outbox records after Slack
+// answered.
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("never: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // wait returns a context bounded for one step of a test.

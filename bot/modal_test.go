@@ -112,6 +112,7 @@ func TestBot_DenyWithReason(t *testing.T) {
 	if r.Status != access.RequestDenied || r.Decision.Reason != "not during the freeze" || r.Decision.By.SlackID != bob {
 		t.Errorf("request = %s %+v", r.Status, r.Decision)
 	}
+	h.eventually("bob's copy updated", func() bool { cur, _ := h.fake.Message(dm.Channel, dm.TS); return cur.Updated })
 	cur, _ := h.fake.Message(dm.Channel, dm.TS)
 	if len(cur.Buttons()) != 0 || !strings.Contains(cur.PlainText(), "Denied by") {
 		t.Errorf("bob's copy after denial: %q %v", cur.PlainText(), cur.Buttons())

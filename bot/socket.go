@@ -31,11 +31,13 @@ type job struct {
 // JITBOT_SLACK_BOT_TOKEN).
 func (b *Bot) Run(ctx context.Context) error {
 	log := zerolog.Ctx(ctx)
-	if _, err := b.api.AuthTestContext(ctx); err != nil {
+	if at, err := b.api.AuthTestContext(ctx); err != nil {
 		if isFatalAuth(err) {
 			return botTokenError(err)
 		}
 		log.Warn().Err(err).Msg("slack auth.test failed; continuing")
+	} else {
+		b.team.Store(at.TeamID)
 	}
 	var opts []socketmode.Option
 	if b.cfg.PingInterval > 0 {
@@ -50,6 +52,9 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	jobs := make(chan job, 4096)
 	var wg sync.WaitGroup
+	if b.svc != nil && b.svc.Store != nil {
+		wg.Go(func() { b.deliver(ctx) })
+	}
 	for range b.cfg.Workers {
 		wg.Go(func() {
 			for j := range jobs {

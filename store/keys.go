@@ -23,12 +23,17 @@ var (
 	bucketReviews     = []byte("review_items")        // item ID -> access.ReviewItem
 	bucketReviewsRun  = []byte("review_items_by_run") // run \x00 item ID -> empty
 	bucketDueReviews  = []byte("due_review_items")    // timeKey(ReviewItem.Due(), ID) -> empty
+
+	bucketOutbox     = []byte("outbox")      // seqKey(ID) -> access.OutboxItem
+	bucketOutboxKeys = []byte("outbox_keys") // OutboxItem.Key -> seqKey(ID)
+	bucketInbox      = []byte("inbox")       // envelope ID -> access.InboxItem
 )
 
 var allBuckets = [][]byte{
 	bucketMeta, bucketRequests, bucketDueRequests, bucketGrants, bucketGrantsByAcc,
 	bucketDueGrants, bucketAudit, bucketBindings, bucketFirstSeen, bucketRuns,
 	bucketRunsByTime, bucketRunsByName, bucketReviews, bucketReviewsRun, bucketDueReviews,
+	bucketOutbox, bucketOutboxKeys, bucketInbox,
 }
 
 var keySchemaVersion = []byte("schema_version")

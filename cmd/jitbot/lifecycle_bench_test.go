@@ -39,7 +39,7 @@ type benchEnv struct {
 	lags  []time.Duration // real time from start to each grant's revocation
 }
 
-func (e *benchEnv) Notify(_ context.Context, n access.Notice) error {
+func (e *benchEnv) Notify(_ context.Context, _ access.Tx, n access.Notice) error {
 	if n.Kind != access.NoticeEnded {
 		return nil
 	}
