@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
-
 )
 
 // Service runs requests and grants: it checks every action against the policy, stores each

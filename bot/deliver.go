@@ -17,9 +17,9 @@ import (
 
 // Delivery pacing (Slack's rate limits, docs.slack.dev/apis/web-api/rate-limits).
 const (
-	channelBurst    = 3                // messages a channel takes at once…
-	channelInterval = time.Second      // …then about one per second
-	updatesPerMin   = 50               // chat.update is Tier 3, per workspace
+	channelBurst    = 3           // messages a channel takes at once…
+	channelInterval = time.Second // …then about one per second
+	updatesPerMin   = 50          // chat.update is Tier 3, per workspace
 	deliveryPoll    = 200 * time.Millisecond
 	deliveryBatch   = 5000             // outbox items read per pass
 	maxBackoff      = 5 * time.Minute  // longest wait between attempts of one delivery
