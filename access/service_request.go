@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -28,6 +29,11 @@ func (s *Service) Account(ctx context.Context, slackID string) (Account, error) 
 		return Account{}, Errorf(EUNAVAILABLE, "jitbot cannot look up who you are right now.")
 	}
 	email, err := s.Identity.Email(ctx, slackID)
+	if err != nil && ErrorCode(err) == EUNAVAILABLE && b != nil {
+		// Slack cannot say right now: the stored match stands until it can be checked again.
+		zerolog.Ctx(ctx).Warn().Err(err).Str("slack_user", slackID).Msg("identity re-check failed; using the stored binding")
+		return b.Account, nil
+	}
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
 			return Account{}, Errorf(ENOTFOUND, "Your Slack profile has no e-mail address, so jitbot cannot match you to an Atlassian account. Ask a Slack admin to add it.")
@@ -35,6 +41,10 @@ func (s *Service) Account(ctx context.Context, slackID string) (Account, error) 
 		return Account{}, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
 	}
 	u, err := s.Directory.UserByEmail(ctx, email)
+	if err != nil && ErrorCode(err) == EUNAVAILABLE && b != nil && strings.EqualFold(b.Email, email) {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("slack_user", slackID).Msg("account re-check failed; using the stored binding")
+		return b.Account, nil
+	}
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
 			return Account{}, Errorf(ENOTFOUND, "No Atlassian account has the e-mail %s (your Slack e-mail), so you cannot request access. Ask IT to invite that address to Atlassian.", email)

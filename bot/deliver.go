@@ -120,7 +120,9 @@ func (b *Bot) deliverPass(ctx context.Context, done chan<- struct{}) {
 	waiting, oldest := 0, time.Duration(0)
 	for _, it := range items {
 		if it.Notice != nil {
-			b.expandItem(ctx, it)
+			if !it.NextAttempt.After(now) {
+				b.expandItem(ctx, it)
+			}
 			continue
 		}
 		waiting++
@@ -212,10 +214,15 @@ func (d *deliverer) hold(channel, method string, until time.Time) {
 	}
 }
 
-// expandItem replaces a notice by the deliveries it needs, in one transaction.
+// expandItem replaces a notice by the deliveries it needs, in one transaction. A notice that
+// cannot be expanded now waits with backoff.
 func (b *Bot) expandItem(ctx context.Context, it *access.OutboxItem) {
-	ds := b.expand(ctx, *it.Notice)
-	err := b.svc.Store.Update(ctx, func(tx access.Tx) error {
+	ds, err := b.expand(ctx, *it.Notice)
+	if err != nil {
+		b.backoff(ctx, it, err)
+		return
+	}
+	err = b.svc.Store.Update(ctx, func(tx access.Tx) error {
 		if err := tx.DeleteOutbox(it.ID); err != nil {
 			return err
 		}
@@ -293,7 +300,6 @@ func (b *Bot) retry(ctx context.Context, it *access.OutboxItem, d delivery, caus
 		reason = "error"
 	}
 	b.cfg.Observer.DeliveryFailed(reason)
-	now := b.now()
 	var rl *slack.RateLimitedError
 	switch {
 	case errors.As(cause, &rl):
@@ -305,13 +311,26 @@ func (b *Bot) retry(ctx context.Context, it *access.OutboxItem, d delivery, caus
 		b.alertUndeliverable(ctx, d, code)
 		return
 	default:
-		it.Attempts++
-		wait := time.Second << min(it.Attempts-1, 16)
-		wait = min(wait, maxBackoff)
-		wait += time.Duration(rand.Int64N(int64(wait/5) + 1))
-		it.NextAttempt = now.Add(wait)
-		log.Info().Err(cause).Int("attempts", it.Attempts).Dur("retry_in", wait).Msg("outbox: delivery failed; will retry")
+		b.backoff(ctx, it, cause)
+		return
 	}
+	b.keep(ctx, it, cause)
+}
+
+// backoff makes it wait longer after each failed attempt, up to maxBackoff, with jitter.
+func (b *Bot) backoff(ctx context.Context, it *access.OutboxItem, cause error) {
+	it.Attempts++
+	wait := time.Second << min(it.Attempts-1, 16)
+	wait = min(wait, maxBackoff)
+	wait += time.Duration(rand.Int64N(int64(wait/5) + 1))
+	it.NextAttempt = b.now().Add(wait)
+	zerolog.Ctx(ctx).Info().Err(cause).Uint64("outbox", it.ID).Int("attempts", it.Attempts).Dur("retry_in", wait).Msg("outbox: failed; will retry")
+	b.keep(ctx, it, cause)
+}
+
+// keep stores it with its retry bookkeeping, unless a newer version replaced it meanwhile.
+func (b *Bot) keep(ctx context.Context, it *access.OutboxItem, cause error) {
+	log := zerolog.Ctx(ctx)
 	it.LastError = truncate(fmt.Sprint(cause), 300)
 	err := b.svc.Store.Update(ctx, func(tx access.Tx) error {
 		cur, err := tx.OutboxItem(it.ID)

@@ -178,6 +178,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	svc.Notifier, svc.Identity, svc.Principals = b, b, b
+	svc.Now = cfg.Now
 
 	h := &harness{t: t, ctx: ctx, fake: fake, store: store, org: org, svc: svc, bot: b, pol: pol, obs: obs, done: make(chan error, 1)}
 	go func() { h.done <- b.Run(ctx) }()
@@ -321,7 +322,13 @@ func (h *harness) request(id string) *access.Request {
 // granted files and approves a request of alice's through the Service, returning the grant.
 func (h *harness) granted() *access.Grant {
 	h.t.Helper()
-	r, err := h.svc.Submit(h.ctx, access.UserActor(alice), "jira-admin", time.Hour, "incident 42")
+	return h.grantFor(alice)
+}
+
+// grantFor files and approves a request of user's through the Service, returning the grant.
+func (h *harness) grantFor(user string) *access.Grant {
+	h.t.Helper()
+	r, err := h.svc.Submit(h.ctx, access.UserActor(user), "jira-admin", time.Hour, "incident 42")
 	if err != nil {
 		h.t.Fatal(err)
 	}

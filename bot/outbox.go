@@ -112,8 +112,9 @@ func posts(channel string, ms []message) []delivery {
 }
 
 // expand turns a notice into the Slack calls it needs, reading the current state of what it
-// is about.
-func (b *Bot) expand(ctx context.Context, n access.Notice) []delivery {
+// is about. An error means it cannot be expanded now (Slack cannot say who approves): the
+// notice waits and is tried again.
+func (b *Bot) expand(ctx context.Context, n access.Notice) ([]delivery, error) {
 	p := b.policy()
 	audit, alerts := "", ""
 	if p != nil {
@@ -128,9 +129,17 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) []delivery {
 	case access.NoticeRequested:
 		r := n.Request
 		if r == nil {
-			return nil
+			return nil, nil
 		}
 		decide := r.Status == access.RequestPending
+		if len(n.Approvers) == 0 && decide && n.Role != nil && len(n.Role.Approvers) > 0 {
+			// Not resolved when it was filed (Slack was unreachable): resolve now, or wait.
+			ids, err := b.svc.Approvers(ctx, n.Role)
+			if err != nil {
+				return nil, err
+			}
+			n.Approvers = ids
+		}
 		for _, id := range n.Approvers {
 			if id != r.Requester.SlackID { // the requester never decides their own request
 				add(delivery{Op: opPost, Channel: id, Request: r.ID, Decide: decide})
@@ -144,7 +153,7 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) []delivery {
 		add(b.requestUpdates(ctx, n.Request)...)
 	case access.NoticeApproved, access.NoticeDenied, access.NoticeCancelled, access.NoticeExpired:
 		if n.Request == nil {
-			return nil
+			return nil, nil
 		}
 		add(b.requestUpdates(ctx, n.Request)...)
 		if n.Kind != access.NoticeCancelled {
@@ -153,7 +162,7 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) []delivery {
 		add(posts(audit, textMessages(auditText(n)))...)
 	case access.NoticeGranted, access.NoticeExpiring, access.NoticeExtended:
 		if n.Grant == nil {
-			return nil
+			return nil, nil
 		}
 		add(delivery{Op: opPost, Channel: n.Grant.Holder.SlackID, Grant: n.Grant.ID, Kind: n.Kind})
 		if n.Kind != access.NoticeExpiring {
@@ -162,7 +171,7 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) []delivery {
 	case access.NoticeEnded:
 		g := n.Grant
 		if g == nil {
-			return nil
+			return nil, nil
 		}
 		if cur, err := b.svc.Grant(ctx, g.ID); err == nil {
 			g = cur
@@ -202,7 +211,7 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) []delivery {
 		}
 		add(posts(ch, textMessages(auditText(n)))...)
 	}
-	return out
+	return out, nil
 }
 
 // requestUpdates are updates of every message that shows request r, rendered when sent.

@@ -69,11 +69,12 @@ type Server struct {
 	calls  map[string]int
 	faults map[string][]*Fault
 
-	now      func() time.Time
-	noLimits bool
-	limits   limiter
-	outage   int  // HTTP status every Web API call answers while Slack is down; 0 when up
-	escape   bool // slash command text as with should_escape: true
+	now       func() time.Time
+	noLimits  bool
+	limits    limiter
+	outage    int // HTTP status every Web API call answers while Slack is down; 0 when up
+	throttles map[string]throttle
+	escape    bool // slash command text as with should_escape: true
 }
 
 // Option configures a Server.

@@ -137,7 +137,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 				ch = c.id
 			}
 		}
-		wait, limited := s.rateLimited(name, ch)
+		wait, limited := s.throttled(name)
+		if !limited {
+			wait, limited = s.rateLimited(name, ch)
+		}
 		s.mu.Unlock()
 		if limited {
 			s.log("bottest: %s -> 429 for %s", name, wait)
