@@ -84,12 +84,18 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	if _, _, err := NewRequest("check", role, by, Account{}, d, reason, s.now()); err != nil {
 		return nil, err
 	}
+	id, fixed := requestID(ctx)
+	if fixed {
+		if r, err := s.Request(ctx, id); err == nil && r.Requester.Is(by) {
+			return r, nil // filed already: the same Slack envelope, replayed
+		}
+	}
 	acct, err := s.Account(ctx, by.SlackID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	r, ev, err := NewRequest(NewID(), role, by, acct, d, reason, now)
+	r, ev, err := NewRequest(id, role, by, acct, d, reason, now)
 	if err != nil {
 		return nil, err
 	}
@@ -366,8 +372,14 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	if err != nil {
 		return nil, err
 	}
+	rid, fixed := requestID(ctx)
+	if fixed {
+		if r, err := s.Request(ctx, rid); err == nil && r.Requester.Is(by) {
+			return r, nil // asked already: the same Slack envelope, replayed
+		}
+	}
 	now := s.now()
-	r, ev, err := NewExtension(NewID(), role, g, by, d, reason, now)
+	r, ev, err := NewExtension(rid, role, g, by, d, reason, now)
 	if err != nil {
 		return nil, err
 	}

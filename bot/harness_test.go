@@ -103,6 +103,37 @@ type harness struct {
 	pol   *access.Policy
 	obs   *recorder
 	done  chan error
+	cfg   Config
+	stop  context.CancelFunc // stops the running bot only
+}
+
+// restart stops the running bot as a stopped process would (work in flight is cut off) and
+// starts a new one on the same store, policy and fake Slack.
+func (h *harness) restart() {
+	h.t.Helper()
+	h.stop()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Fatalf("Run returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("Run did not return")
+	}
+	b, err := New(h.cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.svc.Notifier, h.svc.Identity, h.svc.Principals = b, b, b
+	h.bot = b
+	rctx, stop := context.WithCancel(h.ctx)
+	h.stop = stop
+	go func() { h.done <- b.Run(rctx) }()
+	ctx, cancel := h.wait()
+	defer cancel()
+	if err := h.fake.WaitConnected(ctx); err != nil {
+		h.t.Fatalf("bot never reconnected: %v", err)
+	}
 }
 
 func testPolicy() *access.Policy {
@@ -180,8 +211,10 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	svc.Notifier, svc.Identity, svc.Principals = b, b, b
 	svc.Now = cfg.Now
 
-	h := &harness{t: t, ctx: ctx, fake: fake, store: store, org: org, svc: svc, bot: b, pol: pol, obs: obs, done: make(chan error, 1)}
-	go func() { h.done <- b.Run(ctx) }()
+	h := &harness{t: t, ctx: ctx, fake: fake, store: store, org: org, svc: svc, bot: b, pol: pol, obs: obs, done: make(chan error, 1), cfg: cfg}
+	rctx, stop := context.WithCancel(ctx)
+	h.stop = stop
+	go func() { h.done <- b.Run(rctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

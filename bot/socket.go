@@ -12,6 +12,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/jitbot/jitbot/access"
 )
 
 // maxAckPayload keeps ack payloads well under Slack's 20 KiB frame limit; larger answers go
@@ -24,6 +26,7 @@ type job struct {
 	kind     string
 	user     string
 	do       func(ctx context.Context)
+	recorded bool // in the inbox: forgotten once done
 }
 
 // Run connects to Slack over Socket Mode and serves until ctx ends (then it returns nil) or a
@@ -55,6 +58,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.svc != nil && b.svc.Store != nil {
 		wg.Go(func() { b.deliver(ctx) })
 	}
+	b.replay(ctx, jobs)
 	for range b.cfg.Workers {
 		wg.Go(func() {
 			for j := range jobs {
@@ -164,6 +168,15 @@ func (b *Bot) envelope(ctx context.Context, sm *socketmode.Client, evt socketmod
 			}
 		}
 	}
+	recorded := false
+	if work != nil {
+		if err := b.record(ctx, req, kind); err != nil {
+			// Still acked and done; only a crash before it is done would lose it.
+			zerolog.Ctx(ctx).Error().Err(err).Msg("slack: envelope not recorded")
+		} else {
+			recorded = true
+		}
+	}
 	if err := sm.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Str("envelope", req.EnvelopeID).Msg("slack: ack failed")
 	}
@@ -172,7 +185,7 @@ func (b *Bot) envelope(ctx context.Context, sm *socketmode.Client, evt socketmod
 		return
 	}
 	select {
-	case jobs <- job{envelope: req.EnvelopeID, kind: kind, user: user, do: work}:
+	case jobs <- job{envelope: req.EnvelopeID, kind: kind, user: user, do: work, recorded: recorded}:
 	case <-ctx.Done():
 	}
 }
@@ -211,5 +224,15 @@ func (b *Bot) work(parent context.Context, j job) {
 			log.Error().Interface("panic", r).Str("stack", string(debug.Stack())).Msg("slack handler panicked")
 		}
 	}()
+	if j.recorded {
+		// Requests filed for this envelope get an ID derived from it: replaying it after a
+		// crash finds them instead of filing them again.
+		ctx = access.WithRequestID(ctx, access.IDFor(j.envelope))
+		defer func() {
+			if parent.Err() == nil {
+				b.forget(ctx, j.envelope)
+			}
+		}()
+	}
 	j.do(ctx)
 }
