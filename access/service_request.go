@@ -36,7 +36,7 @@ func (s *Service) Account(ctx context.Context, slackID string) (Account, error) 
 	}
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
-			return Account{}, Errorf(ENOTFOUND, "Your Slack profile has no e-mail address, so jitbot cannot match you to an Atlassian account. Ask a Slack admin to add it.")
+			return Account{}, Errorf(ENOTFOUND, "Slack shows jitbot no e-mail address for you (it is hidden, or not set), so jitbot cannot match you to an Atlassian account. Ask a Slack admin to set it, and to let apps see it (users:read.email).")
 		}
 		return Account{}, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
 	}

@@ -112,15 +112,16 @@ func (b *Bot) answer(ctx context.Context, cb slack.InteractionCallback, m messag
 	b.tell(ctx, ch, cb.User.ID, m)
 }
 
-// openDeny opens the deny modal after checking, without changing anything, that the clicker
-// may deny the request now.
+// openDeny opens the deny modal at once, within the click's 3-second trigger: it reads only the
+// stored request (no Slack or Atlassian call). Whether the clicker may deny is checked when the
+// modal is submitted, by the Service, on the state at that moment.
 func (b *Bot) openDeny(ctx context.Context, cb slack.InteractionCallback, id string) {
 	r, err := b.svc.Request(ctx, id)
-	if err == nil {
-		err = b.mayDecide(ctx, r, cb.User.ID)
+	if err == nil && r.Status != access.RequestPending {
+		err = b.explainConflict(ctx, id, access.Errorf(access.ECONFLICT, "Request %s is already %s; nothing changed.", r.ID, r.Status))
 	}
 	if err != nil {
-		b.answer(ctx, cb, errorMessage(userText(ctx, b.explainConflict(ctx, id, err))))
+		b.answer(ctx, cb, errorMessage(userText(ctx, err)))
 		return
 	}
 	ch := cb.Container.ChannelID
@@ -132,21 +133,6 @@ func (b *Bot) openDeny(ctx context.Context, cb slack.InteractionCallback, id str
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("slack: open deny modal")
 		b.answer(ctx, cb, errorMessage(fmt.Sprintf("The deny form could not be opened (%s); please click Deny again.", slackCode(err))))
 	}
-}
-
-// mayDecide runs the domain's checks of a denial on a copy of r: nothing is stored.
-func (b *Bot) mayDecide(ctx context.Context, r *access.Request, user string) error {
-	role := b.role(r.Role)
-	if role == nil {
-		return access.Errorf(access.ECONFLICT, "Role %s of request %s is no longer in the policy.", r.Role, r.ID)
-	}
-	approvers, err := b.svc.Approvers(ctx, role)
-	if err != nil {
-		return err
-	}
-	cp := *r
-	_, err = cp.Deny(access.UserActor(user), r.CreatedAt, "", approvers)
-	return err
 }
 
 // revokeClick ends the grant now: the holder's own or, for operators, anyone's.

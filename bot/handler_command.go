@@ -119,8 +119,7 @@ const hookUses = 4
 func (b *Bot) replyAll(ctx context.Context, sc slack.SlashCommand, ms []message) {
 	if len(ms) > hookUses {
 		rest := ms[hookUses-1:]
-		ms = ms[:hookUses-1]
-		ms = append(ms, textMessage(fmt.Sprintf("The other %d parts of this answer are in your DM with jitbot.", len(rest))))
+		ms = append(ms[:hookUses-1:hookUses-1], textMessage(fmt.Sprintf("The other %d parts of this answer are in your DM with jitbot.", len(rest))))
 		for _, m := range rest {
 			b.dm(ctx, sc.UserID, m)
 		}

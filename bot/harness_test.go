@@ -173,7 +173,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	ctx, cancel := context.WithCancel(log.WithContext(context.Background()))
 
-	fake := bottest.NewServer(t, bottest.WithShouldEscape(manifestShouldEscape(t)))
+	fakeOpts := []bottest.Option{bottest.WithShouldEscape(manifestShouldEscape(t))}
+	if os.Getenv("JITBOT_TEST_LOG") != "" {
+		fakeOpts = append(fakeOpts, bottest.WithLogf(t.Logf))
+	}
+	fake := bottest.NewServer(t, fakeOpts...)
 	for _, u := range []struct{ id, name string }{{alice, "alice"}, {bob, "bob"}, {carol, "carol"}, {dave, "dave"}, {erin, "erin"}, {frank, "frank"}} {
 		fake.AddUser(u.id, u.name, u.name+"@example.com")
 		fake.DMChannel(u.id) // open now, so InChannel(user) filters match DMs posted later

@@ -192,6 +192,20 @@ func (b *Bot) envelope(ctx context.Context, sm *socketmode.Client, evt socketmod
 
 // route decides, without I/O, the ack payload of an envelope and the work to do after the ack.
 func (b *Bot) route(ctx context.Context, evt socketmode.Event) (payload any, work func(context.Context), user string) {
+	if team, user, ok := b.foreign(evt); ok {
+		zerolog.Ctx(ctx).Warn().Str("team", team).Str("slack_user", user).Msg("slack: refused someone from another workspace")
+		m := errorMessage(foreignText)
+		switch data := evt.Data.(type) {
+		case slack.SlashCommand:
+			return ephemeralOf(m), nil, user
+		case slack.InteractionCallback:
+			if data.Type == slack.InteractionTypeViewSubmission {
+				return nil, nil, user
+			}
+			return nil, func(ctx context.Context) { b.answer(ctx, data, m) }, user
+		}
+		return nil, nil, user
+	}
 	switch data := evt.Data.(type) {
 	case slack.SlashCommand:
 		payload, work = b.routeCommand(ctx, data)
