@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/jitbot/jitbot/access"
 )
 
@@ -96,10 +94,10 @@ func (db *DB) VerifyAudit() (*access.ChainBreak, int, error) {
 		brk *access.ChainBreak
 		n   int
 	)
-	err := db.view("verify audit", func(btx *bolt.Tx) error {
-		b := btx.Bucket(bucketAudit)
-		if b == nil {
-			return fmt.Errorf("verify audit: %w: bucket %s is missing", ErrCorrupt, bucketAudit)
+	err := db.view("verify audit", func(t *tx) error {
+		b, err := t.bucket(bucketAudit)
+		if err != nil {
+			return fmt.Errorf("verify audit: %w", err)
 		}
 		prev := ""
 		var last uint64
@@ -134,10 +132,10 @@ func (db *DB) VerifyAudit() (*access.ChainBreak, int, error) {
 // ExportAudit calls fn for every event at or after since (all when zero), oldest first, in one
 // read transaction. It stops at fn's first error and returns it.
 func (db *DB) ExportAudit(since time.Time, fn func(access.AuditEvent) error) error {
-	return db.view("export audit", func(btx *bolt.Tx) error {
-		b := btx.Bucket(bucketAudit)
-		if b == nil {
-			return fmt.Errorf("export audit: %w: bucket %s is missing", ErrCorrupt, bucketAudit)
+	return db.view("export audit", func(t *tx) error {
+		b, err := t.bucket(bucketAudit)
+		if err != nil {
+			return fmt.Errorf("export audit: %w", err)
 		}
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {

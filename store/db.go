@@ -130,7 +130,7 @@ func (db *DB) Update(ctx context.Context, fn func(access.Tx) error) (err error) 
 		return fmt.Errorf("store update: %w", err)
 	}
 	defer guard("store update", &err)()
-	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&tx{btx: btx, key: db.key}) })
+	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&tx{kv: boltKV{btx}, key: db.key}) })
 }
 
 // View runs fn in one read-only transaction.
@@ -139,13 +139,13 @@ func (db *DB) View(ctx context.Context, fn func(access.Tx) error) (err error) {
 		return fmt.Errorf("store view: %w", err)
 	}
 	defer guard("store view", &err)()
-	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&tx{btx: btx, key: db.key}) })
+	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&tx{kv: boltKV{btx}, key: db.key}) })
 }
 
 // view runs fn in a read-only bbolt transaction with panics recovered.
-func (db *DB) view(op string, fn func(*bolt.Tx) error) (err error) {
+func (db *DB) view(op string, fn func(*tx) error) (err error) {
 	defer guard(op, &err)()
-	return db.bolt.View(fn)
+	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&tx{kv: boltKV{btx}, key: db.key}) })
 }
 
 // guard makes memory faults panic and turns a panic into an error; defer its result.
@@ -159,14 +159,14 @@ func guard(op string, err *error) func() {
 	}
 }
 
-// tx is one bbolt transaction seen as an access.Tx.
+// tx is one kv transaction (bbolt or etcd) seen as an access.Tx.
 type tx struct {
-	btx *bolt.Tx
+	kv  kv
 	key []byte
 }
 
-func (t *tx) bucket(name []byte) (*bolt.Bucket, error) {
-	b := t.btx.Bucket(name)
+func (t *tx) bucket(name []byte) (bucket, error) {
+	b := t.kv.Bucket(name)
 	if b == nil {
 		return nil, fmt.Errorf("%w: bucket %s is missing", ErrCorrupt, name)
 	}
@@ -174,7 +174,7 @@ func (t *tx) bucket(name []byte) (*bolt.Bucket, error) {
 }
 
 // getJSON decodes the value at k into v and reports whether there was one.
-func getJSON(b *bolt.Bucket, k []byte, v any) (bool, error) {
+func getJSON(b bucket, k []byte, v any) (bool, error) {
 	data := b.Get(k)
 	if data == nil {
 		return false, nil
@@ -185,7 +185,7 @@ func getJSON(b *bolt.Bucket, k []byte, v any) (bool, error) {
 	return true, nil
 }
 
-func putJSON(b *bolt.Bucket, k []byte, v any) error {
+func putJSON(b bucket, k []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err

@@ -3,7 +3,9 @@
 //
 // # Layout
 //
-// Buckets and key encodings are listed in keys.go. Values are JSON. Secondary indexes
+// Buckets and key encodings are listed in keys.go. Values are JSON. The transaction code
+// reads and writes buckets through the small kv interface of kv.go (bbolt's own method names),
+// so every record, index and the audit chain are written once for any backend. Secondary indexes
 // (grants by account, grants and requests by due time, runs by time and by name) are kept in
 // step with their records inside the same transaction: every Put reads the stored previous
 // record, deletes its index entries and writes the new ones.

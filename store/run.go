@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/jitbot/jitbot/access"
 )
 
@@ -45,14 +43,14 @@ func (t *tx) putRun(r *access.Run) error {
 	return byName.Put(runNameKey(r.Name, r.Started, r.ID), nil)
 }
 
-func deleteRunIndex(byTime, byName *bolt.Bucket, r *access.Run) error {
+func deleteRunIndex(byTime, byName bucket, r *access.Run) error {
 	if err := byTime.Delete(timeKey(r.Started, r.ID)); err != nil {
 		return err
 	}
 	return byName.Delete(runNameKey(r.Name, r.Started, r.ID))
 }
 
-func (t *tx) runBuckets() (runs, byTime, byName *bolt.Bucket, err error) {
+func (t *tx) runBuckets() (runs, byTime, byName bucket, err error) {
 	if runs, err = t.bucket(bucketRuns); err != nil {
 		return
 	}
