@@ -38,6 +38,9 @@ var allBuckets = [][]byte{
 
 var keySchemaVersion = []byte("schema_version")
 
+// keyOutboxSeq in the meta bucket holds the last outbox ID given, big-endian.
+var keyOutboxSeq = []byte("outbox_seq")
+
 // schemaVersion is the layout this code reads and writes. Open refuses newer files.
 const schemaVersion = 1
 

@@ -30,7 +30,7 @@ func (t *tx) PutOutbox(it *access.OutboxItem) error {
 		}
 	}
 	if it.ID == 0 {
-		if it.ID, err = b.NextSequence(); err != nil {
+		if it.ID, err = t.nextOutboxID(); err != nil {
 			return fmt.Errorf("put outbox item: %w", err)
 		}
 	}
@@ -52,6 +52,20 @@ func (t *tx) PutOutbox(it *access.OutboxItem) error {
 		}
 	}
 	return nil
+}
+
+// nextOutboxID returns the next outbox ID, kept in the meta bucket so that IDs are never reused.
+func (t *tx) nextOutboxID() (uint64, error) {
+	meta, err := t.bucket(bucketMeta)
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	if v := meta.Get(keyOutboxSeq); len(v) == 8 {
+		n = binary.BigEndian.Uint64(v)
+	}
+	n++
+	return n, meta.Put(keyOutboxSeq, seqKey(n))
 }
 
 // Outbox returns waiting items in ID order, at most limit (0: all).
