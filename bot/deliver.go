@@ -24,6 +24,7 @@ const (
 	deliveryBatch   = 5000             // outbox items read per pass
 	maxBackoff      = 5 * time.Minute  // longest wait between attempts of one delivery
 	alertEvery      = 10 * time.Minute // at most one alert per channel and reason this often
+	maxInFlight     = 16               // Slack calls at once, over all channels
 )
 
 // undeliverable are Slack's answers that retrying cannot change: the item is dropped, with
@@ -54,6 +55,7 @@ type deliverer struct {
 	updates  []time.Time          // chat.update calls of the last minute
 	alerted  map[string]time.Time // channel + reason -> last alert
 	inFlight sync.WaitGroup
+	running  int // calls in flight
 }
 
 type tokens struct {
@@ -154,6 +156,7 @@ func (b *Bot) deliverPass(ctx context.Context, done chan<- struct{}) {
 			defer func() {
 				d.mu.Lock()
 				d.busy[it.Channel] = false
+				d.running--
 				d.mu.Unlock()
 				select {
 				case done <- struct{}{}:
@@ -170,7 +173,7 @@ func (b *Bot) deliverPass(ctx context.Context, done chan<- struct{}) {
 func (d *deliverer) take(channel, method string, now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.busy[channel] || now.Before(d.blocked[method]) {
+	if d.busy[channel] || d.running >= maxInFlight || now.Before(d.blocked[method]) {
 		return false
 	}
 	t := d.tokens[channel]
@@ -199,6 +202,7 @@ func (d *deliverer) take(channel, method string, now time.Time) bool {
 	}
 	t.n--
 	d.busy[channel] = true
+	d.running++
 	return true
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +150,36 @@ func (h *harness) outboxLen() int {
 		return err
 	})
 	return n
+}
+
+// Several updates of one message waiting together coalesce into the latest: it is updated once,
+// never to an older version.
+func TestBot_Outbox_updatesCoalesce(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := h.wait()
+	defer cancel()
+	if err := h.bot.enqueue(ctx, staticDelivery(auditChannel, textMessage("v0"))); err != nil {
+		t.Fatal(err)
+	}
+	m := h.next("the message", bottest.And(h.fake.InChannel(auditChannel), bottest.Containing("v0")))
+	h.fake.Throttle("chat.update", time.Now().Add(2*time.Second), time.Second)
+	for i := 1; i <= 5; i++ {
+		d := staticDelivery(m.Channel, textMessage(fmt.Sprintf("v%d", i)))
+		d.Op, d.TS = opUpdate, m.TS
+		if err := h.bot.enqueue(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.eventually("outbox empty", func() bool { return h.outboxLen() == 0 })
+	cur, _ := h.fake.Message(m.Channel, m.TS)
+	if !strings.Contains(cur.PlainText(), "v5") {
+		t.Fatalf("message is %q; want v5", cur.PlainText())
+	}
+	if len(cur.History) > 2 { // v0, and at most one version between (sent before the others queued)
+		var vs []string
+		for _, v := range cur.History {
+			vs = append(vs, v.PlainText())
+		}
+		t.Errorf("message went through %v before v5; want the updates coalesced", vs)
+	}
 }
