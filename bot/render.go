@@ -362,9 +362,6 @@ func grantMessage(g *access.Grant, kind access.NoticeKind) message {
 	return message{Text: truncate(fmt.Sprintf("Grant %s (%s): %s", g.ID, g.Role, kind), fallbackLimit), Blocks: blocks}
 }
 
-// auditMessage is the audit channel's line for a notice.
-func auditMessage(n access.Notice) message { return textMessage(auditText(n)) }
-
 // auditText is the audit channel's text for a notice, whole.
 func auditText(n access.Notice) string {
 	var s string
@@ -395,11 +392,6 @@ func auditText(n access.Notice) string {
 		s = n.Text
 	}
 	return s
-}
-
-// alertMessage is a failure that needs a person.
-func alertMessage(text string) message {
-	return textMessage(":rotating_light: " + text)
 }
 
 // rolesMessage lists the roles of p with their limits and approvers.

@@ -70,16 +70,6 @@ func (s *Server) AddPrivateChannel(id string, invited bool, members ...string) {
 	s.notify()
 }
 
-// userByName finds a user by handle or real name. Call with s.mu held.
-func (s *Server) userByName(name string) *User {
-	for _, u := range s.users {
-		if strings.EqualFold(u.Name, name) || strings.EqualFold(u.RealName, name) {
-			return u
-		}
-	}
-	return nil
-}
-
 // DMChannel returns the ID of the bot's DM with user, opening it if needed.
 func (s *Server) DMChannel(userID string) string {
 	s.mu.Lock()
