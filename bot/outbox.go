@@ -296,23 +296,13 @@ func (b *Bot) render(ctx context.Context, d delivery) (message, error) {
 }
 
 // remember stores where a post landed on what it shows, and returns an update to send when
-// what it shows changed while it was being posted.
+// what it shows changed while it was being posted (a decision made meanwhile may not have
+// known this message yet).
 func (b *Bot) remember(ctx context.Context, d delivery, shown message, ref access.MessageRef) ([]delivery, error) {
 	switch {
 	case d.Request != "":
 		if err := b.svc.AddMessages(ctx, d.Request, ref); err != nil {
 			return nil, err
-		}
-		r, err := b.svc.Request(ctx, d.Request)
-		if err != nil {
-			return nil, err
-		}
-		now := requestMessage(r, b.role(r.Role), d.Decide)
-		if !d.Decide {
-			now = infoMessage(r, b.role(r.Role))
-		}
-		if now.Text != shown.Text {
-			return []delivery{{Op: opUpdate, Channel: ref.Channel, TS: ref.TS, Request: r.ID, Decide: d.Decide}}, nil
 		}
 	case d.Grant != "" && d.Kind != access.NoticeEnded:
 		if err := b.svc.AddGrantMessages(ctx, d.Grant, ref); err != nil {
@@ -331,8 +321,26 @@ func (b *Bot) remember(ctx context.Context, d delivery, shown message, ref acces
 		if err := b.svc.AddReviewMessages(ctx, ref, d.Review...); err != nil {
 			return nil, err
 		}
+	default:
+		return nil, nil
 	}
-	return nil, nil
+	now, err := b.render(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if sameMessage(now, shown) {
+		return nil, nil
+	}
+	up := d
+	up.Op, up.Channel, up.TS = opUpdate, ref.Channel, ref.TS
+	return []delivery{up}, nil
+}
+
+// sameMessage reports whether two messages show the same.
+func sameMessage(a, b message) bool {
+	ja, _ := json.Marshal(a.Blocks)
+	jb, _ := json.Marshal(b.Blocks)
+	return a.Text == b.Text && string(ja) == string(jb)
 }
 
 // textMessages splits text into messages Slack accepts: sections of at most sectionTextLimit
