@@ -50,7 +50,8 @@ func TestApp_httpEndpoints(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, m := range []string{"jitbot_pending_requests", "jitbot_overdue_revocations", "jitbot_revocation_lag_seconds", "jitbot_slack_ack_latency_seconds"} {
+	for _, m := range []string{"jitbot_pending_requests", "jitbot_overdue_revocations", "jitbot_revocation_lag_seconds", "jitbot_slack_ack_latency_seconds",
+		"jitbot_slack_notifications_waiting", "jitbot_slack_notifications_oldest_waiting_seconds"} {
 		if !strings.Contains(string(body), m) {
 			t.Errorf("/metrics lacks %s", m)
 		}
