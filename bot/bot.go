@@ -21,7 +21,8 @@ type Bot struct {
 	fatal     chan error
 	out       *deliverer
 	wake      chan struct{}
-	team      atomic.Value // string: the workspace's team ID, from auth.test
+	team      atomic.Value  // string: the workspace's team ID, from auth.test
+	busySlots chan struct{} // "busy" answers to clicks being sent now
 }
 
 var (
@@ -50,6 +51,7 @@ func New(cfg Config) (*Bot, error) {
 		fatal:     make(chan error, 1),
 		out:       newDeliverer(),
 		wake:      make(chan struct{}, 1),
+		busySlots: make(chan struct{}, 8),
 	}, nil
 }
 

@@ -6,12 +6,15 @@
 //
 // One event loop drains every Socket Mode event (socket.go). Each envelope that carries work is
 // first recorded in the store's inbox (inbox.go), then acknowledged, with an immediate answer
-// when one needs no I/O (usage, bad input, the role list, modal validation); the work runs on a
-// bounded worker pool with a per-event deadline, a child logger and panic recovery, and the
-// envelope is forgotten when it is done. At start-up what was recorded and not finished is
-// replayed once: Slack never resends an acknowledged envelope. Repeated envelopes (same
-// envelope_id or Events API event_id) are dropped by a bounded TTL cache (dedupe.go). Who may
-// act is always decided by access.Service from the stored state, never from a button's value.
+// when one needs no I/O (usage, bad input, modal validation); the work runs on a bounded worker
+// pool with a per-event deadline, a child logger and panic recovery, and the envelope is
+// forgotten when it is done. At start-up what was recorded and not finished is replayed once:
+// Slack never resends an acknowledged envelope. When the pool's queue is full the envelope is
+// answered "busy" instead, so the read loop never waits. The role list, the request modal and
+// App Home offer only the roles the person may request (access.Service.Requestable). Repeated
+// envelopes (same envelope_id or Events API event_id) are dropped by a bounded TTL cache
+// (dedupe.go). Who may act is always decided by access.Service from the stored state, never
+// from a button's value.
 //
 // # Outbox
 //
@@ -23,6 +26,12 @@
 // what Slack plainly refuses (channel_not_found, not_in_channel, …) with one alert. Messages
 // about a request, grant or review are rendered from its state when they are sent, and updates
 // of one message coalesce into the latest. Nothing that changes Atlassian waits on Slack.
+//
+// # User text
+//
+// Everything people typed (reasons, names, group names, run and history details) is escaped
+// before it reaches Slack: inline where it stays on one line, quoted line by line where it has
+// several (render.go), so it can neither mention, link nor pass for a line jitbot wrote.
 //
 // # Files
 //

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,7 +101,8 @@ type harness struct {
 	org   *accesstest.Org
 	svc   *access.Service
 	bot   *Bot
-	pol   *access.Policy
+	pol   *access.Policy // the policy at start; setPolicy replaces it
+	polp  *atomic.Pointer[access.Policy]
 	obs   *recorder
 	done  chan error
 	cfg   Config
@@ -138,8 +140,9 @@ func (h *harness) restart() {
 
 func testPolicy() *access.Policy {
 	return &access.Policy{
-		Version:  1,
-		Channels: access.Channels{Audit: auditChannel},
+		Version:      1,
+		Organization: access.Organization{Domains: []string{"example.com"}},
+		Channels:     access.Channels{Audit: auditChannel},
 		Permissions: access.Permissions{
 			Auditors:  []string{erin},
 			Operators: []string{"frank@example.com"},
@@ -153,7 +156,8 @@ func testPolicy() *access.Policy {
 				PendingTimeout: 24 * time.Hour, Channel: roleChannel,
 			},
 			{
-				Name:        "breakglass",
+				Name:       "breakglass",
+				Requesters: []string{alice, dave}, RequesterNames: []string{alice, dave},
 				Grants:      []access.Target{access.GroupTarget("site-admins")},
 				MaxDuration: 30 * time.Minute, DefaultDuration: 30 * time.Minute,
 				BreakGlass: true, ReasonRequired: true, PendingTimeout: 24 * time.Hour,
@@ -194,15 +198,17 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	org.AddGroup("site-admins")
 
 	pol := testPolicy()
+	polp := &atomic.Pointer[access.Policy]{}
+	polp.Store(pol)
 	store := accesstest.NewMemStore(nil)
 	svc := &access.Service{
 		Store: store, Directory: org, Provisioner: org,
-		Policy: func() *access.Policy { return pol },
+		Policy: polp.Load,
 	}
 	obs := &recorder{}
 	cfg := Config{
 		BotToken: fake.BotToken(), AppToken: fake.AppToken(), APIURL: fake.APIURL(),
-		Service: svc, Policy: func() *access.Policy { return pol },
+		Service: svc, Policy: polp.Load,
 		Workers: 4, EventTimeout: 20 * time.Second, Observer: obs,
 	}
 	for _, o := range opts {
@@ -213,9 +219,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	svc.Notifier, svc.Identity, svc.Principals = b, b, b
-	svc.Now = cfg.Now
+	if cfg.Now != nil {
+		svc.Now = cfg.Now
+	}
 
-	h := &harness{t: t, ctx: ctx, fake: fake, store: store, org: org, svc: svc, bot: b, pol: pol, obs: obs, done: make(chan error, 1), cfg: cfg}
+	h := &harness{t: t, ctx: ctx, fake: fake, store: store, org: org, svc: svc, bot: b, pol: pol, polp: polp, obs: obs, done: make(chan error, 1), cfg: cfg}
 	rctx, stop := context.WithCancel(ctx)
 	h.stop = stop
 	go func() { h.done <- b.Run(rctx) }()
@@ -314,13 +322,14 @@ func (h *harness) click(user string, m bottest.Message, actionID string) {
 func (h *harness) rawClick(user, channel, ts, actionID, value string) {
 	h.t.Helper()
 	payload, _ := json.Marshal(map[string]any{
-		"type":       "block_actions",
-		"api_app_id": bottest.AppID,
-		"team":       map[string]any{"id": bottest.TeamID, "domain": bottest.TeamDomain},
-		"user":       map[string]any{"id": user, "username": user, "name": user, "team_id": bottest.TeamID},
-		"trigger_id": "1.2.late",
-		"container":  map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
-		"channel":    map[string]any{"id": channel, "name": channel},
+		"type":         "block_actions",
+		"api_app_id":   bottest.AppID,
+		"team":         map[string]any{"id": bottest.TeamID, "domain": bottest.TeamDomain},
+		"user":         map[string]any{"id": user, "username": user, "name": user, "team_id": bottest.TeamID},
+		"trigger_id":   "1.2.late",
+		"response_url": h.fake.ResponseURL(user, channel),
+		"container":    map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
+		"channel":      map[string]any{"id": channel, "name": channel},
 		"actions": []map[string]any{{
 			"type": "button", "action_id": actionID, "block_id": "decide_" + value, "value": value,
 			"text": map[string]any{"type": "plain_text", "text": actionID}, "action_ts": "1.000001",
@@ -380,4 +389,22 @@ func (h *harness) grantFor(user string) *access.Grant {
 		h.t.Fatalf("grant %s is %s", g.ID, g.Status)
 	}
 	return g
+}
+
+// setPolicy puts in force a copy of the current policy changed by edit, as a reload would.
+func (h *harness) setPolicy(edit func(p *access.Policy)) {
+	cur := h.polp.Load()
+	p := *cur
+	p.Roles = append([]access.Role(nil), cur.Roles...)
+	edit(&p)
+	h.polp.Store(&p)
+}
+
+// role returns the named role of p, for setPolicy edits.
+func roleIn(p *access.Policy, name string) *access.Role {
+	r := p.Role(name)
+	if r == nil {
+		panic("no role " + name)
+	}
+	return r
 }

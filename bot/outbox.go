@@ -176,13 +176,14 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) ([]delivery, error) {
 		if cur, err := b.svc.Grant(ctx, g.ID); err == nil {
 			g = cur
 		}
-		ended := grantMessage(g, access.NoticeEnded)
+		// Earlier messages about g are closed in place; the holder reads "Access ended" once.
+		closed := grantClosedMessage(g)
 		for _, ref := range g.Messages {
-			d := staticDelivery(ref.Channel, ended)
+			d := staticDelivery(ref.Channel, closed)
 			d.Op, d.TS = opUpdate, ref.TS
 			add(d)
 		}
-		add(staticDelivery(g.Holder.SlackID, ended))
+		add(staticDelivery(g.Holder.SlackID, grantMessage(g, access.NoticeEnded)))
 		add(posts(audit, textMessages(auditText(n)))...)
 	case access.NoticeReview:
 		for _, chunk := range reviewChunks(n.Items) {
@@ -203,7 +204,11 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) ([]delivery, error) {
 			add(posts(audit, []message{reviewAuditLine(it)})...)
 		}
 	case access.NoticeAlert:
-		add(posts(alerts, textMessages(":rotating_light: "+n.Text))...)
+		if n.Request != nil && n.Request.BreakGlass {
+			add(posts(alerts, []message{alertMessage(n)})...) // with Revoke now
+			break
+		}
+		add(posts(alerts, textMessages(":rotating_light: "+escape(n.Text)))...)
 	case access.NoticeAudit:
 		ch := audit
 		if n.Channel != "" {
@@ -313,9 +318,9 @@ func (b *Bot) remember(ctx context.Context, d delivery, shown message, ref acces
 			return nil, err
 		}
 		if !g.Live() {
-			ended := staticDelivery(ref.Channel, grantMessage(g, access.NoticeEnded))
-			ended.Op, ended.TS = opUpdate, ref.TS
-			return []delivery{ended}, nil
+			closed := staticDelivery(ref.Channel, grantClosedMessage(g))
+			closed.Op, closed.TS = opUpdate, ref.TS
+			return []delivery{closed}, nil
 		}
 	case len(d.Review) > 0:
 		if err := b.svc.AddReviewMessages(ctx, ref, d.Review...); err != nil {

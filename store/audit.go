@@ -39,7 +39,14 @@ func (t *tx) appendAudit(e *access.AuditEvent) error {
 	}
 	e.Seq = seq + 1
 	e.Seal(prev, t.key)
-	return putJSON(b, seqKey(e.Seq), e)
+	if err := putJSON(b, seqKey(e.Seq), e); err != nil {
+		return err
+	}
+	meta, err := t.bucket(bucketMeta)
+	if err != nil {
+		return err
+	}
+	return putJSON(meta, keyAuditHead, access.NewChainHead(e.Seq, e.Hash, t.key))
 }
 
 // AuditEvents returns the events matching f in order. With f.Limit set it scans backwards
@@ -124,6 +131,23 @@ func (db *DB) VerifyAudit() (*access.ChainBreak, int, error) {
 			}
 			prev, last = e.Hash, e.Seq
 		}
+		meta, err := t.bucket(bucketMeta)
+		if err != nil {
+			return fmt.Errorf("verify audit: %w", err)
+		}
+		raw := meta.Get(keyAuditHead)
+		if raw == nil {
+			if n > 0 {
+				brk = &access.ChainBreak{Seq: last, Reason: "the chain's head record is missing, so events removed from the end cannot be ruled out (or the file was last written by a jitbot that kept no head)"}
+			}
+			return nil
+		}
+		var head access.ChainHead
+		if err := json.Unmarshal(raw, &head); err != nil {
+			brk = &access.ChainBreak{Seq: last, Reason: "the chain's head record is unreadable: " + err.Error()}
+			return nil
+		}
+		brk = head.Check(last, prev, db.key)
 		return nil
 	})
 	return brk, n, err

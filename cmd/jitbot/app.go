@@ -37,6 +37,7 @@ type App struct {
 	metrics *metrics
 	sched   *scheduler
 	httpLn  net.Listener
+	backups *backups
 }
 
 // appOptions adjust the wiring for tests and the demo.
@@ -46,7 +47,10 @@ type appOptions struct {
 	NoSchedule     bool // do not start cron jobs
 }
 
+// newLogger logs to w, one whole line at a time whichever goroutine logs (w need not be safe
+// for concurrent use).
 func newLogger(cfg *Config, w io.Writer) zerolog.Logger {
+	w = zerolog.SyncWriter(w)
 	if cfg.LogFormat == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
 	}
@@ -70,6 +74,7 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 	}
 	a.db = db
 	a.metrics = newMetrics(db)
+	a.backups = newBackups(db, cfg.Backup, log, a.now, a.metrics.reg)
 	a.atl, err = atlassian.New(atlassian.Config{
 		BaseURL: cfg.AtlassianURL, OrgID: cfg.AtlassianOrgID, DirectoryID: cfg.DirectoryID,
 		APIKey: atlassian.Secret(cfg.AtlassianAPIKey.Reveal()), Now: a.now, Sleep: opt.AtlassianSleep,
@@ -79,14 +84,14 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		db.Close()
 		return nil, fmt.Errorf("atlassian client: %w", err)
 	}
-	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now}
+	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now, OnRun: a.metrics.run}
 	a.svc = &access.Service{
 		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
 		Engine: a.engine, Observer: a.metrics,
 	}
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
-		Command: cfg.SlashCommand, Service: a.svc, Runner: observedRunner{e: a.engine, m: a.metrics}, Policy: a.policy.Load,
+		Command: cfg.SlashCommand, Service: a.svc, Policy: a.policy.Load,
 		Observer: a.metrics, Now: a.now,
 	})
 	if err != nil {
@@ -94,6 +99,7 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		return nil, fmt.Errorf("slack bot: %w", err)
 	}
 	a.svc.Notifier, a.svc.Identity, a.svc.Principals = a.bot, a.bot, a.bot
+	a.registerReady()
 	a.engine.Notifier = a.bot
 	if !opt.NoSchedule {
 		a.sched = newScheduler(a)

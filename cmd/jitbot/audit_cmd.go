@@ -3,8 +3,11 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -52,7 +55,15 @@ func cmdAudit(args []string, environ []string, stdout io.Writer) error {
 	return fmt.Errorf("%w: unknown audit command %q", errUsage, args[0])
 }
 
+// openReadOnly opens an existing database; a path with no file is an error (opening it would
+// create an empty database and report on that).
 func openReadOnly(path string, key []byte) (*store.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &exitError{code: 1, err: fmt.Errorf("there is no jitbot database at %s (JITBOT_DB_PATH); nothing was checked", path)}
+		}
+		return nil, &exitError{code: 1, err: fmt.Errorf("open %s: %w", path, err)}
+	}
 	db, err := store.Open(path, store.Options{AuditKey: key, Timeout: time.Second})
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
@@ -74,6 +85,9 @@ func auditVerify(path string, key []byte, stdout io.Writer) error {
 		return &exitError{code: 1, err: fmt.Errorf("audit chain broken at event %d: %s", brk.Seq, brk.Reason)}
 	}
 	fmt.Fprintf(stdout, "audit chain intact: %d events\n", n)
+	if len(key) == 0 {
+		fmt.Fprintln(stdout, "note: JITBOT_AUDIT_KEY is not set, so the chain is plain SHA-256: it proves the order of the events, not who wrote them (anyone with the file can rewrite events and their hashes). Set JITBOT_AUDIT_KEY to make it an HMAC chain.")
+	}
 	return nil
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// Config is jitbot's configuration from the environment (CONTRACT.md section 2).
+// Config is jitbot's configuration from the environment (docs/configuration.md).
 type Config struct {
 	SlackBotToken   Secret
 	SlackAppToken   Secret
@@ -31,6 +31,7 @@ type Config struct {
 	AuditKey        Secret
 	LogLevel        zerolog.Level
 	LogFormat       string
+	Backup          backupConfig // JITBOT_BACKUP_*
 }
 
 // env reads variables from a KEY=VALUE list, with NAME_FILE variants for secrets.
@@ -162,6 +163,7 @@ func LoadConfig(environ []string) (*Config, error) {
 	if c.LogFormat != "json" && c.LogFormat != "console" {
 		e.problem("JITBOT_LOG_FORMAT", "%q must be json or console", c.LogFormat)
 	}
+	c.Backup = loadBackup(e)
 	if len(e.errs) > 0 {
 		return nil, fmt.Errorf("bad configuration:\n%w", errors.Join(e.errs...))
 	}
