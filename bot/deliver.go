@@ -121,16 +121,14 @@ func (b *Bot) deliverPass(ctx context.Context, done chan<- struct{}) {
 	now := b.now()
 	waiting, oldest := 0, time.Duration(0)
 	for _, it := range items {
-		if it.Notice != nil {
-			if !it.NextAttempt.After(now) {
-				b.expandItem(ctx, it)
-			}
-			continue
-		}
-		waiting++
 		if age := now.Sub(it.CreatedAt); age > oldest {
 			oldest = age
 		}
+		if it.Notice != nil && !it.NextAttempt.After(now) {
+			b.expandItem(ctx, it)
+			continue
+		}
+		waiting++
 	}
 	b.cfg.Observer.Outbox(waiting, oldest)
 	d := b.out

@@ -118,6 +118,12 @@ func TestBot_SlackDown(t *testing.T) {
 	if h.obs.failures("http_500") == 0 {
 		t.Error("no failed attempt counted during the outage")
 	}
+	h.obs.mu.Lock()
+	waiting, oldest := h.obs.waiting, h.obs.oldest
+	h.obs.mu.Unlock()
+	if waiting == 0 || oldest <= 0 {
+		t.Errorf("during the outage the outbox reported %d waiting, the oldest %s old; want some, with an age", waiting, oldest)
+	}
 	up()
 	clock.Advance(7 * time.Minute) // past the longest backoff
 	ctx, cancel := context.WithTimeout(h.ctx, 20*time.Second)
