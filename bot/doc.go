@@ -19,7 +19,7 @@
 // # Outbox
 //
 // Notify (the access.Notifier) only writes a notice into the store's outbox, in the
-// transaction of the change it reports. A delivery loop (deliver.go) expands notices into Slack
+// transaction of the change it reports. A delivery loop (delivery.go) expands notices into Slack
 // calls (outbox.go) and sends them one at a time per channel, in order, paced within Slack's
 // limits (a burst of 3 then one a second per channel, chat.update's tier), honouring
 // Retry-After without holding anything else, retrying with backoff across restarts, dropping
@@ -37,7 +37,7 @@
 //
 // command.go parses the slash command; handler_*.go, action.go, modal.go and home.go act on
 // it; render.go and view.go are pure functions from domain values to Block Kit, golden-tested
-// under testdata/; outbox.go and deliver.go deliver notices; inbox.go records envelopes;
+// under testdata/; outbox.go and delivery.go deliver notices; inbox.go records envelopes;
 // notifier.go holds the Web API calls that post; identity.go, principals.go and users.go look
 // people up; team.go refuses other workspaces; errors.go is the one place that reads Slack's
 // error codes.
