@@ -96,8 +96,11 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	}
 	id, fixed := requestID(ctx)
 	if fixed {
-		if r, err := s.Request(ctx, id); err == nil && r.Requester.Is(by) {
-			return r, nil // filed already: the same Slack envelope, replayed
+		if r, err := s.Request(ctx, id); err == nil {
+			if r.Requester.Is(by) {
+				return r, nil // filed already: the same Slack envelope, replayed
+			}
+			id = NewID() // another's request has that ID: never overwrite it
 		}
 	}
 	a, err := s.asker(ctx, by)
@@ -428,8 +431,11 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	}
 	rid, fixed := requestID(ctx)
 	if fixed {
-		if r, err := s.Request(ctx, rid); err == nil && r.Requester.Is(by) {
-			return r, nil // asked already: the same Slack envelope, replayed
+		if r, err := s.Request(ctx, rid); err == nil {
+			if r.Requester.Is(by) {
+				return r, nil // asked already: the same Slack envelope, replayed
+			}
+			rid = NewID() // another's request has that ID: never overwrite it
 		}
 	}
 	now := s.now()
