@@ -318,3 +318,29 @@ func TestServer_UsersList(t *testing.T) {
 		}
 	}
 }
+
+// An ephemeral goes only to a member of the channel, as in Slack.
+func TestServer_PostEphemeral_members(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t)
+	fake.AddChannel("C2", "U1")
+	api := b0(t, fake)
+	for _, tt := range []struct {
+		channel, user, wantErr string
+	}{
+		{"C2", "U1", ""},
+		{"C2", "U2", "user_not_in_channel"},
+		{"C1", "U1", "user_not_in_channel"}, // a channel with no people in it
+		{fake.DMChannel("U2"), "U2", ""},
+		{fake.DMChannel("U2"), "U1", "user_not_in_channel"},
+	} {
+		_, err := api.PostEphemeralContext(ctx, tt.channel, tt.user, slack.MsgOptionText("psst", false))
+		var se slack.SlackErrorResponse
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("ephemeral to %s in %s: %v", tt.user, tt.channel, err)
+		case tt.wantErr != "" && (!errors.As(err, &se) || se.Err != tt.wantErr):
+			t.Errorf("ephemeral to %s in %s = %v; want %s", tt.user, tt.channel, err, tt.wantErr)
+		}
+	}
+}
