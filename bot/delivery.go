@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -373,7 +374,11 @@ func (b *Bot) alertUndeliverable(ctx context.Context, d delivery, code string) {
 	if seen && now.Sub(last) <= alertEvery {
 		return
 	}
-	text := fmt.Sprintf(":rotating_light: A message to %s could not be delivered and was dropped: %s (%s).", principal(d.Channel), undeliverable[code], code)
+	to := "<#" + d.Channel + ">"
+	if strings.HasPrefix(d.Channel, "U") || strings.HasPrefix(d.Channel, "W") {
+		to = "Slack user `" + d.Channel + "`" // named, not mentioned: nobody is pinged
+	}
+	text := fmt.Sprintf(":rotating_light: A message to %s (%s) could not be delivered and was dropped: %s (%s).", to, d.Channel, undeliverable[code], code)
 	if err := b.enqueue(ctx, staticDelivery(p.AlertsChannel(), textMessage(text))); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("outbox: queue undeliverable alert")
 	}
