@@ -91,7 +91,7 @@ func (g *Grant) lateAlert(now time.Time, alertAfter time.Duration, force bool, n
 }
 
 // lateNote says, once g's step succeeded at now, how late it was and why ("revoked 27 s after
-// expiry (27 s late): Atlassian answered 503 from 14:02:11 to 14:02:26 UTC"), using the last
+// expiry: Atlassian answered 503 from 14:02:11 to 14:02:26 UTC (revoked 27 s late)"), using the last
 // failure seen of the outage it waited on when that is later than its own. It returns "" when
 // the step never failed, and clears g.Late.
 func (g *Grant) lateNote(now, outageLast time.Time) (note string, alerted bool) {
@@ -105,21 +105,19 @@ func (g *Grant) lateNote(now, outageLast time.Time) (note string, alerted bool) 
 		last = outageLast
 	}
 	late := max(now.Sub(g.StepDue()), 0)
-	var done string
+	verb, after := "revoked", "after expiry"
 	switch {
 	case !g.Ending():
-		done = fmt.Sprintf("granted %s after approval", lateFmt(late))
+		verb, after = "granted", "after approval"
 	case g.EndedBy != nil && g.EndedBy.Kind != ActorSystem:
-		done = fmt.Sprintf("revoked %s after it was ended", lateFmt(late))
-	default:
-		done = fmt.Sprintf("revoked %s after expiry", lateFmt(late))
+		after = "after it was ended"
 	}
 	cause := strings.TrimSuffix(l.Cause, ".")
-	why := fmt.Sprintf("%s from %s to %s", cause, clock(l.Since), clock(last))
+	why := fmt.Sprintf("%s from %s to %s UTC", cause, hms(l.Since), hms(last))
 	if !last.After(l.Since) {
-		why = fmt.Sprintf("%s at %s", cause, clock(l.Since))
+		why = fmt.Sprintf("%s at %s UTC", cause, hms(l.Since))
 	}
-	return fmt.Sprintf("%s (%s late): %s", done, lateFmt(late), why), l.Alerted
+	return fmt.Sprintf("%s %s %s: %s (%s %s late)", verb, lateFmt(late), after, why, verb, lateFmt(late)), l.Alerted
 }
 
 // member names g's account for people.
@@ -139,4 +137,7 @@ func lateFmt(d time.Duration) string {
 }
 
 // clock is a time of day in UTC, for alerts.
-func clock(t time.Time) string { return t.UTC().Format("15:04:05") + " UTC" }
+func clock(t time.Time) string { return hms(t) + " UTC" }
+
+// hms is a time of day in UTC without the zone.
+func hms(t time.Time) string { return t.UTC().Format("15:04:05") }

@@ -58,11 +58,11 @@ func TestGrant_lateNote(t *testing.T) {
 	}{
 		{"on_time", Grant{Status: GrantRevoking, EndsAt: end}, time.Time{}, ""},
 		{"expiry", Grant{Status: GrantRevoking, EndsAt: end, EndedBy: &SystemActor, Late: &Lateness{Since: end.Add(11 * time.Second), Last: end.Add(20 * time.Second), Cause: "Atlassian answered 503"}},
-			end.Add(26 * time.Second), "revoked 27 s after expiry (27 s late): Atlassian answered 503 from 14:02:11 UTC to 14:02:26 UTC"},
+			end.Add(26 * time.Second), "revoked 27 s after expiry: Atlassian answered 503 from 14:02:11 to 14:02:26 UTC (revoked 27 s late)"},
 		{"ended_by_holder", Grant{Status: GrantRevoking, EndsAt: end, EndedBy: &user, Late: &Lateness{Since: end, Last: end.Add(5 * time.Second), Cause: "Atlassian could not be reached"}},
-			time.Time{}, "revoked 27 s after it was ended (27 s late): Atlassian could not be reached from 14:02:00 UTC to 14:02:05 UTC"},
+			time.Time{}, "revoked 27 s after it was ended: Atlassian could not be reached from 14:02:00 to 14:02:05 UTC (revoked 27 s late)"},
 		{"granted", Grant{Status: GrantProvisioning, CreatedAt: end, Late: &Lateness{Since: end, Last: end, Cause: "Atlassian answered 429."}},
-			time.Time{}, "granted 27 s after approval (27 s late): Atlassian answered 429 at 14:02:00 UTC"},
+			time.Time{}, "granted 27 s after approval: Atlassian answered 429 at 14:02:00 UTC (granted 27 s late)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -87,6 +87,11 @@ func FuzzResponse(f *testing.F) {
 		_, _ = c.Holding(ctx, group, []access.Account{acc, {ID: "a2"}})
 		_, _ = c.Workspaces(ctx)
 		_, _ = c.Resource(ctx, "site-admin", "example.atlassian.net")
+		_, _ = c.Resource(ctx, "admin", "example.atlassian.net/wiki")
+		_, _ = c.CheckResource(ctx, "admin", "ari:cloud:jira::site/1")
+		_, _ = c.RoleHolders(ctx, access.GuardedRoles)
+		_, _ = c.SameResource(ctx, "site-admin", "example.atlassian.net", "ari:cloud:platform::site/1")
+		_ = c.Verify(ctx)
 		_, _ = c.Domains(ctx)
 		_, _ = c.VerifiedDomains(ctx)
 		for _, change := range []func() error{

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -103,13 +104,13 @@ func TestLifecycle_lateIsVisible(t *testing.T) {
 		}
 	}
 	late := revokedAt.Sub(expiry).Round(time.Second) / time.Second
-	want := fmt.Sprintf("revoked %d s after expiry (%d s late): Atlassian answered 500 from 10:00:00 UTC to 10:01:2", late, late)
-	if !strings.HasPrefix(ended, want) {
+	want := fmt.Sprintf("revoked %d s after expiry: Atlassian answered 500 from 10:00:00 to 10:01:29 UTC (revoked %d s late)", late, late)
+	if ended != want {
 		t.Errorf("audit note %q, want it to start %q", ended, want)
 	}
 	// The alert is marked resolved, once.
 	a = e.alertsAbout(alice)
-	if len(a) != 2 || !strings.HasPrefix(a[1], "Resolved: grant "+alice) || !strings.Contains(a[1], "s late): Atlassian answered 500") {
+	if len(a) != 2 || !strings.HasPrefix(a[1], "Resolved: grant "+alice) || !strings.Contains(a[1], "s after expiry: Atlassian answered 500") || !strings.Contains(a[1], "s late)") {
 		t.Errorf("alerts about alice after recovery: %q", a)
 	}
 	// During the outage only the probe called Atlassian, about once a second.
@@ -174,7 +175,7 @@ func TestLifecycle_shortOutageAcrossExpiry(t *testing.T) {
 	for _, n := range e.notes.Of(access.NoticeEnded) {
 		note = n.Text
 	}
-	if !strings.HasPrefix(note, "revoked 13 s after expiry (13 s late): Atlassian answered 500 from 10:00:00 UTC to 10:00:12 UTC") {
+	if !strings.HasPrefix(note, "revoked 13 s after expiry: Atlassian answered 500 from 10:00:00 to 10:00:12 UTC (revoked 13 s late)") {
 		t.Errorf("audit note %q", note)
 	}
 	// Each failed attempt was one request: the client did not retry inside the outage.
@@ -184,4 +185,54 @@ func TestLifecycle_shortOutageAcrossExpiry(t *testing.T) {
 		}
 	}
 	e.checkConsistent()
+}
+
+// TestLifecycle_outageWithTheRunningSweeper: the same outage across an expiry, with the real
+// sweeper loop (it sleeps until the next due time on the fake clock). The revocation lands
+// within a second of recovery and the alert comes a minute after the expiry.
+func TestLifecycle_outageWithTheRunningSweeper(t *testing.T) {
+	e := newLCEnv(t)
+	e.svc.After = e.clock.After
+	alice := e.grant("U0ALICE", time.Hour)
+	expiry := lcT0.Add(time.Hour)
+	to := expiry.Add(70 * time.Second)
+	e.org.OutageBetween(expiry.Add(-2*time.Second), to)
+	e.clock.Advance(expiry.Add(-5 * time.Second).Sub(e.clock.Now()))
+
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.svc.RunSweeper(ctx, 15*time.Second) }()
+	defer func() { cancel(); <-done; e.svc.WaitReleased() }()
+	asleep := func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for len(e.clock.Sleepers()) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the sweeper did not go back to sleep")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	var alertedAt time.Time
+	for e.get(alice).Status != access.GrantRevoked {
+		if e.clock.Now().After(to.Add(10 * time.Second)) {
+			t.Fatalf("not revoked 10 s after recovery: %+v", e.get(alice))
+		}
+		asleep()
+		e.clock.Advance(100 * time.Millisecond)
+		if alertedAt.IsZero() && len(e.alertsAbout(alice)) > 0 {
+			alertedAt = e.clock.Now()
+		}
+	}
+	asleep() // the pass that revoked it has posted what it owed
+	g := e.get(alice)
+	if lag := g.EndedAt.Sub(to); lag > time.Second {
+		t.Errorf("revoked %s after recovery, want within 1 s", lag)
+	}
+	if d := alertedAt.Sub(expiry); d < time.Minute || d > time.Minute+2*time.Second {
+		t.Errorf("alerted %s after the expiry, want a minute", d)
+	}
+	if a := e.alertsAbout(alice); len(a) != 2 || !strings.HasPrefix(a[1], "Resolved:") {
+		t.Errorf("alerts: %q", a)
+	}
 }

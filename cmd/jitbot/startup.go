@@ -17,9 +17,9 @@ const (
 )
 
 // verifyAtlassian checks the API key and organization ID with one cheap call before jitbot
-// reports ready (Run clears the reason once the sweeper and jobs are started). A refused key or organization is returned (start-up stops, naming the
-// variable); a network error or 5xx is retried until it passes or ctx ends, with /readyz
-// saying why jitbot is not ready.
+// reports ready (Run clears the reason once the sweeper and jobs are started). A refused key
+// or organization is returned (start-up stops, naming the variable); a network error or 5xx
+// is retried until it passes or ctx ends, with /readyz saying why jitbot is not ready.
 func (a *App) verifyAtlassian(ctx context.Context) error {
 	wait := a.verifyBackoff
 	if wait <= 0 {
