@@ -95,30 +95,27 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 	slices.SortFunc(items, func(a, b *ReviewItem) int {
 		return cmp.Or(cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)), cmp.Compare(a.Member(), b.Member()))
 	})
-	if len(items) > 0 {
-		err = s.Store.Update(ctx, func(tx Tx) error {
-			for _, it := range items {
-				if err := tx.PutReviewItem(it); err != nil {
-					return err
-				}
-				ev := it.event(ActionReviewStarted, PolicyActor, now, "certify membership of "+it.Group+" by "+it.Deadline.UTC().Format(time.RFC3339))
-				if err := tx.AppendAudit(&ev); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("start review %s: store items: %w", name, err)
-		}
-	}
 	reviewers, err := s.reviewers(ctx, rv)
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Str("review", name).Msg("resolve reviewers")
 	}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		for _, it := range items {
+			if err := tx.PutReviewItem(it); err != nil {
+				return err
+			}
+			ev := it.event(ActionReviewStarted, PolicyActor, now, "certify membership of "+it.Group+" by "+it.Deadline.UTC().Format(time.RFC3339))
+			if err := tx.AppendAudit(&ev); err != nil {
+				return err
+			}
+		}
+		return s.tell(ctx, tx, Notice{Kind: NoticeReview, Actor: PolicyActor, Items: items, Reviewers: reviewers,
+			Text: startSummary(rv, items, left, reviewers, now)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start review %s: store items: %w", name, err)
+	}
 	zerolog.Ctx(ctx).Info().Str("review", name).Str("run", run).Int("items", len(items)).Int("left_out", left).Msg("review started")
-	s.notify(ctx, Notice{Kind: NoticeReview, Actor: PolicyActor, Items: items, Reviewers: reviewers,
-		Text: startSummary(rv, items, left, reviewers, now)})
 	return items, nil
 }
 
@@ -239,14 +236,15 @@ func (s *Service) Review(ctx context.Context, by Actor, itemID string, keep bool
 			return err
 		}
 		it = c
-		done, err = putReviewItem(tx, c, &ev)
-		return err
+		if done, err = putReviewItem(tx, c, &ev); err != nil || !keep {
+			return err
+		}
+		return s.reviewDecided(ctx, tx, c, done)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if keep {
-		s.reviewDecided(ctx, it, done)
 		return it, nil
 	}
 	return s.removeReviewed(ctx, it)
@@ -337,13 +335,14 @@ func (s *Service) finishRemoval(ctx context.Context, it *ReviewItem, c Change, e
 			return err
 		}
 		it = cur
-		done, err = putReviewItem(tx, cur, &ev)
-		return err
+		if done, err = putReviewItem(tx, cur, &ev); err != nil {
+			return err
+		}
+		return s.reviewDecided(ctx, tx, cur, done)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("review %s: record removal: %w", it.ID, err)
 	}
-	s.reviewDecided(ctx, it, done)
 	return it, nil
 }
 
@@ -367,18 +366,23 @@ func (s *Service) removeExpired(ctx context.Context, items []*ReviewItem) {
 		}
 	}
 	if err != nil {
-		s.alert(ctx, fmt.Sprintf("Access review %s: the %d removals due at its deadline (on_no_response: remove) were stopped by the guard, so none was made: %s",
-			name, len(items), errText(err)))
+		if terr := s.tellNew(ctx, alertNotice(fmt.Sprintf("Access review %s: the %d removals due at its deadline (on_no_response: remove) were stopped by the guard, so none was made: %s",
+			name, len(items), errText(err)))); terr != nil {
+			zerolog.Ctx(ctx).Error().Err(terr).Str("review", name).Msg("queue review alert")
+		}
 	}
 }
 
-// reviewDecided tells people about a decided item and, when its review is complete, posts the
-// summary to the audit channel.
-func (s *Service) reviewDecided(ctx context.Context, it *ReviewItem, all []*ReviewItem) {
-	s.notify(ctx, Notice{Kind: NoticeReviewDecided, Actor: it.Decision.By, Items: []*ReviewItem{it}})
-	if len(all) > 0 {
-		s.notify(ctx, Notice{Kind: NoticeAudit, Actor: PolicyActor, Text: completeSummary(all)})
+// reviewDecided tells people, in tx, about a decided item and, when its review is complete,
+// posts the summary to the audit channel.
+func (s *Service) reviewDecided(ctx context.Context, tx Tx, it *ReviewItem, all []*ReviewItem) error {
+	if err := s.tell(ctx, tx, Notice{Kind: NoticeReviewDecided, Actor: it.Decision.By, Items: []*ReviewItem{it}}); err != nil {
+		return err
 	}
+	if len(all) > 0 {
+		return s.tell(ctx, tx, Notice{Kind: NoticeAudit, Actor: PolicyActor, Text: completeSummary(all)})
+	}
+	return nil
 }
 
 // completeSummary is the audit channel's line for a review whose items are all decided.
@@ -463,8 +467,10 @@ func (s *Service) ExpireReviews(ctx context.Context) (int, error) {
 				return err
 			}
 			it = c
-			done, err = putReviewItem(tx, c, &ev)
-			return err
+			if done, err = putReviewItem(tx, c, &ev); err != nil || c.Status == ReviewRemoving {
+				return err
+			}
+			return s.reviewDecided(ctx, tx, c, done)
 		})
 		if err != nil {
 			log.Debug().Err(err).Msg("expire review item")
@@ -482,9 +488,7 @@ func (s *Service) ExpireReviews(ctx context.Context) (int, error) {
 			if _, err := s.removeReviewed(ctx, it); err != nil {
 				log.Debug().Err(err).Msg("review removal")
 			}
-			continue
 		}
-		s.reviewDecided(ctx, it, done)
 	}
 	for _, run := range runs {
 		if ctx.Err() != nil {

@@ -34,6 +34,7 @@ type memState struct {
 	runs      map[string][]byte
 	reviews   map[string][]byte
 	audit     [][]byte
+	box       memBoxes
 }
 
 // clone copies the maps; values are never changed in place, only replaced. The audit slice is
@@ -48,6 +49,7 @@ func (s memState) clone() memState {
 		runs:      maps.Clone(s.runs),
 		reviews:   maps.Clone(s.reviews),
 		audit:     s.audit[:len(s.audit):len(s.audit)],
+		box:       s.box.clone(),
 	}
 }
 

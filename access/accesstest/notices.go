@@ -16,8 +16,8 @@ type Notices struct {
 
 var _ access.Notifier = (*Notices)(nil)
 
-// Notify records n.
-func (n *Notices) Notify(_ context.Context, x access.Notice) error {
+// Notify records n (called in the transaction of the change it reports).
+func (n *Notices) Notify(_ context.Context, _ access.Tx, x access.Notice) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.all = append(n.all, x)

@@ -54,7 +54,7 @@ type soakNotes struct {
 	lags  []time.Duration
 }
 
-func (n *soakNotes) Notify(_ context.Context, x access.Notice) error {
+func (n *soakNotes) Notify(_ context.Context, _ access.Tx, x access.Notice) error {
 	if x.Kind != access.NoticeEnded {
 		return nil
 	}
