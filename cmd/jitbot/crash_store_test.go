@@ -35,6 +35,7 @@ func TestCrash_storeFull(t *testing.T) {
 	if os.Getenv("JITBOT_CRASH_TRIALS") == "" {
 		t.Skip("part of the crash suite: JITBOT_CRASH_TRIALS=N")
 	}
+	t.Parallel()
 	var tot crashTotals
 	w := newCrashWorld(t, 1, &tot)
 	w.procMu.Lock()
@@ -116,6 +117,7 @@ func TestCrash_storeFullAtStart(t *testing.T) {
 	if os.Getenv("JITBOT_CRASH_TRIALS") == "" {
 		t.Skip("part of the crash suite: JITBOT_CRASH_TRIALS=N")
 	}
+	t.Parallel()
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full")
 	}

@@ -111,6 +111,7 @@ func TestCrash(t *testing.T) {
 	if n <= 0 {
 		t.Skip("the crash suite runs with JITBOT_CRASH_TRIALS=N (see BENCHMARKS.md)")
 	}
+	t.Parallel() // alongside the full-store tests, within -parallel
 	base := time.Now().UnixNano() % 1_000_000
 	if s := os.Getenv("JITBOT_CRASH_SEED"); s != "" {
 		v, err := strconv.ParseInt(s, 10, 64)
