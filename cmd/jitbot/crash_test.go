@@ -153,6 +153,7 @@ type crashWorld struct {
 
 	procMu sync.Mutex
 	proc   *crashProc
+	kills  []time.Time
 	logs   bytes.Buffer // every jitbot's output, for a failure
 
 	mu     sync.Mutex
@@ -163,7 +164,7 @@ type crashWorld struct {
 type crashLedger struct {
 	requests   []string             // reasons (unique tokens) of acked requests
 	approved   map[string]bool      // request ID -> an approval click by the approver was acked
-	denied     map[string]bool      // request ID -> a deny submission was acked
+	denied     map[string]time.Time // request ID -> when a deny submission was acked
 	refused    map[string]bool      // request ID -> only a non-approver clicked Approve
 	revoked    map[string]time.Time // grant ID -> when Revoke now was acked
 	extensions map[string]string    // reason of an acked extension request -> the grant's ID
@@ -180,7 +181,7 @@ func newCrashWorld(t *testing.T, seed int64, tot *crashTotals) *crashWorld {
 		t: t, seed: seed, tot: tot, dir: t.TempDir(),
 		slack: bottest.NewServer(t), org: atlassiantest.NewServer(t),
 		accounts: map[string]string{}, groups: map[string]string{},
-		ledger: crashLedger{approved: map[string]bool{}, denied: map[string]bool{}, refused: map[string]bool{}, revoked: map[string]time.Time{}, extensions: map[string]string{}},
+		ledger: crashLedger{approved: map[string]bool{}, denied: map[string]time.Time{}, refused: map[string]bool{}, revoked: map[string]time.Time{}, extensions: map[string]string{}},
 	}
 	people := map[string]string{"U0ALICE": "alice", "U0BOB": "bob", "U0CAROL": "carol", "U0DAVE": "dave", crashLead: "lee", crashOperator: "ivan", "U0BREAK": "breakglass", "U0MAL": "mallory"}
 	for id, name := range people {
@@ -266,6 +267,7 @@ func (w *crashWorld) crash(pause time.Duration) {
 	w.procMu.Lock()
 	defer w.procMu.Unlock()
 	w.proc.kill()
+	w.kills = append(w.kills, time.Now())
 	w.logs.WriteString(w.proc.out.String())
 	w.tot.kills.Add(1)
 	w.verifyAudit("after a kill")
@@ -376,7 +378,7 @@ func (w *crashWorld) story(rng *rand.Rand, user string, n int) {
 			}) {
 				w.tot.denials.Add(1)
 				w.mu.Lock()
-				w.ledger.denied[id] = true
+				w.ledger.denied[id] = time.Now()
 				w.mu.Unlock()
 			}
 		default:
@@ -505,8 +507,10 @@ func runCrashTrial(t *testing.T, seed int64, tot *crashTotals) {
 	workEnd := time.Now()
 
 	// Every grant ends within seconds: wait for Atlassian to hold exactly what is wanted, and
-	// for the store to say every grant has ended (Atlassian may look as wanted while a grant
-	// of a standing member is still live: then jitbot runs again until past its end).
+	// for the store to say every grant has ended and every acknowledged envelope was handled
+	// (Atlassian may look as wanted while a grant of a standing member is still live, and the
+	// last stop may fall between an ack and its work: then jitbot runs again, replays its
+	// inbox, and is looked at again).
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	want := w.wanted()
@@ -522,7 +526,8 @@ func runCrashTrial(t *testing.T, seed int64, tot *crashTotals) {
 		w.stop()
 		var last time.Time
 		live := 0
-		for _, g := range w.grants() {
+		grants, inbox := w.storeState()
+		for _, g := range grants {
 			if g.Status != access.GrantRevoked {
 				live++
 				if g.EndsAt.After(last) {
@@ -530,12 +535,15 @@ func runCrashTrial(t *testing.T, seed int64, tot *crashTotals) {
 				}
 			}
 		}
-		if live == 0 || ctx.Err() != nil {
+		if (live == 0 && inbox == 0) || ctx.Err() != nil {
 			break
 		}
 		w.procMu.Lock()
 		w.start()
 		w.procMu.Unlock()
+		if soon := time.Now().Add(time.Second); last.Before(soon) { // the inbox is replayed at start
+			last = soon
+		}
 		for time.Now().Before(last.Add(500*time.Millisecond)) && ctx.Err() == nil {
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -583,23 +591,28 @@ func (w *crashWorld) stop() {
 	w.proc.out = &syncBuffer{}
 }
 
-// grants reads every grant from the store (jitbot is stopped).
-func (w *crashWorld) grants() []*access.Grant {
+// storeState reads every grant from the store and counts the envelopes in its inbox (jitbot
+// is stopped).
+func (w *crashWorld) storeState() ([]*access.Grant, int) {
 	db, err := store.Open(filepath.Join(w.dir, "jitbot.db"), store.Options{AuditKey: []byte(crashAuditKey)})
 	if err != nil {
 		w.t.Fatalf("seed %d: open the store: %v", w.seed, err)
 	}
 	defer db.Close()
 	var grants []*access.Grant
+	var inbox []*access.InboxItem
 	err = db.View(context.Background(), func(tx access.Tx) error {
 		var err error
-		grants, err = tx.Grants(access.GrantFilter{})
+		if grants, err = tx.Grants(access.GrantFilter{}); err != nil {
+			return err
+		}
+		inbox, err = tx.Inbox()
 		return err
 	})
 	if err != nil {
 		w.t.Fatalf("seed %d: read the store: %v", w.seed, err)
 	}
-	return grants
+	return grants, len(inbox)
 }
 
 // membershipDiff says how Atlassian's groups differ from want, and whether the sweep has
@@ -695,9 +708,10 @@ func (w *crashWorld) checkStore() []*access.Grant {
 			t.Errorf("seed %d: request %s is approved and has no grant", w.seed, id)
 		}
 	}
-	for id := range w.ledger.denied {
+	for id, at := range w.ledger.denied {
 		if r := byID[id]; r == nil || r.Status != access.RequestDenied {
-			t.Errorf("seed %d: the denial of %s was acknowledged, and the request is %v", w.seed, id, r)
+			t.Errorf("seed %d: the denial of %s was acknowledged at %s, and the request is %v; kills at %v; what the approver was told of it: %q",
+				w.seed, id, at.Format(time.StampMilli), r, w.killTimes(), w.toldAbout(crashLead, id))
 		}
 	}
 	for id := range w.ledger.refused {
@@ -718,6 +732,37 @@ func (w *crashWorld) checkStore() []*access.Grant {
 		}
 	}
 	return grants
+}
+
+func (w *crashWorld) killTimes() []string {
+	w.procMu.Lock()
+	defer w.procMu.Unlock()
+	var out []string
+	for _, k := range w.kills {
+		out = append(out, k.Format(time.StampMilli))
+	}
+	return out
+}
+
+// toldAbout returns what user was shown (messages, ephemerals, modals) that mentions id.
+func (w *crashWorld) toldAbout(user, id string) []string {
+	var out []string
+	for _, m := range w.slack.Messages() {
+		if text := m.PlainText(); strings.Contains(text, id) && (m.User == user || m.Channel == w.slack.DMChannel(user)) {
+			out = append(out, m.Via+": "+firstLineOf(text))
+		}
+	}
+	for _, v := range w.slack.Views() {
+		if v.User == user && strings.Contains(v.PrivateMetadata, id) {
+			out = append(out, fmt.Sprintf("modal %s closed=%v errors=%v", v.CallbackID, v.Closed, v.Errors))
+		}
+	}
+	return out
+}
+
+func firstLineOf(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
 }
 
 // toldNotExtended says whether someone was answered that grant id could not be extended (it
