@@ -241,6 +241,27 @@ func (b *Bot) send(parent context.Context, it *access.OutboxItem, d delivery) {
 	ctx, cancel := context.WithTimeout(parent, 30*time.Second)
 	defer cancel()
 	log := zerolog.Ctx(ctx).With().Uint64("outbox", it.ID).Str("channel", it.Channel).Str("op", d.Op).Logger()
+	// The pass read the outbox before the previous delivery to this channel finished: send only
+	// what is still waiting, as it is now (delivered meanwhile, or replaced by a newer update).
+	var cur *access.OutboxItem
+	if err := b.svc.Store.View(ctx, func(tx access.Tx) error {
+		var err error
+		cur, err = tx.OutboxItem(it.ID)
+		return err
+	}); err != nil {
+		if access.ErrorCode(err) != access.ENOTFOUND && parent.Err() == nil {
+			log.Error().Err(err).Msg("outbox: read item")
+		}
+		return
+	}
+	if !cur.CreatedAt.Equal(it.CreatedAt) || string(cur.Body) != string(it.Body) {
+		it = cur
+		if err := json.Unmarshal(it.Body, &d); err != nil {
+			log.Error().Err(err).Msg("outbox: undecodable item dropped")
+			b.drop(ctx, it.ID)
+			return
+		}
+	}
 	m, err := b.render(ctx, d)
 	if err != nil {
 		if access.ErrorCode(err) == access.ENOTFOUND {
