@@ -66,7 +66,7 @@ func newFixture(t *testing.T) *fixture {
 		},
 	}
 	f.eng = &access.Engine{
-		Store: f.store, Org: f.org, Provisioner: f.org, Notifier: f.notes,
+		Store: accesstest.Twice(f.store), Org: f.org, Provisioner: f.org, Notifier: f.notes,
 		Policy: func() *access.Policy { return f.pol },
 		Now:    func() time.Time { return f.now },
 	}

@@ -7,6 +7,8 @@ import (
 
 // Store runs transactions. Update runs fn in one read-write transaction: when fn returns an
 // error nothing it wrote is kept. Every transition and its audit event go through one Update.
+// A store with optimistic concurrency (etcd) runs fn again when its commit loses to another,
+// so fn must change nothing outside the transaction but variables it sets afresh on each run.
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error

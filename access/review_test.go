@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jitbot/jitbot/access"
+	"github.com/jitbot/jitbot/access/accesstest"
 )
 
 const (
@@ -41,7 +42,7 @@ func newReviewFixture(t *testing.T, onNoResponse string) *reviewFixture {
 	f.grant(t, "bob", "site-admins")
 	pp := people{emails: map[string]string{reviewer1: "sec1@example.com", reviewer2: "sec2@example.com", outsider: "dave@example.com"}}
 	svc := &access.Service{
-		Store: f.store, Identity: pp, Principals: pp, Notifier: f.notes, Engine: f.eng,
+		Store: accesstest.Twice(f.store), Identity: pp, Principals: pp, Notifier: f.notes, Engine: f.eng,
 		Policy: func() *access.Policy { return f.pol }, Now: func() time.Time { return f.now },
 	}
 	return &reviewFixture{fixture: f, svc: svc}

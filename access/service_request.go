@@ -85,14 +85,18 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	}
 	why := s.autoApprove(ctx, p, role, r)
 	var g *Grant
+	filed := r
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		c := *r // Update may run fn again after a conflict: file a fresh copy each time
+		filed = &c
 		var err error
-		g, err = s.file(tx, r, ev, role, why, now)
+		g, err = s.file(tx, &c, ev, role, why, now)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit request for %s: %w", role.Name, err)
 	}
+	r = filed
 	zerolog.Ctx(ctx).Info().Str("request", r.ID).Str("role", r.Role).Bool("auto", why != "").Msg("request submitted")
 	approvers, aerr := s.Approvers(ctx, role)
 	if aerr != nil {
@@ -346,13 +350,17 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 		return nil, err
 	}
 	why := s.autoApprove(ctx, p, role, r)
+	filed := r
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		_, err := s.file(tx, r, ev, role, why, now)
+		c := *r // Update may run fn again after a conflict: file a fresh copy each time
+		filed = &c
+		_, err := s.file(tx, &c, ev, role, why, now)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("extend grant %s: %w", id, err)
 	}
+	r = filed
 	approvers, aerr := s.Approvers(ctx, role)
 	if aerr != nil {
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")

@@ -100,7 +100,7 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) newService(st access.Store) *access.Service {
 	pp := people{emails: map[string]string{"U0ALICE": "alice@example.com", "U0BOB": "bob@example.com", "U0LEAD": "lead@example.com", "U0SEC1": "sec1@example.com", "U0NOMAIL": ""}}
 	return &access.Service{
-		Store: st, Directory: h.org, Identity: pp, Principals: pp, Provisioner: h.prov, Notifier: h.notes,
+		Store: accesstest.Twice(st), Directory: h.org, Identity: pp, Principals: pp, Provisioner: h.prov, Notifier: h.notes,
 		Policy: func() *access.Policy { return h.policy }, Now: h.clock.Now,
 		Jitter: func(d time.Duration) time.Duration { return d }, MaxAttempts: 3,
 	}

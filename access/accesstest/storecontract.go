@@ -39,6 +39,7 @@ func StoreContract(t *testing.T, open func(t *testing.T) access.Store) {
 		{"first_seen_replaces", contractFirstSeen},
 		{"runs_newest_first_and_prune", contractRuns},
 		{"review_items", contractReviewItems},
+		{"concurrent_decisions_once", contractConcurrentDecisions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
