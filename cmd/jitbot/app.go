@@ -20,7 +20,6 @@ import (
 	"github.com/jitbot/jitbot/atlassian"
 	"github.com/jitbot/jitbot/bot"
 	"github.com/jitbot/jitbot/policies"
-	"github.com/jitbot/jitbot/store"
 )
 
 // App is the running jitbot: every part wired together.
@@ -28,7 +27,8 @@ type App struct {
 	cfg     *Config
 	log     zerolog.Logger
 	now     func() time.Time
-	db      *store.DB
+	db      stateStore
+	leader  *leadership
 	policy  atomic.Pointer[access.Policy]
 	atl     *atlassian.Client
 	svc     *access.Service
@@ -64,12 +64,13 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		return nil, fmt.Errorf("load policy (JITBOT_POLICY_FILE):\n%w", err)
 	}
 	a.policy.Store(p)
-	db, err := store.Open(cfg.DBPath, store.Options{AuditKey: []byte(cfg.AuditKey.Reveal())})
+	db, err := openState(ctx, cfg.Store, []byte(cfg.AuditKey.Reveal()), 0)
 	if err != nil {
-		return nil, fmt.Errorf("open store (JITBOT_DB_PATH): %w", err)
+		return nil, err
 	}
 	a.db = db
 	a.metrics = newMetrics(db)
+	a.leader = a.newLeadership()
 	a.atl, err = atlassian.New(atlassian.Config{
 		BaseURL: cfg.AtlassianURL, OrgID: cfg.AtlassianOrgID, DirectoryID: cfg.DirectoryID,
 		APIKey: atlassian.Secret(cfg.AtlassianAPIKey.Reveal()), Now: a.now, Sleep: opt.AtlassianSleep,
@@ -150,12 +151,9 @@ func (a *App) Run(ctx context.Context) error {
 		})
 	}
 	g.Go(func() error { return a.bot.Run(ctx) })
-	g.Go(func() error { return a.svc.RunSweeper(ctx, a.cfg.SweepInterval) })
-	if a.sched != nil {
-		g.Go(func() error { return a.sched.run(ctx) })
-	}
+	g.Go(func() error { return a.leader.run(ctx, a.lead) })
 	g.Go(func() error { return a.watchReload(ctx) })
-	a.log.Info().Str("policy", a.cfg.PolicyFile).Str("db", a.cfg.DBPath).Msg("jitbot started")
+	a.log.Info().Str("policy", a.cfg.PolicyFile).Str("store", a.cfg.Store.describe()).Msg("jitbot started")
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		err = nil

@@ -24,6 +24,7 @@ type Config struct {
 	DirectoryID     string
 	PolicyFile      string
 	DBPath          string
+	Store           StoreConfig // JITBOT_STORE, JITBOT_ETCD_*, JITBOT_LEADER_TTL (DBPath is Store.DBPath)
 	HTTPAddr        string
 	SweepInterval   time.Duration
 	RunRetention    time.Duration // how long stored sync/sweep/guard runs are kept
@@ -103,7 +104,7 @@ func LoadConfig(environ []string) (*Config, error) {
 		AtlassianAPIKey: e.secret("JITBOT_ATLASSIAN_API_KEY", true),
 		DirectoryID:     e.str("JITBOT_ATLASSIAN_DIRECTORY_ID", "-"),
 		PolicyFile:      e.str("JITBOT_POLICY_FILE", "policy.yaml"),
-		DBPath:          e.str("JITBOT_DB_PATH", "jitbot.db"),
+		Store:           e.storeConfig(),
 		HTTPAddr:        e.str("JITBOT_HTTP_ADDR", ":8080"),
 		SlashCommand:    e.str("JITBOT_SLASH_COMMAND", "/access"),
 		AuditKey:        e.secret("JITBOT_AUDIT_KEY", false),
@@ -128,9 +129,7 @@ func LoadConfig(environ []string) (*Config, error) {
 	if c.PolicyFile == "" {
 		e.problem("JITBOT_POLICY_FILE", "must not be empty")
 	}
-	if c.DBPath == "" {
-		e.problem("JITBOT_DB_PATH", "must not be empty")
-	}
+	c.DBPath = c.Store.DBPath
 	if !strings.HasPrefix(c.SlashCommand, "/") || strings.ContainsAny(c.SlashCommand, " \t") {
 		e.problem("JITBOT_SLASH_COMMAND", "%q must be a slash command such as /access", c.SlashCommand)
 	}

@@ -34,6 +34,8 @@ func (s *scheduler) run(ctx context.Context) error {
 	if s.cron != nil {
 		<-s.cron.Stop().Done()
 	}
+	// Stopped (this replica no longer leads): a policy reload must not start jobs here.
+	s.ctx, s.cron = nil, nil
 	return nil
 }
 
