@@ -19,6 +19,7 @@ commands:
   audit verify             check the audit log's hash chain (bot stopped)
   audit export [--since DURATION] [--format json|csv]
                            write audit events to stdout (bot stopped)
+  migrate --to etcd        copy the bbolt file into etcd (JITBOT_ETCD_*), verified (bot stopped)
   version                  version, commit and Go version
 
 configuration comes from the environment; see README.md.
@@ -45,6 +46,8 @@ func Main(ctx context.Context, args, environ []string, stdout, stderr io.Writer)
 		err = cmdPlan(ctx, args, environ, stdout)
 	case "audit":
 		err = cmdAudit(args, environ, stdout)
+	case "migrate":
+		err = cmdMigrate(ctx, args, environ, stdout)
 	case "version", "--version", "-v":
 		printVersion(stdout)
 	case "help", "-h", "--help":
