@@ -47,6 +47,8 @@ type appOptions struct {
 }
 
 func newLogger(cfg *Config, w io.Writer) zerolog.Logger {
+	// Every part logs from its own goroutine; a writer other than a file needs the lock.
+	w = zerolog.SyncWriter(w)
 	if cfg.LogFormat == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
 	}

@@ -112,7 +112,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open etcd %v: %w", opts.Endpoints, err)
 	}
-	be := &backend{cli: cli, opts: opts, txnKey: opts.Prefix + "txn", data: opts.Prefix + "b/"}
+	be := &backend{cli: cli, opts: opts, txnKey: opts.Prefix + "txn", data: opts.Prefix + "b/", writing: make(chan struct{}, 1)}
 	cctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
 	defer cancel()
 	if err := be.initialize(cctx); err != nil {
@@ -172,6 +172,7 @@ type backend struct {
 	txnKey    string // rewritten by every commit: the global optimistic lock
 	data      string // prefix of every bucket
 	conflicts atomic.Uint64
+	writing   chan struct{} // holds one token while an Update of this handle runs
 }
 
 func (be *backend) key(bucket, k []byte) string {
@@ -184,6 +185,15 @@ var errConflict = errors.New("another commit came first")
 // Update runs fn on a snapshot and commits its writes if nothing was committed since; on a
 // conflict it runs fn again on a fresh snapshot, at most Options.Retries times.
 func (be *backend) Update(ctx context.Context, fn func(store.KV) error) error {
+	// Updates of one replica go one at a time: they would conflict with each other anyway
+	// (every transition appends to the one audit chain), so only other replicas' commits
+	// cost retries.
+	select {
+	case be.writing <- struct{}{}:
+		defer func() { <-be.writing }()
+	case <-ctx.Done():
+		return fmt.Errorf("store update: %w", ctx.Err())
+	}
 	for attempt := 0; ; attempt++ {
 		err := be.attempt(ctx, fn)
 		if !errors.Is(err, errConflict) {
@@ -194,13 +204,19 @@ func (be *backend) Update(ctx context.Context, fn func(store.KV) error) error {
 			return fmt.Errorf("store update: %w", access.Errorf(access.ECONFLICT,
 				"The change could not be saved: other changes kept coming first (%d tries). Try again.", attempt+1))
 		}
-		// A short jittered pause lets the winner's followers read its commit.
+		// Full-jitter exponential backoff: contenders spread out instead of colliding again.
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("store update: %w", ctx.Err())
-		case <-time.After(time.Duration(rand.Int64N(int64(time.Millisecond) * int64(attempt+1)))):
+		case <-time.After(backoff(attempt)):
 		}
 	}
+}
+
+// backoff is a random pause in [0, 2ms·2^attempt), at most 200ms.
+func backoff(attempt int) time.Duration {
+	limit := min(2*time.Millisecond<<min(attempt, 10), 200*time.Millisecond)
+	return time.Duration(rand.Int64N(int64(limit)))
 }
 
 func (be *backend) attempt(ctx context.Context, fn func(store.KV) error) error {

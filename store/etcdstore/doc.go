@@ -17,7 +17,9 @@
 // happened since the snapshot, and the Update then runs again on a fresh snapshot, a bounded
 // number of times. That is a global optimistic lock: simple and serializable, and cheap here
 // because nearly every jitbot transition appends to the one audit chain anyway, so two
-// transitions could never both commit without one seeing the other's audit event. An Update
+// transitions could never both commit without one seeing the other's audit event. For the
+// same reason the Updates of one handle (one replica) run one at a time, so only other
+// replicas' commits cost retries; a retry waits a random, exponentially growing pause. An Update
 // whose reads fail (etcd unreachable) fails as a whole with an EUNAVAILABLE error, whatever fn
 // returned.
 //

@@ -20,11 +20,16 @@ type Server struct {
 
 // Start starts a single-member cluster in tb.TempDir() and stops it when the test ends. It
 // waits until the member serves clients.
-func Start(tb testing.TB) *Server {
+func Start(tb testing.TB) *Server { tb.Helper(); return startServer(tb, false) }
+
+// StartDurable is Start with fsync on, as a real member runs: for benchmarks.
+func StartDurable(tb testing.TB) *Server { tb.Helper(); return startServer(tb, true) }
+
+func startServer(tb testing.TB, durable bool) *Server {
 	tb.Helper()
 	var lastErr error
 	for range 5 {
-		s, err := start(tb.TempDir())
+		s, err := start(tb.TempDir(), durable)
 		if err == nil {
 			tb.Cleanup(s.Close)
 			return s
@@ -35,13 +40,13 @@ func Start(tb testing.TB) *Server {
 	return nil
 }
 
-func start(dir string) (*Server, error) {
+func start(dir string, durable bool) (*Server, error) {
 	cfg := embed.NewConfig()
 	cfg.Name = "jitbot-test"
 	cfg.Dir = dir
 	cfg.LogLevel = "error"
 	cfg.LogOutputs = []string{"/dev/null"}
-	cfg.UnsafeNoFsync = true
+	cfg.UnsafeNoFsync = !durable
 	cfg.TickMs, cfg.ElectionMs = 10, 50
 	ports, err := freePorts(2)
 	if err != nil {
