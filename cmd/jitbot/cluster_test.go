@@ -46,6 +46,8 @@ type cluster struct {
 	env   []string
 	dir   string
 
+	accounts map[string]string // e-mail -> Atlassian account ID
+
 	mu    sync.Mutex
 	procs []*replicaProc
 }
@@ -60,7 +62,7 @@ type replicaProc struct {
 
 func newCluster(t testing.TB, users int) *cluster {
 	t.Helper()
-	c := &cluster{t: t, dir: t.TempDir()}
+	c := &cluster{t: t, dir: t.TempDir(), accounts: map[string]string{}}
 	c.etcd = etcdtest.Start(t)
 	c.slack = bottest.NewServer(t, bottest.WithSpread())
 	c.org = atlassiantest.New()
@@ -70,7 +72,7 @@ func newCluster(t testing.TB, users int) *cluster {
 	for i := range users {
 		id, email := fmt.Sprintf("U%03d", i), fmt.Sprintf("user%03d@example.com", i)
 		c.slack.AddUser(id, fmt.Sprintf("user%03d", i), email)
-		c.org.AddUser(atlassiantest.User{Email: email, Name: id})
+		c.accounts[email] = c.org.AddUser(atlassiantest.User{Email: email, Name: id})
 	}
 	c.slack.AddChannel("C0AUDIT")
 	c.org.AddGroup(atlassiantest.Group{Name: jiraGroup})
