@@ -118,3 +118,45 @@ func uitoa(n uint64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// ChainHead is the end of an audit chain as last written: how many events it holds and the
+// hash of the last, sealed under the audit key. Kept beside the events, it shows events
+// removed from the end, which the links between the remaining events cannot.
+type ChainHead struct {
+	Count uint64 `json:"count"`
+	Hash  string `json:"hash"`
+	Seal  string `json:"seal"`
+}
+
+// NewChainHead returns the head of a chain of count events ending in hash, sealed with key
+// (plain SHA-256 without one: then it proves order, not authorship).
+func NewChainHead(count uint64, hash string, key []byte) ChainHead {
+	h := ChainHead{Count: count, Hash: hash}
+	h.Seal = h.seal(key)
+	return h
+}
+
+func (h ChainHead) seal(key []byte) string {
+	msg := []byte("jitbot audit head " + uitoa(h.Count) + " " + h.Hash)
+	if len(key) > 0 {
+		m := hmac.New(sha256.New, key)
+		m.Write(msg)
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	s := sha256.Sum256(msg)
+	return hex.EncodeToString(s[:])
+}
+
+// Check compares the head with the chain found: count events ending in hash. It returns nil
+// when they agree and the head's seal holds under key.
+func (h ChainHead) Check(count uint64, hash string, key []byte) *ChainBreak {
+	switch {
+	case !hmac.Equal([]byte(h.Seal), []byte(h.seal(key))):
+		return &ChainBreak{Seq: h.Count, Reason: "the chain's head record does not match its seal (edited, or wrong audit key)"}
+	case h.Count > count:
+		return &ChainBreak{Seq: count + 1, Reason: "the log ends at event " + uitoa(count) + " but its head records " + uitoa(h.Count) + " events: events were removed from the end"}
+	case h.Count != count || h.Hash != hash:
+		return &ChainBreak{Seq: h.Count, Reason: "the chain's head (" + uitoa(h.Count) + " events) does not match the log's last event " + uitoa(count)}
+	}
+	return nil
+}

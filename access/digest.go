@@ -22,7 +22,7 @@ func (s *Service) Digest(ctx context.Context) (string, error) {
 	var events []AuditEvent
 	if err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		if live, err = tx.Grants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantActive, GrantRevoking, GrantFailed}}); err != nil {
+		if live, err = tx.LiveGrants(GrantFilter{}); err != nil {
 			return err
 		}
 		events, err = tx.AuditEvents(AuditFilter{Since: since})

@@ -9,6 +9,15 @@
 // methods that take the time and the acting Actor and return the AuditEvent to store with the
 // change, or an *Error with a code and a sentence safe to show a user.
 //
+// # Who may do what
+//
+// A role may be asked for by its requesters (every internal user by default; an external user
+// only when named) and when its request_if holds; a person has at most limits.pending_per_user
+// undecided requests and one live break-glass grant, and limits.break_glass_per_day of them a
+// day. Every decision is judged on the state when it is made: the approvers and max_duration in
+// force then, the request's pending timeout, and self-approval by Atlassian account, whichever
+// Slack identity clicks. A refused request stores nothing.
+//
 // # Ports
 //
 // Storage (Store/Tx), the Atlassian directory and provisioner, Slack principal resolution and

@@ -11,7 +11,7 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Engine is the reconciler of DESIGN.md ("Desired state, one reconciler"). It runs sync rules,
+// Engine is the reconciler of docs/design.md ("Desired state, one reconciler"). It runs sync rules,
 // sweeps and the protected-group guard: each run reads the part of the org its rule refers to,
 // plans changes with their reasons, puts the plan through the same guards (vet) and applies it.
 // Plans are recomputed from what Atlassian holds on every run, so running again after a run
@@ -23,6 +23,10 @@ type Engine struct {
 	Notifier    Notifier
 	Policy      func() *Policy
 	Now         func() time.Time
+	// OnRun, when set, is told of every run recorded (for metrics). It must be quick.
+	OnRun func(*Run)
+
+	running running // rules running now: a second start is refused
 }
 
 // Run outcomes.
@@ -45,8 +49,8 @@ const GuardRunName = "guard"
 // gets a summary of every run that planned something, was dry or did not end ok; the alerts
 // channel gets stopped and failed runs (except dry runs), naming the rule and why.
 //
-// The returned error is for runs that could not be started (no policy, no such rule) or
-// recorded; a run that stopped or failed is returned with a nil error and its Outcome and
+// The returned error is for runs that could not be started (no policy, no such rule, or the
+// same rule already running: a *RunningError) or recorded; a run that stopped or failed is returned with a nil error and its Outcome and
 // Error set.
 func (e *Engine) Run(ctx context.Context, kind RunKind, name string, dryRun bool) (*Run, error) {
 	return e.run(ctx, kind, name, dryRun, true)
@@ -73,6 +77,28 @@ func (e *Engine) Wanted(ctx context.Context, u *User, group string) (reason stri
 		return "", false, fmt.Errorf("wanted %s in %s: %w", u.AccountID, group, err)
 	}
 	return reason, reason != "", nil
+}
+
+// MayWant reports whether Wanted could want anyone in group: some sync rule adds members to
+// it, or it has standing members (matched on the user's current e-mail, so not decided from
+// a stored account). When it is false, Wanted is false whoever the user is, so a caller need
+// not read the user.
+func (e *Engine) MayWant(group string) bool {
+	p := e.policy()
+	if p == nil {
+		return false
+	}
+	for g, members := range p.Guard.StandingMembers {
+		if strings.EqualFold(g, group) && len(members) > 0 {
+			return true
+		}
+	}
+	for i := range p.Sync {
+		if containsFold(p.Sync[i].AddTo, group) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) now() time.Time {
@@ -109,7 +135,15 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 		return nil, Errorf(EINVALID, "The engine does not run %s runs.", kind)
 	}
 	now := e.now()
-	run := &Run{ID: uuid.NewString(), Kind: kind, Name: name, Started: now, DryRun: dryRun}
+	if !dryRun {
+		// Only runs that change Atlassian are exclusive: a dry run or plan may look alongside.
+		done, err := e.running.start(string(kind)+"\x00"+name, title(&Run{Kind: kind, Name: name}), now)
+		if err != nil {
+			return nil, err
+		}
+		defer done()
+	}
+	run := &Run{ID: uuid.NewString(), Kind: kind, Name: name, Started: now, DryRun: dryRun, By: runBy(ctx)}
 	log := zerolog.Ctx(ctx).With().Str("run", run.ID).Str("run_kind", string(kind)).Str("rule", name).Bool("dry_run", dryRun).Logger()
 	ctx = log.WithContext(ctx)
 
@@ -142,6 +176,9 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 	ev.Str("outcome", run.Outcome).Int("changes", len(run.Changes)).Int("calls", run.Calls).Msg("run")
 	if !record {
 		return run, nil
+	}
+	if e.OnRun != nil {
+		e.OnRun(run)
 	}
 	if err := e.record(ctx, run, p, dryRun); err != nil {
 		return run, err
@@ -196,7 +233,7 @@ func (e *Engine) plan(ctx context.Context, org Org, pol *Policy, kind RunKind, n
 
 // record stores the run, its audit event and a sweep's first-seen times in one transaction.
 func (e *Engine) record(ctx context.Context, run *Run, p *plan, dryRun bool) error {
-	ev := AuditEvent{Time: run.Finished, Action: ActionRun, Actor: PolicyActor, Subject: run.Name, Detail: summary(run)}
+	ev := AuditEvent{Time: run.Finished, Action: ActionRun, Actor: runActor(run), Subject: run.Name, Detail: summary(run)}
 	if dryRun {
 		ev.Tags = []string{TagDryRun}
 	}
@@ -228,8 +265,8 @@ func (e *Engine) notify(ctx context.Context, pol *Policy, run *Run, p *plan) {
 			zerolog.Ctx(ctx).Error().Err(err).Str("notice", string(n.Kind)).Msg("post run notice")
 		}
 	}
-	if len(run.Changes) > 0 || run.DryRun || run.Outcome != OutcomeOK {
-		post(Notice{Kind: NoticeAudit, Actor: PolicyActor, Text: report(run, p)})
+	if len(run.Changes) > 0 || run.DryRun || run.Outcome != OutcomeOK || run.By != nil {
+		post(Notice{Kind: NoticeAudit, Actor: runActor(run), Text: report(run, p)})
 	}
 	if run.DryRun || (run.Outcome != OutcomeStopped && run.Outcome != OutcomeFailed) {
 		return
@@ -240,6 +277,14 @@ func (e *Engine) notify(ctx context.Context, pol *Policy, run *Run, p *plan) {
 			title(run), done(run.Changes), writes(run.Changes), run.Error)
 	}
 	post(Notice{Kind: NoticeAlert, Actor: PolicyActor, Text: text})
+}
+
+// runActor is who ran run: the person who asked for it now, or the policy's schedule.
+func runActor(run *Run) Actor {
+	if run.By != nil {
+		return *run.By
+	}
+	return PolicyActor
 }
 
 // title names the run's rule for people: "Sync rule engineering-jira".
@@ -263,15 +308,20 @@ func done(cs []Change) int {
 	return n
 }
 
-// summary is the one-line outcome of a run.
+// summary is the one-line outcome of a run, with its kind and rule.
 func summary(run *Run) string {
+	return fmt.Sprintf("%s %s: %s", run.Kind, run.Name, outcome(run))
+}
+
+// outcome is how a run ended and what it changed.
+func outcome(run *Run) string {
 	skipped := 0
 	for _, c := range run.Changes {
 		if c.Skipped != "" {
 			skipped++
 		}
 	}
-	s := fmt.Sprintf("%s %s: %s, %d planned, %d done, %d skipped by guards", run.Kind, run.Name, run.Outcome, len(run.Changes), done(run.Changes), skipped)
+	s := fmt.Sprintf("%s, %d planned, %d done, %d skipped by guards", run.Outcome, len(run.Changes), done(run.Changes), skipped)
 	if run.Error != "" {
 		s += ": " + run.Error
 	}
@@ -288,7 +338,7 @@ func report(run *Run, p *plan) string {
 	if run.DryRun {
 		b.WriteString(" (dry run)")
 	}
-	fmt.Fprintf(&b, ": %s", summary(run))
+	fmt.Fprintf(&b, ": %s", outcome(run))
 	if p != nil && p.pending > 0 {
 		fmt.Fprintf(&b, "; %d more matched, within grace", p.pending)
 	}

@@ -528,3 +528,23 @@ func TestEngine_Run_unknown_rule(t *testing.T) {
 		t.Errorf("err = %v, want ENOTFOUND", err)
 	}
 }
+
+// TestEngine_Run_syncToProtected: a sync rule adds to a protected group only when it says
+// allow_protected (policy check refuses the file otherwise; the engine refuses too).
+func TestEngine_Run_syncToProtected(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		t.Run(map[bool]string{false: "refused", true: "allowed"}[allow], func(t *testing.T) {
+			f := newFixture(t)
+			f.user("alice", true, "scim-engineering")
+			rule := f.pol.SyncRule("engineering-jira")
+			rule.AddTo, rule.AllowProtected = []string{"site-admins"}, allow
+			r, err := f.eng.Run(context.Background(), access.RunSync, "engineering-jira", false)
+			if in := f.org.Member("site-admins", "alice"); in != allow {
+				t.Errorf("alice in site-admins = %v (run %+v, %v)", in, r, err)
+			}
+			if !allow && (r == nil || r.Outcome == access.OutcomeOK) && err == nil {
+				t.Errorf("run %+v, %v; want it stopped", r, err)
+			}
+		})
+	}
+}

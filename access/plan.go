@@ -21,7 +21,7 @@ type plan struct {
 }
 
 // desired answers whether some source wants a user in a group: a live grant, a sync rule whose
-// match holds on the user, or a standing membership. It is the desired state of DESIGN.md
+// match holds on the user, or a standing membership. It is the desired state of docs/design.md
 // ("Desired state, one reconciler"), evaluated one member at a time.
 type desired struct {
 	policy *Policy
@@ -36,7 +36,7 @@ func loadDesired(ctx context.Context, st Store, p *Policy, now time.Time) (*desi
 		return d, nil
 	}
 	err := st.View(ctx, func(tx Tx) error {
-		gs, err := tx.Grants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantActive, GrantFailed}})
+		gs, err := tx.LiveGrants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantActive, GrantFailed}})
 		if err != nil {
 			return err
 		}

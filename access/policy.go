@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Policy is a loaded, validated policy file (CONTRACT.md section 4). Package policies builds it.
+// Policy is a loaded, validated policy file (docs/configuration.md). Package policies builds it.
 type Policy struct {
 	Version      int
 	Organization Organization
@@ -18,6 +18,35 @@ type Policy struct {
 	Reviews      []Review
 	Guard        Guard
 	Digest       Digest
+	Limits       Limits
+}
+
+// Limits bound what one person can ask for. Zero fields take the defaults.
+type Limits struct {
+	PendingPerUser   int // undecided requests a person may have at once (default 5)
+	BreakGlassPerDay int // break-glass grants a person may get in any 24 h (default 2)
+}
+
+// Default limits (CONTRACT.md section 4).
+const (
+	DefaultPendingPerUser   = 5
+	DefaultBreakGlassPerDay = 2
+)
+
+// Pending returns the pending-requests limit in force.
+func (l Limits) Pending() int {
+	if l.PendingPerUser > 0 {
+		return l.PendingPerUser
+	}
+	return DefaultPendingPerUser
+}
+
+// BreakGlass returns the break-glass-per-day limit in force.
+func (l Limits) BreakGlass() int {
+	if l.BreakGlassPerDay > 0 {
+		return l.BreakGlassPerDay
+	}
+	return DefaultBreakGlassPerDay
 }
 
 // Organization describes the company.
@@ -53,6 +82,11 @@ type Role struct {
 	Channel         string
 	AutoApprove     Condition // nil when not set
 	BreakGlass      bool
+	// Requesters may request the role (principals, expanded from teams); empty means every
+	// internal user. RequesterNames are the same as written in the file, for messages.
+	Requesters     []string
+	RequesterNames []string
+	RequestIf      Condition // nil when not set: CEL over requester, request and now
 }
 
 // SyncRule keeps groups in step with a condition.
@@ -62,6 +96,7 @@ type SyncRule struct {
 	Match           Condition
 	AddTo           []string
 	RemoveUnmatched bool
+	AllowProtected  bool // may add to protected groups
 }
 
 // SweepAction is what a sweep does to users it matches.
@@ -139,9 +174,17 @@ type Input struct {
 // RequestInfo is the `request` variable of conditions.
 type RequestInfo struct {
 	Role     string
-	Duration time.Duration
-	Reason   string
+	Kind     string        // "request" or "extend"
+	Duration time.Duration // asked for now
+	Total    time.Duration // the grant's whole length if this is approved
+	Reason   string        // typed by the requester: never a basis for trust
 }
+
+// CEL names of request kinds (the `request.kind` variable).
+const (
+	InputKindRequest = "request"
+	InputKindExtend  = "extend"
+)
 
 // Role returns the role with the given name, or nil.
 func (p *Policy) Role(name string) *Role {

@@ -51,6 +51,22 @@ type Tx interface {
 	ReviewItems(f ReviewFilter) ([]*ReviewItem, error)
 	// DueReviewItems returns items whose Due() is at or before now, earliest first, in O(due).
 	DueReviewItems(now time.Time, limit int) ([]*ReviewItem, error)
+
+	// Live indexes (live.go): kept in the same transaction as the records they index, so
+	// what is live costs O(live), never O(history).
+
+	// LiveGrants returns the grants not yet ended (every status but revoked) matching f,
+	// oldest first, from the live index.
+	LiveGrants(f GrantFilter) ([]*Grant, error)
+	// PendingRequests returns the pending requests matching f, oldest first, from the pending
+	// index.
+	PendingRequests(f RequestFilter) ([]*Request, error)
+	// LiveCounts returns how many grants of each live status and pending requests there are,
+	// kept as counters: O(1).
+	LiveCounts() (LiveCounts, error)
+	// NextDue returns the earliest due time of any grant, pending request or review item, or
+	// zero when nothing is scheduled: O(1).
+	NextDue() (time.Time, error)
 }
 
 // ReviewFilter selects review items. Zero fields match all.

@@ -30,9 +30,10 @@ const (
 
 // Decision is one approval, or the final outcome of a request.
 type Decision struct {
-	By     Actor     `json:"by"`
-	At     time.Time `json:"at"`
-	Reason string    `json:"reason,omitempty"`
+	By        Actor     `json:"by"`
+	At        time.Time `json:"at"`
+	Reason    string    `json:"reason,omitempty"`
+	AccountID string    `json:"account_id,omitempty"` // the approver's Atlassian account, when known
 }
 
 // Request asks for a role for a while, or for more time on a grant.
@@ -165,36 +166,68 @@ func (r *Request) pending() error {
 	return Errorf(ECONFLICT, "Request %s is already %s.", r.ID, r.Status)
 }
 
-// Approve records approver's approval at now. approvers are the Slack user IDs that may approve
-// under the current policy. The request becomes approved once role.Approvals distinct approvers
-// agree. It returns EFORBIDDEN for the requester or a non-approver and ECONFLICT when the
-// request is no longer pending or approver already approved.
+// Approve records approver's approval at now; see ApproveAs.
 func (r *Request) Approve(approver Actor, now time.Time, role *Role, approvers []string) (AuditEvent, error) {
-	if err := r.pending(); err != nil {
-		return AuditEvent{}, err
-	}
-	if approver.Is(r.Requester) {
+	return r.ApproveAs(approver, Account{}, now, role, approvers)
+}
+
+// ApproveAs records approver's approval at now. account is the approver's Atlassian account
+// (empty when they have none): an approver with the requester's account is the requester,
+// whichever Slack identity clicks. role and approvers (the Slack user IDs that may approve) are
+// the policy in force now: an approval given earlier by someone who is no longer an approver
+// stops counting, a duration now above the role's max_duration cannot be approved, and neither
+// can a request past its pending timeout. The request becomes approved once role.Approvals
+// distinct current approvers agree. It returns EFORBIDDEN for the requester or a non-approver,
+// ECONFLICT when the request is no longer pending (or timed out) or approver already approved,
+// and EINVALID when the duration is now too long.
+func (r *Request) ApproveAs(approver Actor, account Account, now time.Time, role *Role, approvers []string) (AuditEvent, error) {
+	// Who may act is checked before the state, so someone who may not decide learns nothing
+	// about how the request was decided.
+	if approver.Is(r.Requester) || r.Account.Same(account) {
 		return AuditEvent{}, Errorf(EFORBIDDEN, "You cannot approve your own request %s; another approver must.", r.ID)
 	}
 	if approver.Kind != ActorUser || !contains(approvers, approver.SlackID) {
 		return AuditEvent{}, Errorf(EFORBIDDEN, "You are not an approver of role %s, so you cannot decide request %s.", r.Role, r.ID)
 	}
+	if err := r.pending(); err != nil {
+		return AuditEvent{}, err
+	}
+	if !now.Before(r.PendingUntil) {
+		return AuditEvent{}, Errorf(ECONFLICT, "Request %s timed out undecided at %s, so it can no longer be approved. The requester can file a new one.", r.ID, r.PendingUntil.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	if r.Kind == KindAccess && r.Duration > role.MaxDuration {
+		return AuditEvent{}, Errorf(EINVALID, "Request %s asks for %s, but role %s now allows at most %s, so it cannot be approved. Deny it; the requester can ask again for a shorter time.", r.ID, FormatDuration(r.Duration), role.Name, FormatDuration(role.MaxDuration))
+	}
 	for _, a := range r.Approvals {
-		if a.By.Is(approver) {
+		if a.By.Is(approver) || (account.ID != "" && a.AccountID == account.ID) {
 			return AuditEvent{}, Errorf(ECONFLICT, "You have already approved request %s; it is waiting for another approver.", r.ID)
 		}
 	}
-	r.Approvals = append(r.Approvals, Decision{By: approver, At: now})
+	// Approvals count only from people who are approvers now.
+	var kept []Decision
+	var dropped []string
+	for _, a := range r.Approvals {
+		if a.By.Kind == ActorUser && contains(approvers, a.By.SlackID) {
+			kept = append(kept, a)
+		} else {
+			dropped = append(dropped, a.By.String())
+		}
+	}
+	r.Approvals = append(kept, Decision{By: approver, At: now, AccountID: account.ID})
+	note := ""
+	if len(dropped) > 0 {
+		note = fmt.Sprintf("; no longer counted (not approvers now): %s", strings.Join(dropped, ", "))
+	}
 	need := role.Approvals
 	if need < 1 {
 		need = 1
 	}
 	if len(r.Approvals) < need {
-		return r.event(ActionRequestApproval, approver, now, fmt.Sprintf("approval %d of %d", len(r.Approvals), need)), nil
+		return r.event(ActionRequestApproval, approver, now, fmt.Sprintf("approval %d of %d%s", len(r.Approvals), need, note)), nil
 	}
 	r.Status = RequestApproved
 	r.Decision = &Decision{By: approver, At: now}
-	return r.event(ActionRequestApproved, approver, now, fmt.Sprintf("approved (%d of %d)", len(r.Approvals), need)), nil
+	return r.event(ActionRequestApproved, approver, now, fmt.Sprintf("approved (%d of %d)%s", len(r.Approvals), need, note)), nil
 }
 
 // ApproveByPolicy approves r because the role's auto_approve condition held, or because the
@@ -216,14 +249,14 @@ func (r *Request) ApproveByPolicy(now time.Time, why string) (AuditEvent, error)
 
 // Deny records a denial by approver, with an optional reason.
 func (r *Request) Deny(approver Actor, now time.Time, reason string, approvers []string) (AuditEvent, error) {
-	if err := r.pending(); err != nil {
-		return AuditEvent{}, err
-	}
 	if approver.Is(r.Requester) {
 		return AuditEvent{}, Errorf(EFORBIDDEN, "You cannot decide your own request %s; use `cancel %s` to withdraw it.", r.ID, r.ID)
 	}
 	if approver.Kind != ActorUser || !contains(approvers, approver.SlackID) {
 		return AuditEvent{}, Errorf(EFORBIDDEN, "You are not an approver of role %s, so you cannot decide request %s.", r.Role, r.ID)
+	}
+	if err := r.pending(); err != nil {
+		return AuditEvent{}, err
 	}
 	reason = strings.TrimSpace(reason)
 	r.Status = RequestDenied

@@ -232,3 +232,61 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestRequest_ApproveAs: every decision is judged on the state when it is made.
+func TestRequest_ApproveAs(t *testing.T) {
+	two := siteAdmin()
+	two.Approvals = 2
+	lowered := siteAdmin()
+	lowered.MaxDuration = 30 * time.Minute
+	sec1Acct := access.Account{ID: "acc-sec1", Email: "sec1@example.com"}
+	tests := []struct {
+		name       string
+		role       *access.Role
+		setup      func(r *access.Request)
+		by         access.Actor
+		account    access.Account
+		approvers  []string
+		at         time.Time
+		wantStatus access.RequestStatus
+		wantCode   string
+		wantCount  int
+	}{
+		{"current_approver", siteAdmin(), nil, sec1, sec1Acct, []string{"U0SEC1"}, t0.Add(time.Minute), access.RequestApproved, "", 1},
+		{"requester_account_other_slack_id", siteAdmin(), nil, sec1, acct, []string{"U0SEC1"}, t0.Add(time.Minute), access.RequestPending, access.EFORBIDDEN, 0},
+		{"requester_email_account_unknown", siteAdmin(), nil, sec1, access.Account{Email: "ALICE@example.com"}, []string{"U0SEC1"}, t0.Add(time.Minute), access.RequestPending, access.EFORBIDDEN, 0},
+		{"past_pending_timeout", siteAdmin(), nil, sec1, sec1Acct, []string{"U0SEC1"}, t0.Add(24 * time.Hour), access.RequestPending, access.ECONFLICT, 0},
+		{"max_duration_lowered", lowered, nil, sec1, sec1Acct, []string{"U0SEC1"}, t0.Add(time.Minute), access.RequestPending, access.EINVALID, 0},
+		{"earlier_approver_removed", two, func(r *access.Request) {
+			_, _ = r.Approve(sec2, t0, two, []string{"U0SEC1", "U0SEC2"})
+		}, sec1, sec1Acct, []string{"U0SEC1", "U0SEC3"}, t0.Add(time.Minute), access.RequestPending, "", 1},
+		{"earlier_approver_still_there", two, func(r *access.Request) {
+			_, _ = r.Approve(sec2, t0, two, []string{"U0SEC1", "U0SEC2"})
+		}, sec1, sec1Acct, []string{"U0SEC1", "U0SEC2"}, t0.Add(time.Minute), access.RequestApproved, "", 2},
+		{"same_account_twice", two, func(r *access.Request) {
+			_, _ = r.ApproveAs(sec2, sec1Acct, t0, two, []string{"U0SEC1", "U0SEC2"})
+		}, sec1, sec1Acct, []string{"U0SEC1", "U0SEC2"}, t0.Add(time.Minute), access.RequestPending, access.ECONFLICT, 1},
+		{"decided_request_to_non_approver", siteAdmin(), func(r *access.Request) {
+			_, _ = r.Approve(sec2, t0, siteAdmin(), []string{"U0SEC2"})
+		}, bob, access.Account{}, []string{"U0SEC2"}, t0.Add(time.Minute), access.RequestApproved, access.EFORBIDDEN, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			filed := tt.role
+			if tt.role == lowered {
+				filed = siteAdmin() // filed under the old maximum
+			}
+			r := pending(t, filed)
+			if tt.setup != nil {
+				tt.setup(r)
+			}
+			_, err := r.ApproveAs(tt.by, tt.account, tt.at, tt.role, tt.approvers)
+			if got := access.ErrorCode(err); got != tt.wantCode {
+				t.Fatalf("code = %q, want %q (%v)", got, tt.wantCode, err)
+			}
+			if r.Status != tt.wantStatus || len(r.Approvals) != tt.wantCount {
+				t.Fatalf("status %s with %d approvals, want %s with %d", r.Status, len(r.Approvals), tt.wantStatus, tt.wantCount)
+			}
+		})
+	}
+}

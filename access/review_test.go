@@ -330,3 +330,53 @@ func itoa(i int) string {
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
 }
+
+// TestService_ExpireReviews_oneRunThroughTheGuard: a deadline's removals are one run, bounded
+// together by max_changes; a run over it removes nothing and is alerted.
+func TestService_ExpireReviews_oneRunThroughTheGuard(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		maxChanges int
+		removed    bool
+	}{
+		{"over_max_changes", 1, false},
+		{"within_max_changes", 13, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newReviewFixture(t, "remove")
+			for i := range 10 {
+				f.user("admin"+itoa(i), true, "site-admins")
+			}
+			items := f.start(t) // 12 in site-admins (alice, sec1, admin0-9) and carol in jira-users
+			if len(items) != 13 {
+				t.Fatalf("%d items, want 13", len(items))
+			}
+			f.pol.Guard.MaxChanges = tt.maxChanges
+			var deadline time.Time
+			for _, it := range items {
+				deadline = it.Deadline
+			}
+			f.now = deadline
+			if n, err := f.svc.ExpireReviews(context.Background()); n != 13 || err != nil {
+				t.Fatalf("ExpireReviews = %d, %v", n, err)
+			}
+			for k, it := range items {
+				member, _, _ := strings.Cut(k, "@")
+				if in := f.org.Member(it.Group, member); in == tt.removed {
+					t.Errorf("%s in %s = %v after the deadline", member, it.Group, in)
+				}
+				want := access.ReviewRemoved
+				if !tt.removed {
+					want = access.ReviewRefused
+				}
+				if cur := f.item(t, it.ID); cur.Status != want {
+					t.Errorf("item %s is %s, want %s", k, cur.Status, want)
+				}
+			}
+			alerts := f.notes.Texts(access.NoticeAlert)
+			if stopped := len(alerts) == 1 && strings.Contains(alerts[0], "13 removals") && strings.Contains(alerts[0], "max_changes"); stopped == tt.removed {
+				t.Errorf("alerts = %q", alerts)
+			}
+		})
+	}
+}

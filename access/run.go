@@ -49,4 +49,5 @@ type Run struct {
 	Outcome  string    `json:"outcome"` // ok | stopped | failed | dry-run
 	Error    string    `json:"error,omitempty"`
 	Calls    int       `json:"calls,omitempty"`
+	By       *Actor    `json:"by,omitempty"` // who ran it now (WithRunBy); nil for the schedule
 }

@@ -30,6 +30,8 @@ type Service struct {
 	Engine *Engine
 	Policy func() *Policy
 	Now    func() time.Time
+	// After is the sweeper's timer on the clock of Now: time.After when not set.
+	After func(d time.Duration) <-chan time.Time
 
 	Lease             time.Duration // how long an intent is held by the caller (default 2m)
 	MaxAttempts       int           // attempts before a grant is failed and alerted (default 6)
@@ -43,6 +45,7 @@ type Service struct {
 	Jitter            func(d time.Duration) time.Duration
 
 	busy    sync.Map // grant ID -> struct{}: driven by this process right now
+	running running  // reviews being started now
 	overdue sync.Map // grant ID -> struct{}: revocations known to be overdue
 }
 

@@ -8,7 +8,8 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Revoke ends grant id now. The holder may end their own grant; operators may end anyone's.
+// Revoke ends grant id now. The holder may end their own grant; operators may end anyone's;
+// the approvers of a break-glass role may end its grants.
 func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, error) {
 	id = NormalizeID(id)
 	g, err := s.Grant(ctx, id)
@@ -19,6 +20,13 @@ func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, erro
 	if !by.Is(g.Holder) {
 		if operator, err = s.IsOperator(ctx, by); err != nil {
 			return nil, err
+		}
+		if !operator && g.BreakGlass {
+			if role := s.roleOrNil(g.Role); role != nil {
+				if operator, err = s.member(ctx, by.SlackID, role.Approvers); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	now := s.now()
@@ -52,20 +60,31 @@ func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (Audi
 
 // drive takes grant id's intent (provision or revoke) as far as it can now. Failures are
 // recorded on the grant with the next retry time; drive never loses an intent.
-func (s *Service) drive(ctx context.Context, id string) {
+func (s *Service) drive(ctx context.Context, id string) { s.driveIn(ctx, id, nil) }
+
+// driveIn is drive; with a batch, a revocation's removals are read back with the batch's
+// (verify.go) and the grant stays held by this process until the batch finishes it. It
+// reports whether the grant was handed to the batch.
+func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (deferred bool) {
 	if _, busy := s.busy.LoadOrStore(id, struct{}{}); busy {
-		return
+		return false
 	}
-	defer s.busy.Delete(id)
+	release := func() { s.busy.Delete(id) }
+	defer func() {
+		if !deferred {
+			release()
+		}
+	}()
 	log := zerolog.Ctx(ctx).With().Str("grant", id).Logger()
 	ctx = log.WithContext(ctx)
 	g, err := s.Grant(ctx, id)
 	if err != nil {
 		log.Error().Err(err).Msg("read grant")
-		return
+		return false
 	}
-	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone.
-	if op := g.Op(); op != "" {
+	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone. An intent
+	// just written (BeginRevoke, NewGrant) is already held: no second write for it.
+	if op := g.Op(); op != "" && g.NextAttempt.Before(s.now().Add(s.lease()/2)) {
 		until := s.now().Add(s.lease())
 		if err := s.Store.Update(ctx, func(tx Tx) error {
 			cur, err := tx.Grant(id)
@@ -76,22 +95,33 @@ func (s *Service) drive(ctx context.Context, id string) {
 			return tx.PutGrant(cur)
 		}); err != nil {
 			log.Error().Err(err).Msg("lease grant")
-			return
+			return false
 		}
 	}
 	switch g.Op() {
 	case OpProvision:
 		err = s.provision(ctx, g)
 	case OpRevoke:
-		err = s.revoke(ctx, g)
+		if b == nil {
+			err = s.revoke(ctx, g)
+			break
+		}
+		var removed []int
+		if removed, err = s.removeItems(ctx, g); err == nil {
+			if b.add(g, removed, release) {
+				return true
+			}
+			err = s.readBack(ctx, g, removed) // the batch is already being read back
+		}
 	default:
-		return
+		return false
 	}
 	if err == nil {
-		return
+		return false
 	}
 	log.Warn().Err(err).Str("op", g.Op()).Msg("grant step failed; will retry")
 	s.fail(ctx, id, err)
+	return false
 }
 
 // fail records a failed attempt and when to try again; alerts when the grant becomes failed.
@@ -122,11 +152,12 @@ func (s *Service) fail(ctx context.Context, id string, cause error) {
 	}
 }
 
-// otherGrants returns the grants of g's account other than g.
+// otherGrants returns the grants of g's account other than g that have not ended, from the
+// live index.
 func (s *Service) otherGrants(ctx context.Context, g *Grant) ([]*Grant, error) {
 	var others []*Grant
 	err := s.Store.View(ctx, func(tx Tx) error {
-		all, err := tx.Grants(GrantFilter{AccountID: g.Account.ID})
+		all, err := tx.LiveGrants(GrantFilter{AccountID: g.Account.ID})
 		for _, o := range all {
 			if o.ID != g.ID {
 				others = append(others, o)
@@ -246,6 +277,11 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 		}
 	}
 	if wanted := s.wanted(); it.Target.Kind == TargetGroup && wanted != nil && s.Directory != nil {
+		if s.Wanted == nil && !s.Engine.MayWant(it.Target.Group) {
+			// No sync rule adds to the group and the member is not standing in it: no need
+			// to read the member (one Atlassian call per revocation saved).
+			return "", nil
+		}
 		u, err := s.Directory.User(ctx, g.Account.ID)
 		if err != nil {
 			return "", fmt.Errorf("read member: %w", err)
@@ -261,7 +297,34 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 	return "", nil
 }
 
+// revoke removes g's items and reads each back, then ends g.
 func (s *Service) revoke(ctx context.Context, g *Grant) error {
+	removed, err := s.removeItems(ctx, g)
+	if err != nil {
+		return err
+	}
+	return s.readBack(ctx, g, removed)
+}
+
+// readBack reads back each removed item of g on its own, then records the outcome.
+func (s *Service) readBack(ctx context.Context, g *Grant, removed []int) error {
+	gone := map[int]bool{}
+	for _, i := range removed {
+		t := g.Items[i].Target
+		still, err := s.Provisioner.Has(ctx, g.Account, t)
+		if err != nil {
+			return fmt.Errorf("verify removal of %s: %w", t, err)
+		}
+		gone[i] = !still
+	}
+	return s.finishRevoke(ctx, g.ID, removed, gone)
+}
+
+// removeItems takes away every item of ending grant g not yet done, leaving in place (and
+// recording why) those another source still gives. It returns the items it removed, which
+// must be read back before g is marked ended.
+func (s *Service) removeItems(ctx context.Context, g *Grant) ([]int, error) {
+	var removed []int
 	for i := range g.Items {
 		it := g.Items[i]
 		if it.Removed {
@@ -269,36 +332,64 @@ func (s *Service) revoke(ctx context.Context, g *Grant) error {
 		}
 		why, err := s.keeper(ctx, g, it)
 		if err != nil {
-			return fmt.Errorf("check %s: %w", it.Target, err)
+			return nil, fmt.Errorf("check %s: %w", it.Target, err)
 		}
 		if why != "" {
 			if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) { return cur.ItemKept(i, why, s.now()), nil }); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		if err := s.Provisioner.Remove(ctx, g.Account, it.Target); err != nil {
-			return fmt.Errorf("remove %s: %w", it.Target, err)
+			return nil, fmt.Errorf("remove %s: %w", it.Target, err)
 		}
-		still, err := s.Provisioner.Has(ctx, g.Account, it.Target)
+		removed = append(removed, i)
+	}
+	return removed, nil
+}
+
+// finishRevoke records what the read-back of the removed items of grant id said (gone[i]) and,
+// when all are gone, ends the grant: one transaction. An item still visible is retried later.
+func (s *Service) finishRevoke(ctx context.Context, id string, removed []int, gone map[int]bool) error {
+	var done *Grant
+	var still *Target
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Grant(id)
 		if err != nil {
-			return fmt.Errorf("verify removal of %s: %w", it.Target, err)
-		}
-		if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) { return cur.ItemRemoved(i, !still, s.now()), nil }); err != nil {
 			return err
 		}
-		if still {
-			return errStillVisible(it.Target, dur(s.ConsistencyWindow, 30*time.Second))
+		now := s.now()
+		var evs []AuditEvent
+		for _, i := range removed {
+			evs = append(evs, cur.ItemRemoved(i, gone[i], now))
+			if !gone[i] && still == nil {
+				t := cur.Items[i].Target
+				still = &t
+			}
 		}
-	}
-	var done *Grant
-	err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
-		ev, err := cur.MarkRevoked(s.now())
-		done = cur
-		return ev, err
+		if still == nil {
+			ev, err := cur.MarkRevoked(now)
+			if err != nil {
+				return err
+			}
+			evs = append(evs, ev)
+			done = cur
+		}
+		if err := tx.PutGrant(cur); err != nil {
+			return err
+		}
+		for i := range evs {
+			if err := tx.AppendAudit(&evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if still != nil {
+		return errStillVisible(*still, dur(s.ConsistencyWindow, 30*time.Second))
 	}
 	s.overdue.Delete(done.ID)
 	lag := done.EndedAt.Sub(done.EndsAt)
@@ -306,7 +397,7 @@ func (s *Service) revoke(ctx context.Context, g *Grant) error {
 		lag = 0
 	}
 	s.observer().Revoked("revoked", lag)
-	zerolog.Ctx(ctx).Info().Dur("lag", lag).Msg("grant revoked")
+	zerolog.Ctx(ctx).Info().Str("grant", done.ID).Dur("lag", lag).Msg("grant revoked")
 	s.notify(ctx, Notice{Kind: NoticeEnded, Grant: done, Role: s.roleOrNil(done.Role)})
 	return nil
 }
@@ -315,22 +406,26 @@ func errStillVisible(t Target, window time.Duration) error {
 	return Errorf(EUNAVAILABLE, "%s still visible after removal; Atlassian may take up to %s to show it", t, FormatDuration(window))
 }
 
-// Recover re-drives every intent left behind (start-up after a crash), whatever its lease.
+// Recover re-drives every intent left behind (start-up after a crash), whatever its lease,
+// Workers accounts at once. It reads the live index, not the history.
 func (s *Service) Recover(ctx context.Context) (int, error) {
 	var gs []*Grant
 	if err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		gs, err = tx.Grants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking}})
+		gs, err = tx.LiveGrants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking}})
 		return err
 	}); err != nil {
 		return 0, fmt.Errorf("recover intents: %w", err)
 	}
-	for _, g := range gs {
+	s.forAccounts(gs, func(g *Grant) {
 		if ctx.Err() != nil {
-			return 0, ctx.Err()
+			return
 		}
 		zerolog.Ctx(ctx).Info().Str("grant", g.ID).Str("status", string(g.Status)).Msg("re-driving intent left by a previous run")
 		s.drive(ctx, g.ID)
+	})
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 	return len(gs), nil
 }

@@ -11,52 +11,62 @@ import (
 // Account returns the Atlassian account of a Slack user: the stored binding, or the account
 // whose e-mail matches the user's Slack e-mail, which is then stored.
 func (s *Service) Account(ctx context.Context, slackID string) (Account, error) {
+	acct, bind, err := s.match(ctx, slackID)
+	if err != nil || bind == nil {
+		return acct, err
+	}
+	if err := s.Store.Update(ctx, func(tx Tx) error { return bind(tx) }); err != nil {
+		return Account{}, fmt.Errorf("store identity of %s: %w", slackID, err)
+	}
+	return acct, nil
+}
+
+// match returns the Atlassian account of a Slack user without storing anything: the stored
+// binding while it is fresh, or a new match. bind, when not nil, stores the match (and its
+// audit event) in a transaction; nothing is written until the caller runs it.
+func (s *Service) match(ctx context.Context, slackID string) (acct Account, bind func(Tx) error, err error) {
 	var b *Binding
-	err := s.Store.View(ctx, func(tx Tx) error {
+	err = s.Store.View(ctx, func(tx Tx) error {
 		var err error
 		b, err = tx.Binding(slackID)
 		return err
 	})
 	now := s.now()
 	if err == nil && now.Sub(b.At) < dur(s.BindingTTL, 24*time.Hour) {
-		return b.Account, nil
+		return b.Account, nil, nil
 	}
 	if err != nil && ErrorCode(err) != ENOTFOUND {
-		return Account{}, fmt.Errorf("read identity of %s: %w", slackID, err)
+		return Account{}, nil, fmt.Errorf("read identity of %s: %w", slackID, err)
 	}
 	if s.Identity == nil || s.Directory == nil {
-		return Account{}, Errorf(EUNAVAILABLE, "jitbot cannot look up who you are right now.")
+		return Account{}, nil, Errorf(EUNAVAILABLE, "jitbot cannot look up who you are right now.")
 	}
 	email, err := s.Identity.Email(ctx, slackID)
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
-			return Account{}, Errorf(ENOTFOUND, "Your Slack profile has no e-mail address, so jitbot cannot match you to an Atlassian account. Ask a Slack admin to add it.")
+			return Account{}, nil, Errorf(ENOTFOUND, "Your Slack profile has no e-mail address, so jitbot cannot match you to an Atlassian account. Ask a Slack admin to add it.")
 		}
-		return Account{}, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
+		return Account{}, nil, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
 	}
 	u, err := s.Directory.UserByEmail(ctx, email)
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
-			return Account{}, Errorf(ENOTFOUND, "No Atlassian account has the e-mail %s (your Slack e-mail), so you cannot request access. Ask IT to invite that address to Atlassian.", email)
+			return Account{}, nil, Errorf(ENOTFOUND, "No Atlassian account has the e-mail %s (your Slack e-mail), so you cannot request access. Ask IT to invite that address to Atlassian.", email)
 		}
-		return Account{}, fmt.Errorf("atlassian account of %s: %w", email, err)
+		return Account{}, nil, fmt.Errorf("atlassian account of %s: %w", email, err)
 	}
-	acct := u.Account()
+	acct = u.Account()
 	if b != nil && b.Account.ID == acct.ID {
 		b.At = now
-		return acct, s.Store.Update(ctx, func(tx Tx) error { return tx.PutBinding(b) })
+		return acct, func(tx Tx) error { return tx.PutBinding(b) }, nil
 	}
 	nb := &Binding{SlackID: slackID, Email: email, Account: acct, At: now}
-	err = s.Store.Update(ctx, func(tx Tx) error {
+	return acct, func(tx Tx) error {
 		if err := tx.PutBinding(nb); err != nil {
 			return err
 		}
 		return tx.AppendAudit(&AuditEvent{Time: now, Action: ActionIdentityBound, Actor: UserActor(slackID), Member: email, Detail: "Slack " + slackID + " is Atlassian " + acct.ID})
-	})
-	if err != nil {
-		return Account{}, fmt.Errorf("store identity of %s: %w", slackID, err)
-	}
-	return acct, nil
+	}, nil
 }
 
 // Submit files a request for roleName for d, by the requester. Auto-approved and break-glass
@@ -74,21 +84,31 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	if _, _, err := NewRequest("check", role, by, Account{}, d, reason, s.now()); err != nil {
 		return nil, err
 	}
-	acct, err := s.Account(ctx, by.SlackID)
+	a, err := s.asker(ctx, by)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	r, ev, err := NewRequest(NewID(), role, by, acct, d, reason, now)
+	info := &RequestInfo{Role: role.Name, Kind: InputKindRequest, Duration: d, Total: d, Reason: reason}
+	if err := s.mayRequest(ctx, p, role, a, info, now); err != nil {
+		return nil, err
+	}
+	r, ev, err := NewRequest(NewID(), role, by, a.Account, d, reason, now)
 	if err != nil {
 		return nil, err
 	}
-	why := s.autoApprove(ctx, p, role, r)
+	why := s.autoApprove(ctx, p, role, r, a.User, info)
 	var g *Grant
 	filed := r
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		c := *r // Update may run fn again after a conflict: file a fresh copy each time
 		filed = &c
+		if err := checkLimits(tx, p, role, &c, why != "", now); err != nil {
+			return err
+		}
+		if err := a.bind(tx); err != nil {
+			return err
+		}
 		var err error
 		g, err = s.file(tx, &c, ev, role, why, now)
 		return err
@@ -104,7 +124,8 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	}
 	s.notify(ctx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers})
 	if r.BreakGlass {
-		s.alert(ctx, fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(r.Duration), r.ID, r.Reason))
+		s.notify(ctx, Notice{Kind: NoticeAlert, Request: r, Grant: g, Role: role, Actor: by, Approvers: approvers,
+			Text: fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(r.Duration), r.ID, r.Reason)})
 	}
 	if g != nil {
 		s.notify(ctx, Notice{Kind: NoticeApproved, Request: r, Role: role, Actor: r.Decision.By})
@@ -113,23 +134,16 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	return r, nil
 }
 
-// autoApprove returns why r is approved by policy, or "" when it needs people.
-func (s *Service) autoApprove(ctx context.Context, p *Policy, role *Role, r *Request) string {
+// autoApprove returns why r is approved by policy, or "" when it needs people. requester is
+// the requester's Atlassian user (nil when unknown: then people decide).
+func (s *Service) autoApprove(ctx context.Context, p *Policy, role *Role, r *Request, requester *User, info *RequestInfo) string {
 	if role.BreakGlass {
 		return "break-glass: approved on the requester's reason"
 	}
-	if role.AutoApprove == nil {
+	if role.AutoApprove == nil || requester == nil {
 		return ""
 	}
-	in := Input{Request: &RequestInfo{Role: r.Role, Duration: r.Duration, Reason: r.Reason}, Now: r.CreatedAt, Domains: p.Organization.Domains}
-	if s.Directory != nil {
-		u, err := s.Directory.User(ctx, r.Account.ID)
-		if err != nil {
-			zerolog.Ctx(ctx).Warn().Err(err).Msg("auto_approve: read requester; asking approvers")
-			return ""
-		}
-		in.Requester = u
-	}
+	in := Input{Request: info, Requester: requester, Now: r.CreatedAt, Domains: p.Organization.Domains}
 	ok, err := role.AutoApprove.Eval(in)
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Str("role", role.Name).Msg("auto_approve failed; asking approvers")
@@ -207,6 +221,12 @@ func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, e
 	if err != nil {
 		return nil, err
 	}
+	var acct Account
+	if contains(approvers, by.SlackID) {
+		if acct, err = s.deciderAccount(ctx, by.SlackID); err != nil {
+			return r, fmt.Errorf("approve request %s: %w", id, err)
+		}
+	}
 	now := s.now()
 	var g *Grant
 	err = s.Store.Update(ctx, func(tx Tx) error {
@@ -214,7 +234,7 @@ func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, e
 		if err != nil {
 			return err
 		}
-		ev, err := cur.Approve(by, now, role, approvers)
+		ev, err := cur.ApproveAs(by, acct, now, role, approvers)
 		if err != nil {
 			return err
 		}
@@ -259,14 +279,47 @@ func (s *Service) decisionContext(ctx context.Context, p *Policy, id string) (*R
 	if err != nil {
 		return r, nil, nil, Errorf(ECONFLICT, "Role %s of request %s is no longer in the policy, so it cannot be decided.", r.Role, r.ID)
 	}
-	if r.Status != RequestPending {
-		return r, role, nil, r.pending()
-	}
 	approvers, err := s.Approvers(ctx, role)
 	if err != nil {
 		return r, role, nil, err
 	}
 	return r, role, approvers, nil
+}
+
+// deciderAccount returns the Atlassian account of a Slack user deciding a request: the stored
+// match, or one looked up now (and not stored, so a refused click changes nothing). It is
+// empty when the user has no e-mail or no account; a lookup that fails is an error, so an
+// unknown identity never slips past the self-approval check.
+func (s *Service) deciderAccount(ctx context.Context, slackID string) (Account, error) {
+	var b *Binding
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		b, err = tx.Binding(slackID)
+		return err
+	})
+	switch {
+	case err == nil:
+		return b.Account, nil
+	case ErrorCode(err) != ENOTFOUND:
+		return Account{}, fmt.Errorf("read identity of %s: %w", slackID, err)
+	case s.Identity == nil || s.Directory == nil:
+		return Account{}, nil
+	}
+	email, err := s.Identity.Email(ctx, slackID)
+	if ErrorCode(err) == ENOTFOUND {
+		return Account{}, nil
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
+	}
+	u, err := s.Directory.UserByEmail(ctx, email)
+	if err != nil {
+		// The e-mail alone identifies the account (that is how accounts are matched), so an
+		// Atlassian outage does not hold decisions up.
+		zerolog.Ctx(ctx).Debug().Err(err).Str("slack_user", slackID).Msg("decider's account not found; judging self-approval by e-mail")
+		return Account{Email: email}, nil
+	}
+	return u.Account(), nil
 }
 
 // Deny records by's denial of request id.
@@ -349,11 +402,25 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	if err != nil {
 		return nil, err
 	}
-	why := s.autoApprove(ctx, p, role, r)
+	a, err := s.asker(ctx, by)
+	if err != nil {
+		return nil, err
+	}
+	info := &RequestInfo{Role: role.Name, Kind: InputKindExtend, Duration: d, Total: g.EndsAt.Add(d).Sub(g.GrantedAt), Reason: reason}
+	if err := s.mayRequest(ctx, p, role, a, info, now); err != nil {
+		return nil, err
+	}
+	why := s.autoApprove(ctx, p, role, r, a.User, info)
 	filed := r
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		c := *r // Update may run fn again after a conflict: file a fresh copy each time
 		filed = &c
+		if err := checkLimits(tx, p, role, &c, why != "", now); err != nil {
+			return err
+		}
+		if err := a.bind(tx); err != nil {
+			return err
+		}
 		_, err := s.file(tx, &c, ev, role, why, now)
 		return err
 	})
@@ -407,10 +474,10 @@ func (s *Service) Mine(ctx context.Context, slackID string) ([]*Request, []*Gran
 	var gs []*Grant
 	err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		if rs, err = tx.Requests(RequestFilter{Status: []RequestStatus{RequestPending}, Requester: slackID}); err != nil {
+		if rs, err = tx.PendingRequests(RequestFilter{Requester: slackID}); err != nil {
 			return err
 		}
-		gs, err = tx.Grants(GrantFilter{Holder: slackID, Status: []GrantStatus{GrantProvisioning, GrantActive, GrantRevoking, GrantFailed}})
+		gs, err = tx.LiveGrants(GrantFilter{Holder: slackID})
 		return err
 	})
 	return rs, gs, err
@@ -425,7 +492,7 @@ func (s *Service) Awaiting(ctx context.Context, slackID string) ([]*Request, err
 	var rs []*Request
 	if err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		rs, err = tx.Requests(RequestFilter{Status: []RequestStatus{RequestPending}})
+		rs, err = tx.PendingRequests(RequestFilter{})
 		return err
 	}); err != nil {
 		return nil, err
@@ -460,7 +527,7 @@ func (s *Service) Active(ctx context.Context, by Actor, role string) ([]*Grant, 
 	var gs []*Grant
 	err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		gs, err = tx.Grants(GrantFilter{Role: role, Status: []GrantStatus{GrantProvisioning, GrantActive, GrantRevoking, GrantFailed}})
+		gs, err = tx.LiveGrants(GrantFilter{Role: role})
 		return err
 	})
 	return gs, err

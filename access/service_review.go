@@ -33,6 +33,11 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 		return nil, Errorf(EUNAVAILABLE, "Access reviews are not wired to the Atlassian organization.")
 	}
 	now := s.now()
+	done, err := s.running.start(name, "Review "+name, now)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	d, err := loadDesired(ctx, s.Store, p, now)
 	if err != nil {
 		return nil, fmt.Errorf("start review %s: %w", name, err)
@@ -292,22 +297,32 @@ func putReviewItem(tx Tx, it *ReviewItem, ev *AuditEvent) ([]*ReviewItem, error)
 // and records the outcome.
 func (s *Service) removeReviewed(ctx context.Context, it *ReviewItem) (*ReviewItem, error) {
 	log := zerolog.Ctx(ctx).With().Str("review_item", it.ID).Str("review", it.Review).Logger()
+	c, err := s.Engine.RemoveMember(ctx, "review "+it.Review, it.Group, it.Account, removalReason(it))
+	if err != nil && !stops(err) {
+		log.Warn().Err(err).Msg("review removal; the sweeper retries it")
+		return it, fmt.Errorf("review %s: %w", it.ID, Errorf(EUNAVAILABLE,
+			"Removing %s from %s did not go through yet; jitbot retries it automatically.", it.Member(), it.Group))
+	}
+	return s.finishRemoval(ctx, it, c, err)
+}
+
+func removalReason(it *ReviewItem) string {
 	by := "no response by the deadline"
 	if it.Decision != nil && it.Decision.By.Kind == ActorUser {
 		by = "rejected by reviewer " + it.Decision.By.SlackID
 	}
-	c, err := s.Engine.RemoveMember(ctx, "review "+it.Review, it.Group, it.Account, "access review "+it.Review+": "+by)
+	return "access review " + it.Review + ": " + by
+}
+
+// finishRemoval records the outcome of removing it's membership: change c, or the guard's
+// refusal err.
+func (s *Service) finishRemoval(ctx context.Context, it *ReviewItem, c Change, err error) (*ReviewItem, error) {
 	removed, why := c.Done, c.Skipped
 	if c.Done && c.Reason == "already not a member" {
 		why = c.Reason
 	}
-	switch {
-	case err != nil && stops(err):
+	if err != nil {
 		removed, why = false, errText(err)
-	case err != nil:
-		log.Warn().Err(err).Msg("review removal; the sweeper retries it")
-		return it, fmt.Errorf("review %s: %w", it.ID, Errorf(EUNAVAILABLE,
-			"Removing %s from %s did not go through yet; jitbot retries it automatically.", it.Member(), it.Group))
 	}
 	now := s.now()
 	var done []*ReviewItem
@@ -329,6 +344,31 @@ func (s *Service) removeReviewed(ctx context.Context, it *ReviewItem) (*ReviewIt
 	}
 	s.reviewDecided(ctx, it, done)
 	return it, nil
+}
+
+// removeExpired removes, as one run through the guards, the memberships of items of one review
+// run whose deadline passed with on_no_response remove: max_changes and min_members bound them
+// together, and a run the guard stops removes nothing and is alerted.
+func (s *Service) removeExpired(ctx context.Context, items []*ReviewItem) {
+	rs := make([]Removal, len(items))
+	for i, it := range items {
+		rs[i] = Removal{Group: it.Group, Account: it.Account, Reason: removalReason(it)}
+	}
+	name := items[0].Review
+	cs, err := s.Engine.RemoveMembers(ctx, "review "+name, rs)
+	if err != nil && !stops(err) {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("review", name).Msg("review deadline removals; the sweeper retries them")
+		return
+	}
+	for i, it := range items {
+		if _, ferr := s.finishRemoval(ctx, it, cs[i], err); ferr != nil {
+			zerolog.Ctx(ctx).Error().Err(ferr).Str("review_item", it.ID).Msg("record review removal")
+		}
+	}
+	if err != nil {
+		s.alert(ctx, fmt.Sprintf("Access review %s: the %d removals due at its deadline (on_no_response: remove) were stopped by the guard, so none was made: %s",
+			name, len(items), errText(err)))
+	}
 }
 
 // reviewDecided tells people about a decided item and, when its review is complete, posts the
@@ -383,6 +423,9 @@ func (s *Service) ExpireReviews(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("expire reviews: due items: %w", err)
 	}
 	n := 0
+	// Removals by policy at a deadline are one run per start of a review.
+	batches := map[string][]*ReviewItem{}
+	var runs []string
 	for _, it := range due {
 		if ctx.Err() != nil {
 			return n, ctx.Err()
@@ -428,12 +471,25 @@ func (s *Service) ExpireReviews(ctx context.Context) (int, error) {
 		}
 		n++
 		if it.Status == ReviewRemoving {
+			if it.Decision == nil || it.Decision.By.Kind != ActorUser {
+				if _, ok := batches[it.Run]; !ok {
+					runs = append(runs, it.Run)
+				}
+				batches[it.Run] = append(batches[it.Run], it)
+				continue
+			}
 			if _, err := s.removeReviewed(ctx, it); err != nil {
 				log.Debug().Err(err).Msg("review removal")
 			}
 			continue
 		}
 		s.reviewDecided(ctx, it, done)
+	}
+	for _, run := range runs {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		s.removeExpired(ctx, batches[run])
 	}
 	return n, nil
 }

@@ -20,7 +20,9 @@ type SweepStats struct {
 	Duration time.Duration
 }
 
-const sweepBatch = 200
+// sweepBatch is how many due grants a pass takes at once; their removals are read back
+// together, one read per target touched.
+const sweepBatch = 500
 
 // Sweep runs one pass: it expires undecided requests, warns holders of grants about to end,
 // revokes grants that have ended and retries failed steps. It finds work through the store's due
@@ -72,18 +74,61 @@ func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 }
 
 func (s *Service) sweepBatch(ctx context.Context, now time.Time, work []*Grant, st *SweepStats) {
+	var free []*Grant
+	for _, g := range work {
+		if _, busy := s.busy.Load(g.ID); !busy {
+			free = append(free, g)
+		}
+	}
+	// The removals are read back once every revocation of the batch has made its removals,
+	// without waiting for the batch's other work (a slow provisioning, say).
+	b := &verifyBatch{}
+	var removing sync.WaitGroup
+	for _, g := range free {
+		if ending(g, now) {
+			removing.Add(1)
+		}
+	}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		removing.Wait()
+		s.finishBatch(ctx, now, b)
+	}()
+	var mu sync.Mutex
+	s.forAccounts(free, func(g *Grant) {
+		warned, driven := s.sweepGrant(ctx, now, g, b)
+		if ending(g, now) {
+			removing.Done()
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if warned {
+			st.Warned++
+		}
+		if driven {
+			st.Driven++
+		}
+	})
+	<-finished
+}
+
+// ending reports whether due grant g is to be revoked by a pass at now (as it was read).
+func ending(g *Grant, now time.Time) bool {
+	return g.Op() == OpRevoke || (g.Status == GrantActive && !now.Before(g.EndsAt))
+}
+
+// forAccounts calls fn for every grant, at most Workers accounts at once. Grants of one account
+// are handled in order by one worker, so overlapping grants see each other's state and a
+// shared membership is removed once, by the last grant to end.
+func (s *Service) forAccounts(gs []*Grant, fn func(g *Grant)) {
 	workers := s.Workers
 	if workers <= 0 {
 		workers = 8
 	}
-	// Grants of one account are driven in order by one worker, so overlapping grants see each
-	// other's state and a shared membership is removed once, by the last grant to end.
 	var order []string
 	byAccount := map[string][]*Grant{}
-	for _, g := range work {
-		if _, busy := s.busy.Load(g.ID); busy {
-			continue
-		}
+	for _, g := range gs {
 		if _, ok := byAccount[g.Account.ID]; !ok {
 			order = append(order, g.Account.ID)
 		}
@@ -91,30 +136,21 @@ func (s *Service) sweepBatch(ctx context.Context, now time.Time, work []*Grant, 
 	}
 	sem := make(chan struct{}, workers)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
 	for _, acct := range order {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func(gs []*Grant) {
 			defer func() { <-sem; wg.Done() }()
 			for _, g := range gs {
-				warned, driven := s.sweepGrant(ctx, now, g)
-				mu.Lock()
-				if warned {
-					st.Warned++
-				}
-				if driven {
-					st.Driven++
-				}
-				mu.Unlock()
+				fn(g)
 			}
 		}(byAccount[acct])
 	}
 	wg.Wait()
 }
 
-// sweepGrant handles one due grant.
-func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant) (warned, driven bool) {
+// sweepGrant handles one due grant. Removals it makes are read back with the rest of batch b.
+func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant, b *verifyBatch) (warned, driven bool) {
 	log := zerolog.Ctx(ctx).With().Str("grant", g.ID).Logger()
 	ctx = log.WithContext(ctx)
 	if g.Status == GrantActive {
@@ -145,8 +181,9 @@ func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant) (warn
 			return false, false
 		}
 	}
-	s.drive(ctx, g.ID)
-	s.noteOverdue(ctx, now, g.ID)
+	if !s.driveIn(ctx, g.ID, b) {
+		s.noteOverdue(ctx, now, g.ID) // a handed-over grant is noted once finished
+	}
 	return false, true
 }
 
@@ -218,23 +255,96 @@ func (s *Service) overdueCount() int {
 	return n
 }
 
-// RunSweeper recovers intents left behind, then sweeps at once and every interval until ctx ends.
+// RunSweeper revokes on time. At start it re-drives the intents a previous run left behind
+// (Recover) while the first pass revokes what fell due during the downtime, both in parallel.
+// Then it sleeps until the earliest due time in the store (an expiry, an expiry warning, a
+// pending timeout, a retry, a review deadline), or until a commit schedules something earlier
+// (a new grant, an extension, a failed step's retry), and sweeps again. every is the longest
+// it sleeps: a safety net for clock jumps and for stores that cannot report their commits.
 func (s *Service) RunSweeper(ctx context.Context, every time.Duration) error {
-	if _, err := s.Recover(ctx); err != nil {
-		zerolog.Ctx(ctx).Error().Err(err).Msg("recover intents")
+	if every <= 0 {
+		every = 15 * time.Second
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
+	w := newWaker()
+	if st, ok := s.Store.(Watcher); ok {
+		stop := st.Watch(func(c Commit) { w.schedule(c.Due) })
+		defer stop()
+	}
+	var recovering sync.WaitGroup
+	defer recovering.Wait()
+	recovering.Add(1)
+	go func() {
+		defer recovering.Done()
+		if _, err := s.Recover(ctx); err != nil && ctx.Err() == nil {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("recover intents")
+		}
+	}()
 	for {
-		if st, err := s.Sweep(ctx); err != nil {
-			zerolog.Ctx(ctx).Error().Err(err).Msg("sweep pass")
-		} else if st.Driven+st.Expired+st.Warned > 0 {
-			zerolog.Ctx(ctx).Info().Int("driven", st.Driven).Int("expired", st.Expired).Int("warned", st.Warned).Int("overdue", st.Overdue).Msg("sweep pass")
+		w.awake()
+		started := s.now()
+		worked := s.sweepPass(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		w.drain()
+		next, err := s.nextWake(ctx)
+		if err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("next due time")
+		}
+		wait := every
+		if !next.IsZero() {
+			wait = min(every, max(0, next.Sub(s.now())))
+		}
+		if wait == 0 && !worked && !next.After(started) {
+			// Due work the pass saw and could not take (driven elsewhere right now, or a
+			// store error): do not spin on it.
+			wait = min(every, stuckRetry)
+		}
+		if wait == 0 {
+			continue
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-t.C:
+		case <-w.sleep(s.now().Add(wait)):
+		case <-s.after(wait):
 		}
 	}
+}
+
+// stuckRetry is how soon the sweeper looks again at due work it could not take.
+const stuckRetry = time.Second
+
+// sweepPass runs one Sweep and logs it; it reports whether the pass did anything.
+func (s *Service) sweepPass(ctx context.Context) bool {
+	st, err := s.Sweep(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("sweep pass")
+		}
+		return false
+	}
+	worked := st.Driven+st.Expired+st.Warned+st.Reviews > 0
+	if worked {
+		zerolog.Ctx(ctx).Info().Int("driven", st.Driven).Int("expired", st.Expired).Int("warned", st.Warned).Int("overdue", st.Overdue).Msg("sweep pass")
+	}
+	return worked
+}
+
+// nextWake returns when the sweeper must next run: the earliest due time in the store, or
+// zero when nothing is scheduled.
+func (s *Service) nextWake(ctx context.Context) (time.Time, error) {
+	var next time.Time
+	err := s.Store.View(ctx, func(tx Tx) (err error) { next, err = tx.NextDue(); return err })
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sweeper: next due time: %w", err)
+	}
+	return next, nil
+}
+
+func (s *Service) after(d time.Duration) <-chan time.Time {
+	if s.After != nil {
+		return s.After(d)
+	}
+	return time.After(d)
 }

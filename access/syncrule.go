@@ -13,6 +13,11 @@ func planSync(ctx context.Context, org Org, d *desired, r *SyncRule) (*plan, err
 	if r.Match == nil {
 		return nil, Errorf(EINVALID, "Sync rule %s has no match.", r.Name)
 	}
+	for _, g := range r.AddTo {
+		if d.policy.IsProtected(g) && !r.AllowProtected {
+			return nil, Errorf(EINVALID, "Sync rule %s adds to protected group %s without allow_protected: true, so it does not run.", r.Name, g)
+		}
+	}
 	s := newSnapshot()
 	if err := s.readGroups(ctx, org, append(slices.Clone(r.AddTo), referencedGroups(r.Match)...)); err != nil {
 		return nil, err

@@ -12,6 +12,15 @@ type Account struct {
 	Name  string `json:"name,omitempty"`
 }
 
+// Same reports whether a and b are the same Atlassian account: the same ID, or (when either ID
+// is unknown) the same e-mail address.
+func (a Account) Same(b Account) bool {
+	if a.ID != "" && b.ID != "" {
+		return a.ID == b.ID
+	}
+	return a.Email != "" && strings.EqualFold(a.Email, b.Email)
+}
+
 // User is an Atlassian user with the attributes conditions can see (the CEL `user` and
 // `requester` variables).
 type User struct {

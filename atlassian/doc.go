@@ -1,7 +1,8 @@
 // Package atlassian is jitbot's client for the Atlassian Organizations REST API. It implements
 // the access ports Directory, Provisioner and Org over exactly the endpoints listed in
-// CONTRACT section 5: v2 user and group search, user and group reads, user role assignments,
-// group memberships, suspend and restore, v1 platform roles, workspaces and domains.
+// docs/design.md ("Atlassian endpoints"): v2 user and group search, user and group reads, user
+// role assignments, group memberships, suspend and restore, v1 platform roles, workspaces and
+// domains.
 //
 // # Behaviour
 //

@@ -45,6 +45,9 @@ func (c *Client) addMember(ctx context.Context, accountID, name string) error {
 		_, err = c.do(ctx, call{op: "groups.memberships.add", method: http.MethodPost, path: c.v2("/groups/%s/memberships", escape(g.ID)), body: map[string]string{"accountId": accountID}})
 		switch httpStatus(err) {
 		case 0:
+			if err == nil {
+				c.addGroupSize(name, 1)
+			}
 			return err
 		case http.StatusConflict:
 			// 409 is "already a member" or "user limit exceeded": the read-back tells which.
@@ -82,6 +85,9 @@ func (c *Client) removeMember(ctx context.Context, accountID, name string) error
 		return err
 	}
 	_, err = c.do(ctx, call{op: "groups.memberships.remove", method: http.MethodDelete, path: c.v2("/groups/%s/memberships/%s", escape(g.ID), escape(accountID))})
+	if err == nil {
+		c.addGroupSize(name, -1)
+	}
 	if httpStatus(err) != http.StatusNotFound {
 		return err
 	}

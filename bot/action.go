@@ -45,7 +45,7 @@ func (b *Bot) onAction(ctx context.Context, cb slack.InteractionCallback) {
 func (b *Bot) approve(ctx context.Context, cb slack.InteractionCallback, id string) {
 	r, err := b.svc.Approve(ctx, access.UserActor(cb.User.ID), id)
 	if err != nil {
-		b.answer(ctx, cb, errorMessage(userText(ctx, b.explainConflict(ctx, id, err))))
+		b.answer(ctx, cb, b.failure(ctx, id, err))
 		return
 	}
 	b.refreshClicked(ctx, cb, r)
@@ -54,16 +54,16 @@ func (b *Bot) approve(ctx context.Context, cb slack.InteractionCallback, id stri
 	}
 }
 
-// explainConflict turns a conflict on a decided request into "already approved by <@U…>".
-func (b *Bot) explainConflict(ctx context.Context, id string, err error) error {
-	if access.ErrorCode(err) != access.ECONFLICT {
-		return err
+// failure is what a person is told when deciding (or cancelling) request id failed with err.
+// A conflict on a decided request says who decided it and when; the domain answers a conflict
+// only to people who may decide the request (or its requester), so nobody else learns it.
+func (b *Bot) failure(ctx context.Context, id string, err error) message {
+	if access.ErrorCode(err) == access.ECONFLICT {
+		if r, rerr := b.svc.Request(ctx, id); rerr == nil && r.Status != access.RequestPending && r.Decision != nil {
+			return textMessage(fmt.Sprintf(":warning: Request `%s` is already %s by %s at %s; nothing changed.", r.ID, r.Status, decider(r), when(r.Decision.At)))
+		}
 	}
-	r, rerr := b.svc.Request(ctx, id)
-	if rerr != nil || r.Status == access.RequestPending || r.Decision == nil {
-		return err
-	}
-	return access.Errorf(access.ECONFLICT, "Request %s is already %s by %s at %s; nothing changed.", r.ID, r.Status, decider(r), when(r.Decision.At))
+	return errorMessage(userText(ctx, err))
 }
 
 // refreshClicked updates the clicked message when the notifier does not know it.
@@ -108,7 +108,7 @@ func (b *Bot) openDeny(ctx context.Context, cb slack.InteractionCallback, id str
 		err = b.mayDecide(ctx, r, cb.User.ID)
 	}
 	if err != nil {
-		b.answer(ctx, cb, errorMessage(userText(ctx, b.explainConflict(ctx, id, err))))
+		b.answer(ctx, cb, b.failure(ctx, id, err))
 		return
 	}
 	ch := cb.Container.ChannelID

@@ -19,6 +19,7 @@ type Bot struct {
 	principal *principalCache
 	connected atomic.Bool
 	fatal     chan error
+	busySlots chan struct{} // "busy" answers to clicks being sent now
 }
 
 var (
@@ -44,6 +45,7 @@ func New(cfg Config) (*Bot, error) {
 		seen:      newDedupe(15*time.Minute, 20000),
 		principal: newPrincipalCache(cfg.PrincipalTTL),
 		fatal:     make(chan error, 1),
+		busySlots: make(chan struct{}, 8),
 	}, nil
 }
 

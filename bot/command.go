@@ -10,7 +10,7 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// Subcommands of the slash command (CONTRACT.md section 3).
+// Subcommands of the slash command (docs/slack.md).
 const (
 	cmdOpen    = "open" // empty text or a bare "request": the request modal
 	cmdRequest = "request"

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -14,12 +13,8 @@ const (
 	DefaultAPIURL       = "https://slack.com/api/"
 	DefaultWorkers      = 8
 	DefaultEventTimeout = 60 * time.Second
+	DefaultQueueSize    = 4096
 )
-
-// Runner runs a sync rule or sweep now (`/access sync NAME`, `/access sweep NAME`).
-type Runner interface {
-	Run(ctx context.Context, kind access.RunKind, name string, dryRun bool) (*access.Run, error)
-}
 
 // Observer receives the bot's measurements. Methods must be cheap and safe for concurrent use.
 type Observer interface {
@@ -39,9 +34,9 @@ type Config struct {
 
 	Service *access.Service
 	Policy  func() *access.Policy
-	Runner  Runner // optional: sync and sweep say they are not available without it
 
 	Workers      int           // handlers running at once; default DefaultWorkers
+	QueueSize    int           // envelopes waiting for a handler; beyond it they are answered busy; default DefaultQueueSize
 	EventTimeout time.Duration // deadline of one handler; default DefaultEventTimeout
 	PingInterval time.Duration // Socket Mode watchdog; default slack-go's 30s
 	PrincipalTTL time.Duration // how long resolved principals are cached; default 1m
@@ -73,6 +68,9 @@ func (c *Config) validate() error {
 	}
 	if c.Workers <= 0 {
 		c.Workers = DefaultWorkers
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultQueueSize
 	}
 	if c.EventTimeout <= 0 {
 		c.EventTimeout = DefaultEventTimeout

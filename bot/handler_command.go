@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -33,8 +32,6 @@ func (b *Bot) routeCommand(ctx context.Context, sc slack.SlashCommand) (any, fun
 	switch c.Name {
 	case cmdHelp:
 		return ephemeralOf(helpMessage(b.cfg.Command)), nil
-	case cmdRoles:
-		return ephemeralOf(rolesMessage(b.policy())), nil
 	case cmdOpen:
 		return nil, func(ctx context.Context) { b.openRequestModal(ctx, sc.TriggerID, sc.UserID, "", &sc) }
 	case cmdRequest:
@@ -69,6 +66,11 @@ func (b *Bot) runCommand(ctx context.Context, sc slack.SlashCommand, c command) 
 	switch c.Name {
 	case cmdRequest:
 		m, err = b.submit(ctx, by, c.Role, c.Duration, c.Reason)
+	case cmdRoles:
+		var roles []*access.Role
+		if roles, err = b.svc.Requestable(ctx, by); err == nil {
+			m = rolesMessage(roles)
+		}
 	case cmdList:
 		var rs []*access.Request
 		var gs []*access.Grant
@@ -82,7 +84,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slack.SlashCommand, c command) 
 		} else if access.ErrorCode(err) == access.ENOTFOUND {
 			err = access.Errorf(access.ENOTFOUND, "There is no request %s. `list` shows yours.", c.ID)
 		} else {
-			err = b.explainConflict(ctx, c.ID, err)
+			m, err = b.failure(ctx, c.ID, err), nil
 		}
 	case cmdRevoke:
 		var g *access.Grant
@@ -204,49 +206,15 @@ func newest(es []access.AuditEvent, n int) []access.AuditEvent {
 	return es
 }
 
-// run answers `sync NAME [dry-run]` and `sweep NAME [dry-run]`: operators only.
+// run answers `sync NAME [dry-run]` and `sweep NAME [dry-run]`. Who may run them (operators)
+// is decided in access, by Service.RunNow.
 func (b *Bot) run(ctx context.Context, by access.Actor, kind access.RunKind, c command) (message, error) {
-	ok, err := b.svc.IsOperator(ctx, by)
+	// The engine posts the run to the audit channel, naming by; the operator gets the answer.
+	r, err := b.svc.RunNow(ctx, by, kind, c.RunName, c.DryRun)
 	if err != nil {
 		return message{}, err
 	}
-	if !ok {
-		return message{}, access.Errorf(access.EFORBIDDEN, "Only operators can run %s now.", kind)
-	}
-	if b.cfg.Runner == nil {
-		return message{}, access.Errorf(access.EUNAVAILABLE, "Running a %s from Slack is not available in this jitbot.", kind)
-	}
-	if p := b.policy(); p != nil {
-		var names []string
-		found := false
-		if kind == access.RunSync {
-			found = p.SyncRule(c.RunName) != nil
-			for _, r := range p.Sync {
-				names = append(names, r.Name)
-			}
-		} else {
-			found = p.Sweep(c.RunName) != nil
-			for _, s := range p.Sweeps {
-				names = append(names, s.Name)
-			}
-		}
-		if !found {
-			list := "none are defined"
-			if len(names) > 0 {
-				list = "defined: " + strings.Join(names, ", ")
-			}
-			return message{}, access.Errorf(access.ENOTFOUND, "There is no %s %q (%s).", kind, c.RunName, list)
-		}
-	}
-	r, err := b.cfg.Runner.Run(ctx, kind, c.RunName, c.DryRun)
-	if err != nil {
-		return message{}, err
-	}
-	m := runMessage(r, by.SlackID)
-	if p := b.policy(); p != nil && p.Channels.Audit != "" {
-		b.post(ctx, p.Channels.Audit, m)
-	}
-	return m, nil
+	return runMessage(r, by.SlackID), nil
 }
 
 // reply answers a slash command, ephemerally, through its response URL; when that fails,

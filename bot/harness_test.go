@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,15 +66,17 @@ type harness struct {
 	org   *accesstest.Org
 	svc   *access.Service
 	bot   *Bot
-	pol   *access.Policy
+	pol   *access.Policy // the policy at start; setPolicy replaces it
+	polp  *atomic.Pointer[access.Policy]
 	obs   *recorder
 	done  chan error
 }
 
 func testPolicy() *access.Policy {
 	return &access.Policy{
-		Version:  1,
-		Channels: access.Channels{Audit: auditChannel},
+		Version:      1,
+		Organization: access.Organization{Domains: []string{"example.com"}},
+		Channels:     access.Channels{Audit: auditChannel},
 		Permissions: access.Permissions{
 			Auditors:  []string{erin},
 			Operators: []string{"frank@example.com"},
@@ -87,7 +90,8 @@ func testPolicy() *access.Policy {
 				PendingTimeout: 24 * time.Hour, Channel: roleChannel,
 			},
 			{
-				Name:        "breakglass",
+				Name:       "breakglass",
+				Requesters: []string{alice, dave}, RequesterNames: []string{alice, dave},
 				Grants:      []access.Target{access.GroupTarget("site-admins")},
 				MaxDuration: 30 * time.Minute, DefaultDuration: 30 * time.Minute,
 				BreakGlass: true, ReasonRequired: true, PendingTimeout: 24 * time.Hour,
@@ -124,15 +128,17 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	org.AddGroup("site-admins")
 
 	pol := testPolicy()
+	polp := &atomic.Pointer[access.Policy]{}
+	polp.Store(pol)
 	store := accesstest.NewMemStore(nil)
 	svc := &access.Service{
 		Store: store, Directory: org, Provisioner: org,
-		Policy: func() *access.Policy { return pol },
+		Policy: polp.Load,
 	}
 	obs := &recorder{}
 	cfg := Config{
 		BotToken: fake.BotToken(), AppToken: fake.AppToken(), APIURL: fake.APIURL(),
-		Service: svc, Policy: func() *access.Policy { return pol },
+		Service: svc, Policy: polp.Load,
 		Workers: 4, EventTimeout: 20 * time.Second, Observer: obs,
 	}
 	for _, o := range opts {
@@ -144,7 +150,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	svc.Notifier, svc.Identity, svc.Principals = b, b, b
 
-	h := &harness{t: t, ctx: ctx, fake: fake, store: store, org: org, svc: svc, bot: b, pol: pol, obs: obs, done: make(chan error, 1)}
+	h := &harness{t: t, ctx: ctx, fake: fake, store: store, org: org, svc: svc, bot: b, pol: pol, polp: polp, obs: obs, done: make(chan error, 1)}
 	go func() { h.done <- b.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
@@ -273,4 +279,22 @@ func (h *harness) granted() *access.Grant {
 		h.t.Fatalf("grant %s is %s", g.ID, g.Status)
 	}
 	return g
+}
+
+// setPolicy puts in force a copy of the current policy changed by edit, as a reload would.
+func (h *harness) setPolicy(edit func(p *access.Policy)) {
+	cur := h.polp.Load()
+	p := *cur
+	p.Roles = append([]access.Role(nil), cur.Roles...)
+	edit(&p)
+	h.polp.Store(&p)
+}
+
+// role returns the named role of p, for setPolicy edits.
+func roleIn(p *access.Policy, name string) *access.Role {
+	r := p.Role(name)
+	if r == nil {
+		panic("no role " + name)
+	}
+	return r
 }

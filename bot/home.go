@@ -5,6 +5,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
+
+	"github.com/jitbot/jitbot/access"
 )
 
 // publishHome shows a user's App Home: their pending requests, their grants, approvals waiting
@@ -19,7 +21,11 @@ func (b *Bot) publishHome(ctx context.Context, user string) {
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("home: read approvals")
 	}
-	req := slack.PublishViewContextRequest{UserID: user, View: homeView(mine, grants, awaiting, b.policy())}
+	roles, err := b.svc.Requestable(ctx, access.UserActor(user))
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("home: roles the user may request")
+	}
+	req := slack.PublishViewContextRequest{UserID: user, View: homeView(mine, grants, awaiting, b.policy(), roles)}
 	if _, err := b.api.PublishViewContext(ctx, req); err != nil {
 		b.noteFatal(err)
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("slack: publish home")

@@ -14,14 +14,24 @@ import (
 
 // openRequestModal opens the request form with a trigger. sc, when set, is the slash command
 // to answer if the form cannot be opened.
+// It offers only the roles user may request; with none, user is told so instead.
 func (b *Bot) openRequestModal(ctx context.Context, trigger, user, role string, sc *slack.SlashCommand) {
-	_, err := b.api.OpenViewContext(ctx, trigger, requestModal(b.policy(), role))
-	if err == nil {
-		return
+	var m message
+	roles, err := b.svc.Requestable(ctx, access.UserActor(user))
+	switch {
+	case err != nil:
+		m = errorMessage(userText(ctx, err))
+	case len(roles) == 0:
+		m = rolesMessage(nil)
+	default:
+		_, err := b.api.OpenViewContext(ctx, trigger, requestModal(roles, role))
+		if err == nil {
+			return
+		}
+		b.noteFatal(err)
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("slack: open request modal")
+		m = errorMessage(fmt.Sprintf("The request form could not be opened (%s). Write the request instead: `%s`.", slackCode(err), usage[cmdRequest]))
 	}
-	b.noteFatal(err)
-	zerolog.Ctx(ctx).Warn().Err(err).Msg("slack: open request modal")
-	m := errorMessage(fmt.Sprintf("The request form could not be opened (%s). Write the request instead: `%s`.", slackCode(err), usage[cmdRequest]))
 	if sc != nil {
 		b.reply(ctx, *sc, m)
 		return
@@ -109,7 +119,7 @@ func (b *Bot) onSubmit(ctx context.Context, cb slack.InteractionCallback) (any, 
 		return nil, func(ctx context.Context) {
 			r, err := b.svc.Deny(ctx, by, id, reason)
 			if err != nil {
-				b.tell(ctx, channel, user, errorMessage(userText(ctx, b.explainConflict(ctx, id, err))))
+				b.tell(ctx, channel, user, b.failure(ctx, id, err))
 				return
 			}
 			b.tell(ctx, channel, user, textMessage(fmt.Sprintf("You denied request `%s`.", r.ID)))

@@ -54,11 +54,11 @@ func (b *Bot) Notify(ctx context.Context, n access.Notice) (err error) {
 		if n.Grant == nil {
 			return nil
 		}
-		ended := grantMessage(n.Grant, access.NoticeEnded)
+		closed := grantClosedMessage(n.Grant)
 		for _, ref := range n.Grant.Messages {
-			b.update(ctx, ref, ended)
+			b.update(ctx, ref, closed)
 		}
-		b.dm(ctx, n.Grant.Holder.SlackID, ended)
+		b.dm(ctx, n.Grant.Holder.SlackID, grantMessage(n.Grant, access.NoticeEnded))
 		b.post(ctx, audit, auditMessage(n))
 	case access.NoticeReview:
 		b.notifyReview(ctx, n, audit)
@@ -68,7 +68,7 @@ func (b *Bot) Notify(ctx context.Context, n access.Notice) (err error) {
 			b.post(ctx, audit, reviewAuditLine(it))
 		}
 	case access.NoticeAlert:
-		b.post(ctx, alerts, alertMessage(n.Text))
+		b.post(ctx, alerts, alertMessage(n))
 	case access.NoticeAudit:
 		b.post(ctx, audit, auditMessage(n))
 	}

@@ -28,11 +28,10 @@ func (b *Bot) Resolve(ctx context.Context, ps []string) ([]string, error) {
 	}
 	for _, p := range ps {
 		p = strings.TrimSpace(p)
-		switch {
-		case p == "":
-		case strings.HasPrefix(p, "U") || strings.HasPrefix(p, "W"):
+		switch access.ParsePrincipal(p) {
+		case access.PrincipalUser:
 			add(p)
-		case strings.HasPrefix(p, "S"), strings.Contains(p, "@"):
+		case access.PrincipalGroup, access.PrincipalEmail:
 			ids, err := b.principal.get(p, func() ([]string, error) { return b.lookup(ctx, p) })
 			if err != nil {
 				if access.ErrorCode(err) == access.ENOTFOUND || access.ErrorCode(err) == access.EFORBIDDEN {
@@ -43,14 +42,16 @@ func (b *Bot) Resolve(ctx context.Context, ps []string) ([]string, error) {
 			}
 			add(ids...)
 		default:
-			zerolog.Ctx(ctx).Warn().Str("principal", p).Msg("principal is not a Slack user ID, group ID or e-mail; skipped")
+			if p != "" {
+				zerolog.Ctx(ctx).Warn().Str("principal", p).Msg("principal is not a Slack user ID, group ID or e-mail; skipped")
+			}
 		}
 	}
 	return out, nil
 }
 
 func (b *Bot) lookup(ctx context.Context, p string) ([]string, error) {
-	if strings.Contains(p, "@") {
+	if access.ParsePrincipal(p) == access.PrincipalEmail {
 		u, err := b.api.GetUserByEmailContext(ctx, p)
 		if err != nil {
 			b.noteFatal(err)

@@ -12,7 +12,7 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// Action IDs of buttons and inputs. The first six are fixed by CONTRACT.md section 3.
+// Action IDs of buttons and inputs. The first six are fixed (docs/slack.md).
 const (
 	actionApprove     = "approve_request"
 	actionDeny        = "deny_request"
@@ -23,7 +23,7 @@ const (
 	actionOpenRequest = "open_request_modal"
 )
 
-// Button labels fixed by CONTRACT.md section 3.
+// Button labels, fixed (docs/slack.md).
 const (
 	labelApprove = "Approve"
 	labelDeny    = "Deny"
@@ -82,6 +82,20 @@ func button(actionID, label, value string, style slack.Style) *slack.ButtonBlock
 // escape makes text a person typed safe inside mrkdwn: no mentions, links or broadcasts.
 var escape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
 
+// inline is user text on one line: escaped, its line breaks folded into spaces, so it cannot
+// start a line of its own.
+func inline(s string) string { return strings.Join(strings.Fields(escape(s)), " ") }
+
+// quote is user text of several lines as a block quote: escaped, every line marked as part of
+// the quote, so nothing in it can pass for a line jitbot wrote.
+func quote(s string) string {
+	ls := strings.Split(strings.TrimSpace(escape(s)), "\n")
+	for i, l := range ls {
+		ls[i] = ">" + strings.TrimRight(l, " \t\r")
+	}
+	return strings.Join(ls, "\n")
+}
+
 // who is an actor as Slack shows it.
 func who(a access.Actor) string {
 	switch a.Kind {
@@ -104,13 +118,13 @@ func when(t time.Time) string {
 
 // principal is a policy principal as Slack shows it.
 func principal(p string) string {
-	switch {
-	case strings.HasPrefix(p, "U") || strings.HasPrefix(p, "W"):
+	switch access.ParsePrincipal(p) {
+	case access.PrincipalUser:
 		return "<@" + p + ">"
-	case strings.HasPrefix(p, "S"):
+	case access.PrincipalGroup:
 		return "<!subteam^" + p + ">"
 	}
-	return p
+	return escape(p)
 }
 
 func principals(ps []string) string {
@@ -197,7 +211,7 @@ func requestStatus(r *access.Request, need int) string {
 	case access.RequestDenied:
 		s := fmt.Sprintf(":x: Denied by %s at %s.", decider(r), when(decidedAt(r)))
 		if r.Decision != nil && r.Decision.Reason != "" {
-			s += " Reason: " + escape(r.Decision.Reason)
+			s += " Reason: " + inline(r.Decision.Reason)
 		}
 		return s
 	case access.RequestCancelled:
@@ -241,15 +255,15 @@ func requestMessage(r *access.Request, role *access.Role, decide bool) message {
 	}
 	head := fmt.Sprintf("*%s `%s`*\n%s.", title, r.ID, requestSummary(r))
 	if role != nil && role.Description != "" && r.Kind == access.KindAccess {
-		head += "\n_" + role.Description + "_"
+		head += "\n_" + inline(role.Description) + "_"
 	}
-	reason := escape(r.Reason)
-	if reason == "" {
-		reason = "_no reason given_"
+	reason := "*Reason:* _no reason given_"
+	if strings.TrimSpace(r.Reason) != "" {
+		reason = "*Reason* (as the requester wrote it):\n" + quote(r.Reason)
 	}
 	blocks := []slack.Block{
 		section("req_"+r.ID, head),
-		section("reason_"+r.ID, "*Reason:* "+reason),
+		section("reason_"+r.ID, reason),
 		contextBlock("status_"+r.ID+"_"+string(r.Status), requestStatus(r, approvalsNeeded(role))),
 	}
 	if decide && r.Status == access.RequestPending {
@@ -266,6 +280,13 @@ func requestMessage(r *access.Request, role *access.Role, decide bool) message {
 // break-glass).
 func infoMessage(r *access.Request, role *access.Role) message {
 	m := requestMessage(r, role, false)
+	if r.BreakGlass && r.Status == access.RequestApproved {
+		// The grant has the request's ID; the role's approvers may end it.
+		m.Blocks = append(m.Blocks,
+			contextBlock("info_"+r.ID, "For your information: no decision is needed. As an approver of the role you may end it now."),
+			slack.NewActionBlock("breakglass_"+r.ID, button(actionRevoke, labelRevoke, r.ID, slack.StyleDanger)))
+		return m
+	}
 	m.Blocks = append(m.Blocks, contextBlock("info_"+r.ID, "For your information: no decision is needed."))
 	return m
 }
@@ -301,7 +322,7 @@ func outcomeMessage(r *access.Request) message {
 	case access.RequestDenied:
 		s = fmt.Sprintf(":x: Your request `%s` for *%s* was denied by %s.", r.ID, r.Role, decider(r))
 		if r.Decision != nil && r.Decision.Reason != "" {
-			s += " Reason: " + escape(r.Decision.Reason)
+			s += " Reason: " + inline(r.Decision.Reason)
 		}
 	case access.RequestExpired:
 		s = fmt.Sprintf(":hourglass: Your request `%s` for *%s* expired: nobody decided before %s. File a new one if you still need it.", r.ID, r.Role, when(r.PendingUntil))
@@ -327,7 +348,7 @@ func grantMessage(g *access.Grant, kind access.NoticeKind) message {
 	var s string
 	switch kind {
 	case access.NoticeGranted:
-		s = fmt.Sprintf(":unlock: *Access granted* `%s`: *%s* — %s — until %s.", g.ID, g.Role, g.Targets(), when(g.EndsAt))
+		s = fmt.Sprintf(":unlock: *Access granted* `%s`: *%s* — %s — until %s.", g.ID, g.Role, inline(g.Targets()), when(g.EndsAt))
 	case access.NoticeExpiring:
 		s = fmt.Sprintf(":alarm_clock: *Ending soon* `%s`: your *%s* access ends %s. Extend it if you still need it.", g.ID, g.Role, when(g.EndsAt))
 	case access.NoticeExtended:
@@ -340,7 +361,7 @@ func grantMessage(g *access.Grant, kind access.NoticeKind) message {
 		var kept []string
 		for _, it := range g.Items {
 			if it.Kept != "" {
-				kept = append(kept, fmt.Sprintf("%s stays: %s", it.Target, it.Kept))
+				kept = append(kept, fmt.Sprintf("%s stays: %s", inline(it.Target.String()), inline(it.Kept)))
 			}
 		}
 		if len(kept) > 0 {
@@ -356,6 +377,14 @@ func grantMessage(g *access.Grant, kind access.NoticeKind) message {
 	return message{Text: truncate(fmt.Sprintf("Grant %s (%s): %s", g.ID, g.Role, kind), fallbackLimit), Blocks: blocks}
 }
 
+// grantClosedMessage replaces an earlier message about g (granted, ending soon, extended) once
+// g has ended: what it gave and when, without buttons. The ended notice itself is a new
+// message, so the holder reads "Access ended" once.
+func grantClosedMessage(g *access.Grant) message {
+	s := fmt.Sprintf(":lock: `%s`: *%s* — %s — from %s to %s.", g.ID, g.Role, g.Targets(), when(g.GrantedAt), when(g.EndedAt))
+	return message{Text: truncate(fmt.Sprintf("Grant %s (%s): ended", g.ID, g.Role), fallbackLimit), Blocks: []slack.Block{section("grant_"+g.ID+"_closed", s)}}
+}
+
 // auditMessage is the audit channel's line for a notice.
 func auditMessage(n access.Notice) message {
 	var s string
@@ -363,14 +392,14 @@ func auditMessage(n access.Notice) message {
 	case n.Request != nil:
 		r := n.Request
 		s = fmt.Sprintf("`%s` %s — %s", r.ID, requestSummary(r), requestStatus(r, approvalsNeeded(n.Role)))
-		if r.Reason != "" {
-			s += "\nReason: " + escape(r.Reason)
+		if strings.TrimSpace(r.Reason) != "" {
+			s += "\nReason:\n" + quote(r.Reason)
 		}
 	case n.Grant != nil:
 		g := n.Grant
 		switch n.Kind {
 		case access.NoticeGranted:
-			s = fmt.Sprintf(":unlock: Grant `%s`: %s holds *%s* (%s) until %s.", g.ID, who(g.Holder), g.Role, g.Targets(), when(g.EndsAt))
+			s = fmt.Sprintf(":unlock: Grant `%s`: %s holds *%s* (%s) until %s.", g.ID, who(g.Holder), g.Role, inline(g.Targets()), when(g.EndsAt))
 		case access.NoticeExtended:
 			s = fmt.Sprintf(":arrow_forward: Grant `%s` of %s (*%s*) extended until %s.", g.ID, who(g.Holder), g.Role, when(g.EndsAt))
 		case access.NoticeEnded:
@@ -383,31 +412,56 @@ func auditMessage(n access.Notice) message {
 			s = fmt.Sprintf("Grant `%s` of %s (*%s*): %s.", g.ID, who(g.Holder), g.Role, n.Kind)
 		}
 	default:
-		s = n.Text
+		s = escape(n.Text)
+		if n.Actor.Kind == access.ActorUser && n.Actor.SlackID != "" {
+			head, rest, more := strings.Cut(s, "\n")
+			s = head + " — run by " + who(n.Actor)
+			if more {
+				s += "\n" + rest
+			}
+		}
 	}
 	return textMessage(s)
 }
 
-// alertMessage is a failure that needs a person.
-func alertMessage(text string) message {
-	return textMessage(":rotating_light: " + text)
+// alertMessage is a failure that needs a person. A break-glass grant's alert shows the
+// requester's reason quoted and carries Revoke now (Revoke checks who clicked).
+func alertMessage(n access.Notice) message {
+	r, g := n.Request, n.Grant
+	if r == nil || !r.BreakGlass {
+		return textMessage(":rotating_light: " + escape(n.Text))
+	}
+	s := fmt.Sprintf(":rotating_light: *Break-glass* `%s`: %s granted *%s* to themselves for *%s*, on their reason alone.",
+		r.ID, who(r.Requester), r.Role, access.FormatDuration(r.Duration))
+	s += "\n*Reason* (as the requester wrote it):\n" + quote(r.Reason)
+	m := textMessage(s)
+	m.Text = truncate(fmt.Sprintf("Break-glass %s: %s granted %s to themselves", r.ID, r.Requester.SlackID, r.Role), fallbackLimit)
+	if g != nil && g.Live() {
+		m.Blocks = append(m.Blocks,
+			contextBlock("breakglass_who_"+g.ID, "The role's approvers and the operators may end it now."),
+			slack.NewActionBlock("breakglass_"+g.ID, button(actionRevoke, labelRevoke, g.ID, slack.StyleDanger)))
+	}
+	return m
 }
 
-// rolesMessage lists the roles of p with their limits and approvers.
-func rolesMessage(p *access.Policy) message {
-	if p == nil || len(p.Roles) == 0 {
-		return textMessage("No roles can be requested: the policy defines none.")
+// rolesMessage lists the roles a person may request, with their limits and approvers.
+func rolesMessage(roles []*access.Role) message {
+	if len(roles) == 0 {
+		return textMessage("There is no role you may request. Ask an operator if you need access.")
 	}
 	ls := []string{"*Roles you may request* (`request ROLE DURATION REASON…`):"}
-	for _, r := range p.Roles {
+	for _, r := range roles {
 		l := fmt.Sprintf("• *%s*", r.Name)
 		if r.Description != "" {
-			l += " — " + r.Description
+			l += " — " + inline(r.Description)
 		}
 		l += fmt.Sprintf("\n    up to %s (default %s)", access.FormatDuration(r.MaxDuration), access.FormatDuration(r.DefaultDuration))
 		switch {
 		case r.BreakGlass:
 			l += "; break-glass: granted at once on your reason, and announced"
+			if len(r.Approvers) > 0 {
+				l += "; " + principals(r.Approvers) + " may end it"
+			}
 		default:
 			l += "; approved by " + principals(r.Approvers)
 			if r.Approvals > 1 {
@@ -454,9 +508,9 @@ func listMessage(rs []*access.Request, gs []*access.Grant) message {
 func grantLine(g *access.Grant) string {
 	switch g.Status {
 	case access.GrantActive:
-		return fmt.Sprintf("• `%s` *%s* (%s) until %s", g.ID, g.Role, g.Targets(), when(g.EndsAt))
+		return fmt.Sprintf("• `%s` *%s* (%s) until %s", g.ID, g.Role, inline(g.Targets()), when(g.EndsAt))
 	case access.GrantFailed:
-		return fmt.Sprintf("• `%s` *%s*: %s keeps failing, jitbot keeps retrying (%s)", g.ID, g.Role, g.FailedOp, g.LastError)
+		return fmt.Sprintf("• `%s` *%s*: %s keeps failing, jitbot keeps retrying (%s)", g.ID, g.Role, g.FailedOp, inline(g.LastError))
 	}
 	return fmt.Sprintf("• `%s` *%s*: %s", g.ID, g.Role, g.Status)
 }
@@ -484,7 +538,7 @@ func activeMessage(gs []*access.Grant, role string) message {
 		if member == "" {
 			member = g.Account.ID
 		}
-		l := fmt.Sprintf("• `%s` %s (%s) *%s* since %s until %s, approved by %s", g.ID, who(g.Holder), member, g.Role, when(g.GrantedAt), when(g.EndsAt), approved)
+		l := fmt.Sprintf("• `%s` %s (%s) *%s* since %s until %s, approved by %s", g.ID, who(g.Holder), inline(member), g.Role, when(g.GrantedAt), when(g.EndsAt), approved)
 		if g.Status != access.GrantActive {
 			l += fmt.Sprintf(" — %s", g.Status)
 		}
@@ -505,16 +559,16 @@ func historyMessage(es []access.AuditEvent, title string) message {
 	for _, e := range es {
 		l := fmt.Sprintf("• %s `%s` by %s", when(e.Time), e.Action, who(e.Actor))
 		if e.Subject != "" {
-			l += " on `" + e.Subject + "`"
+			l += " on `" + inline(e.Subject) + "`"
 		}
 		if e.Role != "" {
-			l += " " + e.Role
+			l += " " + inline(e.Role)
 		}
 		if e.Member != "" {
-			l += " for " + e.Member
+			l += " for " + inline(e.Member)
 		}
 		if e.Detail != "" {
-			l += ": " + truncate(e.Detail, 200)
+			l += ": " + inline(truncate(e.Detail, 200))
 		}
 		ls = append(ls, l)
 	}
@@ -532,7 +586,7 @@ func runMessage(r *access.Run, by string) message {
 		head += ", run by <@" + by + ">"
 	}
 	if r.Error != "" {
-		head += "\nError: " + r.Error
+		head += "\nError: " + inline(r.Error)
 	}
 	ls := []string{head}
 	for _, c := range r.Changes {
@@ -540,18 +594,18 @@ func runMessage(r *access.Run, by string) message {
 		if who == "" {
 			who = c.Account.ID
 		}
-		l := fmt.Sprintf("• %s %s", c.Op, who)
+		l := fmt.Sprintf("• %s %s", c.Op, inline(who))
 		if c.Group != "" {
-			l += " — group " + c.Group
+			l += " — group " + inline(c.Group)
 		}
 		if c.Reason != "" {
-			l += ": " + c.Reason
+			l += ": " + inline(c.Reason)
 		}
 		switch {
 		case c.Skipped != "":
-			l += " _(skipped: " + c.Skipped + ")_"
+			l += " _(skipped: " + inline(c.Skipped) + ")_"
 		case c.Error != "":
-			l += " _(failed: " + c.Error + ")_"
+			l += " _(failed: " + inline(c.Error) + ")_"
 		case c.Done:
 			l += " :white_check_mark:"
 		}
@@ -565,7 +619,8 @@ func helpMessage(command string) message {
 	return textMessage(fmt.Sprintf("*%s* gives you time-boxed Atlassian access after approval.\n%s", command, usageText()))
 }
 
-// errorMessage is an answer to bad input or a refused action.
+// errorMessage is an answer to bad input or a refused action. text is plain (a domain
+// message, which may quote what the user typed): it is escaped.
 func errorMessage(text string) message {
-	return textMessage(":warning: " + text)
+	return textMessage(":warning: " + escape(text))
 }

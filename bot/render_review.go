@@ -11,7 +11,7 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// Review button labels fixed by CONTRACT.md section 3.
+// Review button labels, fixed (docs/slack.md).
 const (
 	labelKeep   = "Keep"
 	labelRemove = "Remove"

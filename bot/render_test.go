@@ -139,7 +139,7 @@ func TestRenderGrant(t *testing.T) {
 }
 
 func TestRenderList(t *testing.T) {
-	t.Run("roles", func(t *testing.T) { golden(t, rolesMessage(testPolicy())) })
+	t.Run("roles", func(t *testing.T) { golden(t, rolesMessage(rolesOf(testPolicy()))) })
 	t.Run("mine", func(t *testing.T) {
 		golden(t, listMessage([]*access.Request{fixtureRequest(access.RequestPending)}, []*access.Grant{fixtureGrant()}))
 	})
@@ -164,11 +164,11 @@ func TestRenderList(t *testing.T) {
 }
 
 func TestRenderView(t *testing.T) {
-	t.Run("request_modal", func(t *testing.T) { golden(t, requestModal(testPolicy(), "jira-admin")) })
+	t.Run("request_modal", func(t *testing.T) { golden(t, requestModal(rolesOf(testPolicy()), "jira-admin")) })
 	t.Run("extend_modal", func(t *testing.T) { golden(t, extendModal(fixtureGrant(), &testPolicy().Roles[0])) })
 	t.Run("deny_modal", func(t *testing.T) { golden(t, denyModal(fixtureRequest(access.RequestPending), "D0BOB")) })
 	t.Run("home", func(t *testing.T) {
-		v := homeView([]*access.Request{fixtureRequest(access.RequestPending)}, []*access.Grant{fixtureGrant()}, []*access.Request{fixtureRequest(access.RequestPending)}, testPolicy())
+		v := homeView([]*access.Request{fixtureRequest(access.RequestPending)}, []*access.Grant{fixtureGrant()}, []*access.Request{fixtureRequest(access.RequestPending)}, testPolicy(), rolesOf(testPolicy()))
 		checkLimits(t, v.Blocks.BlockSet, viewBlocks)
 		golden(t, v)
 	})
@@ -178,7 +178,7 @@ func TestRenderView(t *testing.T) {
 		for range 200 {
 			rs, gs = append(rs, fixtureRequest(access.RequestPending)), append(gs, fixtureGrant())
 		}
-		v := homeView(rs, gs, rs, testPolicy())
+		v := homeView(rs, gs, rs, testPolicy(), rolesOf(testPolicy()))
 		if len(v.Blocks.BlockSet) > viewBlocks {
 			t.Errorf("%d blocks; the limit is %d", len(v.Blocks.BlockSet), viewBlocks)
 		}
@@ -239,4 +239,13 @@ func TestDedupe(t *testing.T) {
 	if d.Seen("e") {
 		t.Error("expired key still seen")
 	}
+}
+
+// rolesOf is every role of p, as offered to someone who may request them all.
+func rolesOf(p *access.Policy) []*access.Role {
+	out := make([]*access.Role, len(p.Roles))
+	for i := range p.Roles {
+		out[i] = &p.Roles[i]
+	}
+	return out
 }

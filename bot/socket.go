@@ -48,7 +48,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	runErr := make(chan error, 1)
 	go func() { runErr <- sm.RunContext(ctx) }()
 
-	jobs := make(chan job, 4096)
+	jobs := make(chan job, b.cfg.QueueSize)
 	var wg sync.WaitGroup
 	for range b.cfg.Workers {
 		wg.Go(func() {
@@ -149,6 +149,12 @@ func (b *Bot) envelope(ctx context.Context, sm *socketmode.Client, evt socketmod
 	} else {
 		payload, work, user = b.route(ctx, evt)
 	}
+	// Only this loop sends to jobs, so a queue with room now still has room after the ack. A
+	// full queue is answered "busy" rather than blocking the loop that reads every envelope.
+	if work != nil && len(jobs) >= cap(jobs) {
+		zerolog.Ctx(ctx).Warn().Str("envelope", req.EnvelopeID).Str("kind", kind).Msg("slack: job queue full; answered busy")
+		payload, work = b.busy(ctx, evt)
+	}
 	if payload != nil {
 		if raw, err := json.Marshal(payload); err != nil || len(raw) > maxAckPayload {
 			// Too big for an ack: answer through the response URL instead.
@@ -170,6 +176,35 @@ func (b *Bot) envelope(ctx context.Context, sm *socketmode.Client, evt socketmod
 	case jobs <- job{envelope: req.EnvelopeID, kind: kind, user: user, do: work}:
 	case <-ctx.Done():
 	}
+}
+
+// busyText is the answer to an envelope that finds the job queue full.
+const busyText = "jitbot is busy right now and did nothing with this; please try again in a moment."
+
+// busy returns the ack payload that tells the sender jitbot is too busy, and for a button
+// click (whose ack shows nothing) a small job that says so, run outside the job queue.
+func (b *Bot) busy(ctx context.Context, evt socketmode.Event) (any, func(context.Context)) {
+	switch data := evt.Data.(type) {
+	case slack.SlashCommand:
+		return ephemeralOf(errorMessage(busyText)), nil
+	case slack.InteractionCallback:
+		switch data.Type {
+		case slack.InteractionTypeViewSubmission:
+			return slack.NewErrorsViewSubmissionResponse(map[string]string{blockReason: busyText}), nil
+		case slack.InteractionTypeBlockActions:
+			select {
+			case b.busySlots <- struct{}{}:
+				go func() {
+					defer func() { <-b.busySlots }()
+					tctx, cancel := context.WithTimeout(ctx, b.cfg.EventTimeout)
+					defer cancel()
+					b.answer(tctx, data, errorMessage(busyText))
+				}()
+			default: // already telling enough people; this click is dropped, as logged
+			}
+		}
+	}
+	return nil, nil
 }
 
 // route decides, without I/O, the ack payload of an envelope and the work to do after the ack.

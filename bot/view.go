@@ -58,23 +58,21 @@ func reasonInput(required bool, initial string) *slack.InputBlock {
 
 // requestModal is the form that files a request: a role, a duration (empty for the role's
 // default) and a reason. role preselects a role when set.
-func requestModal(p *access.Policy, role string) slack.ModalViewRequest {
+func requestModal(roles []*access.Role, role string) slack.ModalViewRequest {
 	var opts []*slack.OptionBlockObject
 	var initial *slack.OptionBlockObject
 	var defaults []string
-	if p != nil {
-		for i, r := range p.Roles {
-			if i >= maxOptions {
-				break
-			}
-			desc := fmt.Sprintf("up to %s", access.FormatDuration(r.MaxDuration))
-			o := slack.NewOptionBlockObject(r.Name, plain(r.Name, 75), plain(desc, 75))
-			opts = append(opts, o)
-			if strings.EqualFold(r.Name, role) || len(p.Roles) == 1 {
-				initial = o
-			}
-			defaults = append(defaults, fmt.Sprintf("%s %s", r.Name, access.FormatDuration(r.DefaultDuration)))
+	for i, r := range roles {
+		if i >= maxOptions {
+			break
 		}
+		desc := fmt.Sprintf("up to %s", access.FormatDuration(r.MaxDuration))
+		o := slack.NewOptionBlockObject(r.Name, plain(r.Name, 75), plain(desc, 75))
+		opts = append(opts, o)
+		if strings.EqualFold(r.Name, role) || len(roles) == 1 {
+			initial = o
+		}
+		defaults = append(defaults, fmt.Sprintf("%s %s", r.Name, access.FormatDuration(r.DefaultDuration)))
 	}
 	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a role", 150), inputRole, opts...)
 	sel.InitialOption = initial
@@ -119,10 +117,18 @@ func denyModal(r *access.Request, channel string) slack.ModalViewRequest {
 
 // homeView is a user's App Home: pending requests, live grants, approvals waiting for them and
 // the button that opens the request modal.
-func homeView(mine []*access.Request, grants []*access.Grant, awaiting []*access.Request, p *access.Policy) slack.HomeTabViewRequest {
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain("Access", 150)),
-		slack.NewActionBlock("home_actions", button(actionOpenRequest, "Request access", "open", slack.StylePrimary)),
+func homeView(mine []*access.Request, grants []*access.Grant, awaiting []*access.Request, p *access.Policy, roles []*access.Role) slack.HomeTabViewRequest {
+	blocks := []slack.Block{slack.NewHeaderBlock(plain("Access", 150))}
+	if len(roles) > 0 {
+		names := make([]string, len(roles))
+		for i, r := range roles {
+			names[i] = "*" + r.Name + "*"
+		}
+		blocks = append(blocks,
+			slack.NewActionBlock("home_actions", button(actionOpenRequest, "Request access", "open", slack.StylePrimary)),
+			contextBlock("home_roles", truncate("Roles you may request: "+strings.Join(names, ", "), sectionTextLimit)))
+	} else {
+		blocks = append(blocks, contextBlock("home_roles", "There is no role you may request."))
 	}
 	const perSection = 20 // two sections of at most 2 blocks per item, within 100 blocks
 	add := func(b ...slack.Block) { blocks = append(blocks, b...) }
@@ -138,7 +144,7 @@ func homeView(mine []*access.Request, grants []*access.Grant, awaiting []*access
 			role = p.Role(r.Role)
 		}
 		m := requestMessage(r, role, true)
-		add(section("home_req_"+r.ID, fmt.Sprintf("`%s` %s. Reason: %s", r.ID, requestSummary(r), orNone(escape(r.Reason)))))
+		add(section("home_req_"+r.ID, fmt.Sprintf("`%s` %s. Reason: %s", r.ID, requestSummary(r), orNone(inline(r.Reason)))))
 		add(m.Blocks[len(m.Blocks)-1])
 	}
 	if len(awaiting) == 0 {

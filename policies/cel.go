@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/ext"
 
@@ -32,7 +33,9 @@ type celUser struct {
 // celRequest is the `request` variable of conditions.
 type celRequest struct {
 	Role     string        `cel:"role"`
+	Kind     string        `cel:"kind"`
 	Duration time.Duration `cel:"duration"`
+	Total    time.Duration `cel:"total"`
 	Reason   string        `cel:"reason"`
 }
 
@@ -59,8 +62,9 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 // Condition is a compiled CEL expression; it implements access.Condition and is safe for
 // concurrent use.
 type Condition struct {
-	expr string
-	prg  cel.Program
+	expr  string
+	prg   cel.Program
+	reads map[string]bool // "variable.field" selections the expression makes
 }
 
 var _ access.Condition = (*Condition)(nil)
@@ -82,8 +86,26 @@ func Compile(expr string) (*Condition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile condition: %w", err)
 	}
-	return &Condition{expr: expr, prg: prg}, nil
+	return &Condition{expr: expr, prg: prg, reads: selections(ast.NativeRep())}, nil
 }
+
+// selections returns the "variable.field" selections an expression makes.
+func selections(a *celast.AST) map[string]bool {
+	out := map[string]bool{}
+	celast.PreOrderVisit(a.Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		if e.Kind() != celast.SelectKind {
+			return
+		}
+		sel := e.AsSelect()
+		if op := sel.Operand(); op.Kind() == celast.IdentKind {
+			out[op.AsIdent()+"."+sel.FieldName()] = true
+		}
+	}))
+	return out
+}
+
+// Reads reports whether the expression reads field of variable, as in request.reason.
+func (c *Condition) Reads(variable, field string) bool { return c.reads[variable+"."+field] }
 
 // celMessage condenses a CEL issue report to its ERROR lines, without the source excerpts.
 func celMessage(s string) string {
@@ -113,7 +135,8 @@ func (c *Condition) Eval(in access.Input) (bool, error) {
 		vars["requester"] = newCELUser(in.Requester, in.Domains, in.Now)
 	}
 	if in.Request != nil {
-		vars["request"] = &celRequest{Role: in.Request.Role, Duration: in.Request.Duration, Reason: in.Request.Reason}
+		r := in.Request
+		vars["request"] = &celRequest{Role: r.Role, Kind: r.Kind, Duration: r.Duration, Total: r.Total, Reason: r.Reason}
 	}
 	out, _, err := c.prg.Eval(vars)
 	if err != nil {

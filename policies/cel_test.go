@@ -33,8 +33,10 @@ func TestCondition_Eval(t *testing.T) {
 	inactive := p.Sweep("inactive-users").Match
 	auto := p.Role("site-admin").AutoApprove
 	req := func(d time.Duration) *access.RequestInfo {
-		return &access.RequestInfo{Role: "site-admin", Duration: d, Reason: "incident"}
+		return &access.RequestInfo{Role: "site-admin", Kind: access.InputKindRequest, Duration: d, Total: d, Reason: "incident"}
 	}
+	// An extension by 10m of a grant that has run 25m already: short alone, long in all.
+	chained := &access.RequestInfo{Role: "site-admin", Kind: access.InputKindExtend, Duration: 10 * time.Minute, Total: 35 * time.Minute}
 
 	tests := []struct {
 		name string
@@ -54,6 +56,7 @@ func TestCondition_Eval(t *testing.T) {
 		{"inactive_recent", inactive, access.Input{User: engineer}, false},
 		{"auto_oncall_short", auto, access.Input{Requester: oncall, Request: req(30 * time.Minute)}, true},
 		{"auto_oncall_long", auto, access.Input{Requester: oncall, Request: req(time.Hour)}, false},
+		{"auto_chained_extension", auto, access.Input{Requester: oncall, Request: chained}, false},
 		{"auto_not_oncall", auto, access.Input{Requester: engineer, Request: req(10 * time.Minute)}, false},
 	}
 	for _, tt := range tests {
@@ -88,6 +91,7 @@ func TestCompile(t *testing.T) {
 		{"bool", `user.status == "active"`, ""},
 		{"timestamps", `now - user.last_active > duration("720h") && user.added_to_org < now`, ""},
 		{"request", `request.role == "x" && request.reason != "" && request.duration < duration("1h")`, ""},
+		{"request_kind_total", `request.kind == "extend" && request.total <= duration("2h")`, ""},
 		{"requester", `requester.email_domain == "example.com" && requester.managed && requester.account_id != "" && requester.name != ""`, ""},
 		{"misspelled_field", `user.emial == "x"`, "undefined field 'emial'"},
 		{"unknown_variable", `usr.external`, "undeclared reference"},
@@ -108,5 +112,20 @@ func TestCompile(t *testing.T) {
 				t.Errorf("Compile(%q) error = %v, want %q", tt.expr, err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestCondition_Reads(t *testing.T) {
+	c, err := Compile(`request.reason.contains("oncall") && requester.email != "" && "x" in user.groups`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		v, f string
+		want bool
+	}{{"request", "reason", true}, {"requester", "email", true}, {"user", "groups", true}, {"requester", "name", false}, {"request", "total", false}} {
+		if got := c.Reads(tt.v, tt.f); got != tt.want {
+			t.Errorf("Reads(%s.%s) = %v, want %v", tt.v, tt.f, got, tt.want)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 type decoder struct {
 	file     string
 	problems []Problem
+	warnings []Problem // worth knowing, but the file is valid
 }
 
 // object is one YAML mapping: its fields by key, with the path used in messages.
@@ -29,6 +30,14 @@ func (d *decoder) add(n *yaml.Node, field, format string, args ...any) {
 		line = n.Line
 	}
 	d.problems = append(d.problems, Problem{File: d.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *decoder) warn(n *yaml.Node, field, format string, args ...any) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	d.warnings = append(d.warnings, Problem{File: d.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 func child(path, key string) string {
@@ -162,7 +171,7 @@ func (d *decoder) boolean(o *object, key string) bool {
 	return v
 }
 
-// duration reads a duration field (CONTRACT.md section 3); ok is false when it is set but bad.
+// duration reads a duration field (docs/configuration.md); ok is false when it is set but bad.
 func (d *decoder) duration(o *object, key string, required bool, def time.Duration) (time.Duration, bool) {
 	s, n, ok := d.scalar(o, key, required)
 	if !ok {

@@ -1,4 +1,4 @@
-// Package policies reads jitbot's policy file (CONTRACT.md section 4) into an access.Policy.
+// Package policies reads jitbot's policy file (docs/configuration.md) into an access.Policy.
 //
 // # Loading
 //
@@ -12,9 +12,16 @@
 //
 // # Conditions
 //
-// auto_approve and match expressions are CEL, compiled and type-checked once at load time
+// auto_approve, request_if and match expressions are CEL, compiled and type-checked once at load time
 // against the variables user, requester, request and now; misspelled fields are load errors.
 // The compiled values implement access.Condition. Compile is exported for tests and tools.
+// LoadWithWarnings also reports, as warnings that leave the file valid, an auto_approve or
+// request_if that reads request.reason or requester.name: text the requester controls.
+//
+// # Refused combinations
+//
+// A break_glass role needs requesters and takes no auto_approve or approvals (its approvers may
+// end the grant). A sync rule may add to a guard-protected group only with allow_protected.
 //
 // # Schedules
 //

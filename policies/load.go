@@ -20,27 +20,40 @@ import (
 // Load reads and validates the policy file at path. Problems in the file come back as *Errors
 // naming path.
 func Load(path string) (*access.Policy, error) {
+	p, _, err := LoadWithWarnings(path)
+	return p, err
+}
+
+// LoadWithWarnings is Load, also returning the warnings about a valid file (sorted by line):
+// things that work but are probably not meant, such as an auto_approve that trusts the reason.
+func LoadWithWarnings(path string) (*access.Policy, []Problem, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("load policy: %w", err)
+		return nil, nil, fmt.Errorf("load policy: %w", err)
 	}
-	return Parse(path, data)
+	return ParseWithWarnings(path, data)
 }
 
 // Parse validates a policy file's contents; name is the file name used in problems. Every
 // problem found is returned at once, as *Errors.
 func Parse(name string, data []byte) (*access.Policy, error) {
+	p, _, err := ParseWithWarnings(name, data)
+	return p, err
+}
+
+// ParseWithWarnings is Parse, also returning the warnings about a valid file.
+func ParseWithWarnings(name string, data []byte) (*access.Policy, []Problem, error) {
 	d := &decoder{file: name}
 	root, err := parseYAML(data)
 	if err != nil {
 		d.problems = append(d.problems, syntaxProblem(name, err))
-		return nil, newErrors(d.problems)
+		return nil, nil, newErrors(d.problems)
 	}
 	p := d.policy(root)
 	if len(d.problems) > 0 {
-		return nil, newErrors(d.problems)
+		return nil, nil, newErrors(d.problems)
 	}
-	return p, nil
+	return p, newErrors(d.warnings).Problems, nil
 }
 
 // parseYAML returns the first document's root node, or nil for an empty file. Further
@@ -83,7 +96,7 @@ func syntaxProblem(name string, err error) Problem {
 
 func (d *decoder) policy(root *yaml.Node) *access.Policy {
 	o := d.object(root, "", "version", "organization", "channels", "teams", "permissions",
-		"roles", "sync", "sweeps", "reviews", "guard", "digest")
+		"roles", "sync", "sweeps", "reviews", "guard", "digest", "limits")
 	p := &access.Policy{}
 	if v, ok := d.integer(o, "version", true, 0); ok && o.fields["version"] != nil && v != 1 {
 		d.add(o.fields["version"], "version", "%d is not supported: write version: 1", v)
@@ -100,13 +113,36 @@ func (d *decoder) policy(root *yaml.Node) *access.Policy {
 		Operators: d.principals(perm, "operators", teams, false),
 	}
 	p.Roles = d.roles(o, teams)
-	p.Sync = d.syncRules(o)
-	p.Sweeps = d.sweeps(o)
-	p.Reviews = d.reviews(o, teams)
+	if len(p.Organization.Domains) == 0 && len(p.Roles) > 0 {
+		d.warn(o.line("organization"), "organization.domains",
+			"is empty, so every user counts as external: nobody may request a role unless its requesters name them")
+	}
 	p.Guard = d.guard(d.object(o.fields["guard"], "guard",
 		"protected_groups", "standing_members", "min_members", "on_drift", "schedule", "max_changes"))
+	p.Sync = d.syncRules(o, p)
+	p.Sweeps = d.sweeps(o)
+	p.Reviews = d.reviews(o, teams)
+	p.Limits = d.limits(d.object(o.fields["limits"], "limits", "pending_per_user", "break_glass_per_day"))
 	p.Digest = d.digest(d.object(o.fields["digest"], "digest", "channel", "schedule"), p.Channels.Audit)
 	return p
+}
+
+func (d *decoder) limits(o *object) access.Limits {
+	var l access.Limits
+	var ok bool
+	for _, f := range []struct {
+		key string
+		v   *int
+		def int
+	}{
+		{"pending_per_user", &l.PendingPerUser, access.DefaultPendingPerUser},
+		{"break_glass_per_day", &l.BreakGlassPerDay, access.DefaultBreakGlassPerDay},
+	} {
+		if *f.v, ok = d.integer(o, f.key, false, f.def); ok && *f.v < 1 {
+			d.add(o.line(f.key), child(o.path, f.key), "must be at least 1")
+		}
+	}
+	return l
 }
 
 func (d *decoder) organization(o *object) access.Organization {

@@ -161,6 +161,10 @@ func TestParse_Errors(t *testing.T) {
 		{"bad_timezone.yaml", "testdata/bad_timezone.yaml:4: organization.timezone:"},
 		{"bad_version.yaml", "testdata/bad_version.yaml:1: version:"},
 		{"syntax.yaml", "testdata/syntax.yaml:2: invalid YAML:"},
+		{"breakglass_no_requesters.yaml", "testdata/breakglass_no_requesters.yaml:9: roles[0].requesters: is required for a break_glass role"},
+		{"breakglass_auto_approve.yaml", "testdata/breakglass_auto_approve.yaml:11: roles[0].auto_approve: has no effect on a break_glass role"},
+		{"sync_protected.yaml", "testdata/sync_protected.yaml:8: sync[0].add_to[1]: sync rule everyone-admin adds to protected group site-admins: set allow_protected: true"},
+		{"bad_limits.yaml", "testdata/bad_limits.yaml:5: limits.pending_per_user: must be at least 1"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".yaml"), func(t *testing.T) {
@@ -240,5 +244,54 @@ func BenchmarkLoadExample(b *testing.B) {
 		if _, err := Load("example.yaml"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestParse_Warnings(t *testing.T) {
+	p, warns, err := LoadWithWarnings(filepath.Join("testdata", "valid", "warn_untrusted.yaml"))
+	if err != nil {
+		t.Fatalf("LoadWithWarnings: %v", err)
+	}
+	if !p.Sync[0].AllowProtected {
+		t.Error("allow_protected was not read")
+	}
+	want := []string{
+		"testdata/valid/warn_untrusted.yaml:12: roles[0].auto_approve: reads request.reason, which the requester controls",
+		"testdata/valid/warn_untrusted.yaml:13: roles[0].request_if: reads requester.name, which the requester controls",
+	}
+	if len(warns) != len(want) {
+		t.Fatalf("warnings = %v, want %d", warns, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(warns[i].String(), w) {
+			t.Errorf("warning %d = %q\nwant prefix %q", i, warns[i], w)
+		}
+	}
+	_, warns, err = ParseWithWarnings("p.yaml", []byte("version: 1\nroles:\n  - {name: x, grants: [{group: g}], max_duration: 1h, approvers: [U0LEAD]}\n"))
+	if err != nil || len(warns) != 1 || !strings.HasPrefix(warns[0].String(), "p.yaml:1: organization.domains: is empty, so every user counts as external") {
+		t.Errorf("no domains: warnings %v, err %v", warns, err)
+	}
+	if _, warns, err := LoadWithWarnings("example.yaml"); err != nil || len(warns) != 0 {
+		t.Errorf("example.yaml: warnings %v, err %v; want none", warns, err)
+	}
+}
+
+func TestLoad_ExampleWhoMayAsk(t *testing.T) {
+	p, err := Load("example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg := p.Role("site-admin-breakglass")
+	if !reflect.DeepEqual(bg.Requesters, []string{"U0IT1"}) || !reflect.DeepEqual(bg.RequesterNames, []string{"it"}) {
+		t.Errorf("break-glass requesters = %v (%v)", bg.Requesters, bg.RequesterNames)
+	}
+	if oa := p.Role("org-admin"); oa.RequestIf == nil || len(oa.Requesters) != 3 {
+		t.Errorf("org-admin requesters = %v, request_if %v", oa.Requesters, oa.RequestIf)
+	}
+	if p.Limits != (access.Limits{PendingPerUser: 5, BreakGlassPerDay: 2}) {
+		t.Errorf("limits = %+v", p.Limits)
+	}
+	if d, err := Parse("d.yaml", []byte("version: 1\n")); err != nil || d.Limits.Pending() != 5 || d.Limits.BreakGlass() != 2 {
+		t.Errorf("default limits = %+v, %v", d.Limits, err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/jitbot/jitbot/access"
 )
 
@@ -23,7 +25,7 @@ func (d *decoder) roles(root *object, teams map[string][]string) []access.Role {
 	for i, n := range items {
 		o := d.object(n, index("roles", i), "name", "description", "grants", "max_duration",
 			"default_duration", "approvers", "approvals", "reason", "pending_timeout", "channel",
-			"auto_approve", "break_glass")
+			"auto_approve", "break_glass", "requesters", "request_if")
 		roles = append(roles, d.role(o, teams, seen))
 	}
 	return roles
@@ -67,6 +69,24 @@ func (d *decoder) role(o *object, teams map[string][]string, seen map[string]int
 		r.ReasonRequired = true
 	}
 	r.Approvers = d.principals(o, "approvers", teams, !r.BreakGlass)
+	r.Requesters, r.RequesterNames = d.principalsNamed(o, "requesters", teams, false)
+	r.RequestIf = d.condition(o, "request_if", false)
+	if r.BreakGlass {
+		if len(r.RequesterNames) == 0 {
+			d.add(o.line("break_glass"), child(o.path, "requesters"),
+				"is required for a break_glass role: list the teams or people who may grant it to themselves")
+		}
+		if o.fields["auto_approve"] != nil {
+			d.add(o.fields["auto_approve"], child(o.path, "auto_approve"),
+				"has no effect on a break_glass role, which is granted at once on the requester's reason; remove it (approvers, if any, may end the grant)")
+		}
+		if o.fields["approvals"] != nil {
+			d.add(o.fields["approvals"], child(o.path, "approvals"),
+				"has no effect on a break_glass role, which nobody approves; remove it (approvers, if any, may end the grant)")
+		}
+	}
+	d.warnTrusted(o, "auto_approve")
+	d.warnTrusted(o, "request_if")
 	var approvalsOK bool
 	r.Approvals, approvalsOK = d.integer(o, "approvals", false, 1)
 	switch {
@@ -117,4 +137,24 @@ func (d *decoder) grants(o *object) []access.Target {
 		}
 	}
 	return targets
+}
+
+// untrusted are the fields of conditions the requester controls.
+var untrusted = [][2]string{{"request", "reason"}, {"requester", "name"}}
+
+// warnTrusted warns when the condition in key reads something the requester types themselves.
+func (d *decoder) warnTrusted(o *object, key string) {
+	n, ok := o.fields[key]
+	if !ok || n.Kind != yaml.ScalarNode {
+		return
+	}
+	c, err := Compile(n.Value)
+	if err != nil {
+		return
+	}
+	for _, u := range untrusted {
+		if c.Reads(u[0], u[1]) {
+			d.warn(n, child(o.path, key), "reads %s.%s, which the requester controls: never a basis for trust", u[0], u[1])
+		}
+	}
 }

@@ -3,6 +3,8 @@ package policies
 import (
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/jitbot/jitbot/access"
 )
 
@@ -12,19 +14,28 @@ const (
 	defaultMaxChanges    = 50
 )
 
-func (d *decoder) syncRules(root *object) []access.SyncRule {
+func (d *decoder) syncRules(root *object, p *access.Policy) []access.SyncRule {
 	items := d.seq(root, "sync", false)
 	rules := make([]access.SyncRule, 0, len(items))
 	seen := map[string]int{}
 	for i, n := range items {
-		o := d.object(n, index("sync", i), "name", "schedule", "match", "add_to", "remove_unmatched")
-		rules = append(rules, access.SyncRule{
+		o := d.object(n, index("sync", i), "name", "schedule", "match", "add_to", "remove_unmatched", "allow_protected")
+		r := access.SyncRule{
 			Name:            d.name(o, "sync rule", seen),
 			Schedule:        d.schedule(o, "schedule", true, ""),
 			Match:           d.condition(o, "match", true),
-			AddTo:           d.strings(o, "add_to", true),
 			RemoveUnmatched: d.boolean(o, "remove_unmatched"),
-		})
+			AllowProtected:  d.boolean(o, "allow_protected"),
+		}
+		var nodes []*yaml.Node
+		r.AddTo, nodes = d.stringNodes(o, "add_to", true)
+		for j, g := range r.AddTo {
+			if p.IsProtected(g) && !r.AllowProtected {
+				d.add(nodes[j], index(child(o.path, "add_to"), j),
+					"sync rule %s adds to protected group %s: set allow_protected: true on the rule if that is meant", r.Name, g)
+			}
+		}
+		rules = append(rules, r)
 	}
 	return rules
 }

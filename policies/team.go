@@ -1,20 +1,13 @@
 package policies
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/jitbot/jitbot/access"
 )
 
-var slackID = regexp.MustCompile(`^[UWS][A-Z0-9]+$`)
-
 // isPrincipal reports whether s is a Slack user or user-group ID, or an e-mail address.
-func isPrincipal(s string) bool { return slackID.MatchString(s) || isEmail(s) }
-
-func isEmail(s string) bool {
-	local, domain, ok := strings.Cut(s, "@")
-	return ok && local != "" && strings.Contains(domain, ".") && !strings.ContainsAny(domain, "@ \t") &&
-		!strings.ContainsAny(local, " \t")
-}
+func isPrincipal(s string) bool { return access.ParsePrincipal(s) != access.PrincipalInvalid }
 
 // teams reads the teams mapping: names to principals.
 func (d *decoder) teams(root *object) map[string][]string {
@@ -44,6 +37,13 @@ func (d *decoder) teams(root *object) map[string][]string {
 
 // principals reads a list of principals and team names, expanding teams.
 func (d *decoder) principals(o *object, key string, teams map[string][]string, required bool) []string {
+	out, _ := d.principalsNamed(o, key, teams, required)
+	return out
+}
+
+// principalsNamed reads a list of principals and team names; it returns the principals with
+// teams expanded, and the list as written.
+func (d *decoder) principalsNamed(o *object, key string, teams map[string][]string, required bool) ([]string, []string) {
 	items, nodes := d.stringNodes(o, key, required)
 	var out []string
 	for i, s := range items {
@@ -58,7 +58,7 @@ func (d *decoder) principals(o *object, key string, teams map[string][]string, r
 		}
 		out = append(out, members...)
 	}
-	return dedupe(out)
+	return dedupe(out), items
 }
 
 func dedupe(list []string) []string {

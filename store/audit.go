@@ -39,7 +39,14 @@ func (t *tx) appendAudit(e *access.AuditEvent) error {
 	}
 	e.Seq = seq + 1
 	e.Seal(prev, t.key)
-	return putJSON(b, seqKey(e.Seq), e)
+	if err := putJSON(b, seqKey(e.Seq), e); err != nil {
+		return err
+	}
+	meta, err := t.bucket(bucketMeta)
+	if err != nil {
+		return err
+	}
+	return putJSON(meta, keyAuditHead, access.NewChainHead(e.Seq, e.Hash, t.key))
 }
 
 // AuditEvents returns the events matching f in order. With f.Limit set it scans backwards
@@ -131,7 +138,22 @@ func (t *tx) verifyAudit() (brk *access.ChainBreak, n int, err error) {
 		}
 		prev, last = e.Hash, e.Seq
 	}
-	return nil, n, nil
+	meta, err := t.bucket(bucketMeta)
+	if err != nil {
+		return nil, n, fmt.Errorf("verify audit: %w", err)
+	}
+	raw := meta.Get(keyAuditHead)
+	if raw == nil {
+		if n > 0 {
+			return &access.ChainBreak{Seq: last, Reason: "the chain's head record is missing, so events removed from the end cannot be ruled out (or the file was last written by a jitbot that kept no head)"}, n, nil
+		}
+		return nil, n, nil
+	}
+	var head access.ChainHead
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return &access.ChainBreak{Seq: last, Reason: "the chain's head record is unreadable: " + err.Error()}, n, nil
+	}
+	return head.Check(last, prev, t.key), n, nil
 }
 
 // ExportAudit calls fn for every event at or after since (all when zero), oldest first, in one

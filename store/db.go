@@ -39,9 +39,10 @@ type Options struct {
 
 // DB is a jitbot database in one bbolt file.
 type DB struct {
-	bolt *bolt.DB
-	path string
-	key  []byte
+	bolt  *bolt.DB
+	path  string
+	key   []byte
+	watch watchers
 }
 
 // Open opens or creates the database at path, creating its buckets. It returns an error
@@ -106,8 +107,18 @@ func initialize(btx *bolt.Tx) error {
 	if len(v) != 8 {
 		return fmt.Errorf("%w: schema version is %d bytes long", ErrCorrupt, len(v))
 	}
-	if got := binary.BigEndian.Uint64(v); got > schemaVersion {
+	got := binary.BigEndian.Uint64(v)
+	if got > schemaVersion {
 		return fmt.Errorf("%w: the file has schema version %d and this jitbot reads version %d at most; run a newer jitbot", ErrSchema, got, schemaVersion)
+	}
+	if got < 2 {
+		// Version 2 added the live indexes: build them from the records, once.
+		if err := buildLive(btx); err != nil {
+			return fmt.Errorf("migrate schema %d to 2: %w", got, err)
+		}
+	}
+	if got < schemaVersion {
+		return meta.Put(keySchemaVersion, binary.BigEndian.AppendUint64(nil, schemaVersion))
 	}
 	return nil
 }
@@ -130,7 +141,27 @@ func (db *DB) Update(ctx context.Context, fn func(access.Tx) error) (err error) 
 		return fmt.Errorf("store update: %w", err)
 	}
 	defer guard("store update", &err)()
-	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(&tx{kv: boltKV{btx}, key: db.key}) })
+	var note commitNote
+	var counts *access.LiveCounts
+	err = db.bolt.Update(func(btx *bolt.Tx) error {
+		t := &tx{kv: boltKV{btx}, key: db.key}
+		if err := fn(t); err != nil {
+			return err
+		}
+		note = t.note
+		if note.counts {
+			lc, err := t.LiveCounts()
+			if err != nil {
+				return err
+			}
+			counts = &lc
+		}
+		return nil
+	})
+	if err == nil {
+		db.committed(note, counts)
+	}
+	return err
 }
 
 // View runs fn in one read-only transaction.
@@ -161,8 +192,9 @@ func guard(op string, err *error) func() {
 
 // tx is one kv transaction (bbolt or etcd) seen as an access.Tx.
 type tx struct {
-	kv  kv
-	key []byte
+	kv   kv
+	key  []byte
+	note commitNote // what the commit tells watchers (live.go)
 }
 
 func (t *tx) bucket(name []byte) (bucket, error) {

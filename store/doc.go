@@ -10,6 +10,15 @@
 // step with their records inside the same transaction: every Put reads the stored previous
 // record, deletes its index entries and writes the new ones.
 //
+// # What is live
+//
+// live_grants (every grant not yet revoked, keyed by account) and pending_requests (keyed by
+// requester) hold what is live, and live_counts counts it, all in the record's transaction
+// (live.go): Active, Mine, Awaiting, desired state, Recover and the gauges cost O(live), not
+// O(history). Schema version 2 added them; opening a version-1 file builds them once. After
+// every commit that stored a due time or changed a count, DB tells its watchers
+// (access.Watcher): the sweeper sleeps until the next due time, the gauges follow the counts.
+//
 // # Time
 //
 // Due indexes are keyed by big-endian Unix nanoseconds followed by the record ID, so the grants

@@ -74,6 +74,13 @@ func (t *tx) putGrant(g *access.Grant) error {
 	if err := byAcc.Put(accountKey(g.Account.ID, g.ID), nil); err != nil {
 		return err
 	}
+	prev := &old
+	if !found {
+		prev = nil
+	}
+	if err := t.indexGrant(prev, g); err != nil {
+		return err
+	}
 	if at := g.Due(); !at.IsZero() {
 		return due.Put(timeKey(at, g.ID), nil)
 	}

@@ -8,7 +8,7 @@ import (
 
 // Buckets. Keys are bytes; values are JSON unless said otherwise.
 var (
-	bucketMeta        = []byte("meta")                // "schema_version" -> big-endian uint64
+	bucketMeta        = []byte("meta")                // "schema_version" -> big-endian uint64; "audit_head" -> access.ChainHead
 	bucketRequests    = []byte("requests")            // request ID -> access.Request
 	bucketDueRequests = []byte("due_requests")        // timeKey(PendingUntil, ID) of pending requests -> empty
 	bucketGrants      = []byte("grants")              // grant ID -> access.Grant
@@ -25,16 +25,28 @@ var (
 	bucketDueReviews  = []byte("due_review_items")    // timeKey(ReviewItem.Due(), ID) -> empty
 )
 
+// Live indexes (live.go), schema version 2.
+var (
+	bucketLiveGrants  = []byte("live_grants")      // accountID \x00 grantID of grants not ended -> liveEntry
+	bucketPendingReqs = []byte("pending_requests") // requester Slack ID \x00 requestID of pending requests -> empty
+	bucketLiveCounts  = []byte("live_counts")      // "grants/<status>" or "pending" -> big-endian uint64
+)
+
 var allBuckets = [][]byte{
 	bucketMeta, bucketRequests, bucketDueRequests, bucketGrants, bucketGrantsByAcc,
 	bucketDueGrants, bucketAudit, bucketBindings, bucketFirstSeen, bucketRuns,
 	bucketRunsByTime, bucketRunsByName, bucketReviews, bucketReviewsRun, bucketDueReviews,
+	bucketLiveGrants, bucketPendingReqs, bucketLiveCounts,
 }
 
-var keySchemaVersion = []byte("schema_version")
+var (
+	keySchemaVersion = []byte("schema_version")
+	keyAuditHead     = []byte("audit_head") // in meta: access.ChainHead of the audit chain
+)
 
-// schemaVersion is the layout this code reads and writes. Open refuses newer files.
-const schemaVersion = 1
+// schemaVersion is the layout this code reads and writes. Open refuses newer files and
+// migrates older ones (migrate.go). Version 2 added the live indexes.
+const schemaVersion = 2
 
 var (
 	minKeyTime = time.Unix(0, 0)

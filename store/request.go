@@ -59,6 +59,13 @@ func (t *tx) putRequest(r *access.Request) error {
 	if err := putJSON(b, []byte(r.ID), r); err != nil {
 		return err
 	}
+	prev := &old
+	if !found {
+		prev = nil
+	}
+	if err := t.indexRequest(prev, r); err != nil {
+		return err
+	}
 	if r.Status == access.RequestPending {
 		return due.Put(timeKey(r.PendingUntil, r.ID), nil)
 	}

@@ -74,6 +74,7 @@ func (t *tx) putReviewItem(it *access.ReviewItem) error {
 		return err
 	}
 	if at := it.Due(); !at.IsZero() {
+		t.note.noteDue(at)
 		return due.Put(timeKey(at, it.ID), nil)
 	}
 	return nil

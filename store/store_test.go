@@ -452,3 +452,66 @@ func TestOpen_Corrupted(t *testing.T) {
 		})
 	}
 }
+
+// TestDB_VerifyAudit_head: the chain's head shows events removed from the end, and a head
+// rewritten to match a shortened chain needs the audit key.
+func TestDB_VerifyAudit_head(t *testing.T) {
+	truncate := func(b *bolt.Bucket) (uint64, error) {
+		k, _ := b.Cursor().Last()
+		last := binary.BigEndian.Uint64(k)
+		for seq := last - 2; seq <= last; seq++ {
+			if err := b.Delete(seqKey(seq)); err != nil {
+				return 0, err
+			}
+		}
+		return last - 3, nil
+	}
+	tests := []struct {
+		name    string
+		tamper  func(t *testing.T, btx *bolt.Tx)
+		wantMsg string
+	}{
+		{"last_three_deleted", func(t *testing.T, btx *bolt.Tx) {
+			if _, err := truncate(btx.Bucket(bucketAudit)); err != nil {
+				t.Fatal(err)
+			}
+		}, "removed from the end"},
+		{"head_resealed_without_the_key", func(t *testing.T, btx *bolt.Tx) {
+			b := btx.Bucket(bucketAudit)
+			left, err := truncate(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e access.AuditEvent
+			if err := json.Unmarshal(b.Get(seqKey(left)), &e); err != nil {
+				t.Fatalf("event %d: %v (%q)", left, err, b.Get(seqKey(left)))
+			}
+			v, _ := json.Marshal(access.NewChainHead(left, e.Hash, []byte("guessed")))
+			if err := btx.Bucket(bucketMeta).Put(keyAuditHead, v); err != nil {
+				t.Fatal(err)
+			}
+		}, "does not match its seal"},
+		{"head_deleted", func(t *testing.T, btx *bolt.Tx) {
+			if err := btx.Bucket(bucketMeta).Delete(keyAuditHead); err != nil {
+				t.Fatal(err)
+			}
+		}, "head record is missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := MustOpenDB(t)
+			story(t, db, "R1", t0, time.Hour)
+			story(t, db, "R2", t0, time.Hour)
+			if brk, n, err := db.VerifyAudit(); brk != nil || err != nil || n < 5 {
+				t.Fatalf("before tampering: %+v, %d events, %v", brk, n, err)
+			}
+			if err := db.bolt.Update(func(btx *bolt.Tx) error { tt.tamper(t, btx); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			brk, _, err := db.VerifyAudit()
+			if err != nil || brk == nil || !strings.Contains(brk.Reason, tt.wantMsg) {
+				t.Errorf("VerifyAudit = %+v, %v; want a break saying %q", brk, err, tt.wantMsg)
+			}
+		})
+	}
+}

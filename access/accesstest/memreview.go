@@ -30,6 +30,7 @@ func (t *memTx) PutReviewItem(it *access.ReviewItem) error {
 		return fmt.Errorf("put review item %s: %w", it.ID, err)
 	}
 	t.st.reviews[it.ID] = data
+	t.note.noteDue(it.Due())
 	return nil
 }
 

@@ -19,14 +19,16 @@ var _ access.Store = (*MemStore)(nil)
 // MemStore is an in-memory access.Store. Records are kept as JSON, so every value handed out
 // is a deep copy. Update works on a copy of the state and swaps it in only when fn succeeds.
 type MemStore struct {
-	mu  sync.RWMutex
-	st  memState
-	key []byte
+	mu    sync.RWMutex
+	st    memState
+	key   []byte
+	watch memWatchers
 }
 
 type memState struct {
 	requests  map[string][]byte
 	grants    map[string][]byte
+	live      memLive // the live indexes (memlive.go)
 	bindings  map[string][]byte
 	firstSeen map[string][]byte
 	runs      map[string][]byte
@@ -40,6 +42,7 @@ func (s memState) clone() memState {
 	return memState{
 		requests:  maps.Clone(s.requests),
 		grants:    maps.Clone(s.grants),
+		live:      s.live.clone(),
 		bindings:  maps.Clone(s.bindings),
 		firstSeen: maps.Clone(s.firstSeen),
 		runs:      maps.Clone(s.runs),
@@ -55,6 +58,7 @@ func NewMemStore(auditKey []byte) *MemStore {
 		st: memState{
 			requests: map[string][]byte{}, grants: map[string][]byte{}, bindings: map[string][]byte{},
 			firstSeen: map[string][]byte{}, runs: map[string][]byte{}, reviews: map[string][]byte{},
+			live: newMemLive(),
 		},
 	}
 }
@@ -64,14 +68,29 @@ func (m *MemStore) Update(ctx context.Context, fn func(access.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store update: %w", err)
 	}
+	note, counts, err := m.update(fn)
+	if err != nil {
+		return err
+	}
+	m.committed(note.due, counts)
+	return nil
+}
+
+// update runs fn under the lock and returns what the commit tells the watchers.
+func (m *MemStore) update(fn func(access.Tx) error) (memNote, *access.LiveCounts, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	work := m.st.clone()
-	if err := fn(&memTx{st: &work, key: m.key, writable: true}); err != nil {
-		return err
+	tx := &memTx{st: &work, key: m.key, writable: true}
+	if err := fn(tx); err != nil {
+		return memNote{}, nil, err
 	}
 	m.st = work
-	return nil
+	if !tx.note.counts {
+		return tx.note, nil, nil
+	}
+	lc := work.live.counts()
+	return tx.note, &lc, nil
 }
 
 // View runs fn on the current state; writes fail.
@@ -95,6 +114,7 @@ type memTx struct {
 	st       *memState
 	key      []byte
 	writable bool
+	note     memNote // what the commit tells watchers
 }
 
 func (t *memTx) checkWritable(op string) error {
@@ -131,7 +151,9 @@ func (t *memTx) PutRequest(r *access.Request) error {
 	if err != nil {
 		return fmt.Errorf("put request %s: %w", r.ID, err)
 	}
+	old, _ := t.Request(r.ID)
 	t.st.requests[r.ID] = data
+	t.indexRequest(old, r)
 	return nil
 }
 
@@ -155,11 +177,13 @@ func (t *memTx) Requests(f access.RequestFilter) ([]*access.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(r *access.Request) bool {
-		return !((len(f.Status) == 0 || slices.Contains(f.Status, r.Status)) &&
-			(f.Requester == "" || r.Requester.SlackID == f.Requester) &&
-			(f.GrantID == "" || r.GrantID == f.GrantID))
-	}), nil
+	return slices.DeleteFunc(all, func(r *access.Request) bool { return !memMatchRequest(r, f) }), nil
+}
+
+func memMatchRequest(r *access.Request, f access.RequestFilter) bool {
+	return (len(f.Status) == 0 || slices.Contains(f.Status, r.Status)) &&
+		(f.Requester == "" || r.Requester.SlackID == f.Requester) &&
+		(f.GrantID == "" || r.GrantID == f.GrantID)
 }
 
 func (t *memTx) DueRequests(now time.Time, limit int) ([]*access.Request, error) {
@@ -202,7 +226,9 @@ func (t *memTx) PutGrant(g *access.Grant) error {
 	if err != nil {
 		return fmt.Errorf("put grant %s: %w", g.ID, err)
 	}
+	old, _ := t.Grant(g.ID)
 	t.st.grants[g.ID] = data
+	t.indexGrant(old, g)
 	return nil
 }
 
@@ -226,12 +252,14 @@ func (t *memTx) Grants(f access.GrantFilter) ([]*access.Grant, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(g *access.Grant) bool {
-		return !((len(f.Status) == 0 || slices.Contains(f.Status, g.Status)) &&
-			(f.AccountID == "" || g.Account.ID == f.AccountID) &&
-			(f.Holder == "" || g.Holder.SlackID == f.Holder) &&
-			(f.Role == "" || strings.EqualFold(g.Role, f.Role)))
-	}), nil
+	return slices.DeleteFunc(all, func(g *access.Grant) bool { return !memMatchGrant(g, f) }), nil
+}
+
+func memMatchGrant(g *access.Grant, f access.GrantFilter) bool {
+	return (len(f.Status) == 0 || slices.Contains(f.Status, g.Status)) &&
+		(f.AccountID == "" || g.Account.ID == f.AccountID) &&
+		(f.Holder == "" || g.Holder.SlackID == f.Holder) &&
+		(f.Role == "" || strings.EqualFold(g.Role, f.Role))
 }
 
 func (t *memTx) DueGrants(now time.Time, limit int) ([]*access.Grant, error) {

@@ -40,9 +40,19 @@ func StoreContract(t *testing.T, open func(t *testing.T) access.Store) {
 		{"runs_newest_first_and_prune", contractRuns},
 		{"review_items", contractReviewItems},
 		{"concurrent_decisions_once", contractConcurrentDecisions},
+		// storelive.go
+		{"live_index_follows_status", contractLiveGrants},
+		{"pending_index_follows_status", contractPendingRequests},
+		{"live_index_rollback", contractLiveRollback},
+		{"next_due", contractNextDue},
+		{"watch_reports_commits", contractWatch},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			tt.fn(t, s)
+			contractIndexesConsistent(t, s)
+		})
 	}
 }
 

@@ -18,8 +18,9 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-// SpecFile is the Organizations API spec, relative to the directory above the module root.
-const SpecFile = "shared/specs/atlassian-org-admin.openapi.json"
+// SpecFile is the Organizations API spec, relative to the module root. Its provenance and date
+// are in testdata/README.md.
+const SpecFile = "atlassian/atlassiantest/testdata/atlassian-org-admin.openapi.json"
 
 // specValidator checks every request and response against the OpenAPI spec.
 type specValidator struct {
@@ -29,13 +30,13 @@ type specValidator struct {
 }
 
 // WithSpecValidation validates every request the fake receives and every response it sends
-// against shared/specs/atlassian-org-admin.openapi.json, failing t on any violation. It skips
-// t when the spec cannot be found, so validation never passes silently.
+// against testdata/atlassian-org-admin.openapi.json, failing t on any violation. It fails t
+// when the spec cannot be found, so validation never passes silently.
 func WithSpecValidation(t testing.TB) Option {
 	t.Helper()
 	path, err := FindSpec()
 	if err != nil {
-		t.Skipf("atlassiantest: spec validation cannot run: %v", err)
+		t.Fatalf("atlassiantest: spec validation cannot run: %v", err)
 	}
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromFile(path)
@@ -64,8 +65,8 @@ func fixUserPath(doc *openapi3.T) {
 	doc.Paths.Delete(bad)
 }
 
-// FindSpec walks up from the working directory to the one holding go.mod and returns the spec
-// path next to it (../shared/specs/…), or an error saying where it looked.
+// FindSpec walks up from the working directory to the module root (the directory holding
+// go.mod) and returns the path of SpecFile in it, or an error saying where it looked.
 func FindSpec() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -73,9 +74,9 @@ func FindSpec() (string, error) {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", SpecFile)
+			p := filepath.Join(dir, filepath.FromSlash(SpecFile))
 			if _, err := os.Stat(p); err != nil {
-				return "", fmt.Errorf("%s not found next to the module root %s", SpecFile, dir)
+				return "", fmt.Errorf("%s not found in the module root %s", SpecFile, dir)
 			}
 			return p, nil
 		}

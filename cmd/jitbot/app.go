@@ -37,6 +37,7 @@ type App struct {
 	metrics *metrics
 	sched   *scheduler
 	httpLn  net.Listener
+	backups *backups
 }
 
 // appOptions adjust the wiring for tests and the demo.
@@ -46,8 +47,9 @@ type appOptions struct {
 	NoSchedule     bool // do not start cron jobs
 }
 
+// newLogger logs to w, one whole line at a time whichever goroutine logs (w need not be safe
+// for concurrent use).
 func newLogger(cfg *Config, w io.Writer) zerolog.Logger {
-	// Every part logs from its own goroutine; a writer other than a file needs the lock.
 	w = zerolog.SyncWriter(w)
 	if cfg.LogFormat == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
@@ -66,13 +68,17 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		return nil, fmt.Errorf("load policy (JITBOT_POLICY_FILE):\n%w", err)
 	}
 	a.policy.Store(p)
-	db, err := openState(ctx, cfg.Store, []byte(cfg.AuditKey.Reveal()), 0)
+	sc := cfg.Store
+	sc.DBPath = cfg.DBPath // the field the rest of the wiring (and tests) set
+	db, err := openState(ctx, sc, []byte(cfg.AuditKey.Reveal()), 0)
 	if err != nil {
 		return nil, err
 	}
 	a.db = db
 	a.metrics = newMetrics(db)
 	a.leader = a.newLeadership()
+	bolt, _ := db.(boltState) // backups copy the bbolt file; etcd has its own snapshots
+	a.backups = newBackups(bolt.DB, cfg.Backup, log, a.now, a.metrics.reg)
 	a.atl, err = atlassian.New(atlassian.Config{
 		BaseURL: cfg.AtlassianURL, OrgID: cfg.AtlassianOrgID, DirectoryID: cfg.DirectoryID,
 		APIKey: atlassian.Secret(cfg.AtlassianAPIKey.Reveal()), Now: a.now, Sleep: opt.AtlassianSleep,
@@ -82,14 +88,14 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		db.Close()
 		return nil, fmt.Errorf("atlassian client: %w", err)
 	}
-	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now}
+	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now, OnRun: a.metrics.run}
 	a.svc = &access.Service{
 		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
 		Engine: a.engine, Observer: a.metrics,
 	}
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
-		Command: cfg.SlashCommand, Service: a.svc, Runner: observedRunner{e: a.engine, m: a.metrics}, Policy: a.policy.Load,
+		Command: cfg.SlashCommand, Service: a.svc, Policy: a.policy.Load,
 		Observer: a.metrics,
 	})
 	if err != nil {
@@ -97,6 +103,7 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		return nil, fmt.Errorf("slack bot: %w", err)
 	}
 	a.svc.Notifier, a.svc.Identity, a.svc.Principals = a.bot, a.bot, a.bot
+	a.registerReady()
 	a.engine.Notifier = a.bot
 	if !opt.NoSchedule {
 		a.sched = newScheduler(a)

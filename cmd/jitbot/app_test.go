@@ -50,6 +50,9 @@ func TestApp_httpEndpoints(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if !strings.Contains(string(body), "\njitbot_ready 1\n") {
+		t.Errorf("/metrics of a ready bot lacks jitbot_ready 1")
+	}
 	for _, m := range []string{"jitbot_pending_requests", "jitbot_overdue_revocations", "jitbot_revocation_lag_seconds", "jitbot_slack_ack_latency_seconds"} {
 		if !strings.Contains(string(body), m) {
 			t.Errorf("/metrics lacks %s", m)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -53,9 +55,18 @@ func cmdAudit(args []string, environ []string, stdout io.Writer) error {
 	return fmt.Errorf("%w: unknown audit command %q", errUsage, args[0])
 }
 
-// openReadOnly opens the configured store for reading the audit log: the bbolt file (the bot
-// stopped) or the etcd prefix (any time).
+// openReadOnly opens the configured store for reading the audit log: an existing bbolt file
+// (the bot stopped; a path with no file is an error, since opening it would create an empty
+// database and report on that) or the etcd prefix (any time).
 func openReadOnly(path StoreConfig, key []byte) (stateStore, error) {
+	if path.Kind != storeEtcd {
+		if _, err := os.Stat(path.DBPath); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, &exitError{code: 1, err: fmt.Errorf("there is no jitbot database at %s (JITBOT_DB_PATH); nothing was checked", path.DBPath)}
+			}
+			return nil, &exitError{code: 1, err: fmt.Errorf("open %s: %w", path.DBPath, err)}
+		}
+	}
 	db, err := openState(context.Background(), path, key, time.Second)
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
@@ -77,6 +88,9 @@ func auditVerify(path StoreConfig, key []byte, stdout io.Writer) error {
 		return &exitError{code: 1, err: fmt.Errorf("audit chain broken at event %d: %s", brk.Seq, brk.Reason)}
 	}
 	fmt.Fprintf(stdout, "audit chain intact: %d events\n", n)
+	if len(key) == 0 {
+		fmt.Fprintln(stdout, "note: JITBOT_AUDIT_KEY is not set, so the chain is plain SHA-256: it proves the order of the events, not who wrote them (anyone with the file can rewrite events and their hashes). Set JITBOT_AUDIT_KEY to make it an HMAC chain.")
+	}
 	return nil
 }
 

@@ -119,3 +119,79 @@ func TestPolicyCheck_testdata(t *testing.T) {
 		})
 	}
 }
+
+// appendEvents appends n more events to the database at path.
+func appendEvents(t *testing.T, path, key string, n int) {
+	t.Helper()
+	db, err := store.Open(path, store.Options{AuditKey: []byte(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := range n {
+		ev := access.AuditEvent{Time: time.Date(2026, 11, 27, 10, i, 0, 0, time.UTC), Action: access.ActionGrantRevoked, Actor: access.SystemActor, Subject: "R1", Role: "site-admin", Member: "alice@example.com"}
+		if err := db.Update(context.Background(), func(tx access.Tx) error { return tx.AppendAudit(&ev) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestAudit_verifyTruncated(t *testing.T) {
+	for _, key := range []string{"k1", ""} {
+		t.Run("key_"+map[bool]string{true: "set", false: "unset"}[key != ""], func(t *testing.T) {
+			path := writeAuditDB(t, key)
+			appendEvents(t, path, key, 3)
+			env := []string{"JITBOT_DB_PATH=" + path, "JITBOT_AUDIT_KEY=" + key}
+			if code, out, errOut := runMain([]string{"audit", "verify"}, env...); code != 0 || !strings.Contains(out, "6 events") {
+				t.Fatalf("intact chain: exit %d %s %s", code, out, errOut)
+			}
+			// Delete the last three events, as someone hiding what they did last would.
+			db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket([]byte("audit"))
+				for seq := uint64(4); seq <= 6; seq++ {
+					if err := b.Delete(binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := runMain([]string{"audit", "verify"}, env...)
+			if code != 1 || !strings.Contains(errOut, "removed from the end") {
+				t.Fatalf("truncated chain: exit %d %s", code, errOut)
+			}
+		})
+	}
+}
+
+func TestAudit_noKeyNote(t *testing.T) {
+	path := writeAuditDB(t, "")
+	code, out, _ := runMain([]string{"audit", "verify"}, "JITBOT_DB_PATH="+path)
+	if code != 0 || !strings.Contains(out, "proves the order of the events, not who wrote them") {
+		t.Fatalf("verify without key: exit %d %q", code, out)
+	}
+	code, out, _ = runMain([]string{"audit", "verify"}, "JITBOT_DB_PATH="+path, "JITBOT_AUDIT_KEY=")
+	if code != 0 || !strings.Contains(out, "not who wrote them") {
+		t.Fatalf("verify with an empty key: exit %d %q", code, out)
+	}
+}
+
+func TestAudit_missingPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nope.db")
+	for _, args := range [][]string{{"audit", "verify"}, {"audit", "export"}} {
+		code, out, errOut := runMain(args, "JITBOT_DB_PATH="+path)
+		if code != 1 || !strings.Contains(errOut, "no jitbot database at "+path) || strings.Contains(out, "intact") {
+			t.Errorf("%v on a missing file: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+		if _, err := os.Stat(path); err == nil {
+			t.Fatalf("%v created %s", args, path)
+		}
+	}
+}

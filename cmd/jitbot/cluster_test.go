@@ -214,13 +214,13 @@ func (c *cluster) leaders() []*replicaProc {
 
 func (c *cluster) waitFor(limit time.Duration, what string, cond func() bool) {
 	c.t.Helper()
-	if !waitUntil(limit, cond) {
+	if !pollUntil(limit, cond) {
 		c.t.Fatalf("after %s: %s", limit, what)
 	}
 }
 
 // waitUntil polls cond every 20ms for up to limit and says whether it came true.
-func waitUntil(limit time.Duration, cond func() bool) bool {
+func pollUntil(limit time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
@@ -320,9 +320,9 @@ func (c *cluster) requestAndApprove(ctx context.Context, i int) error {
 			// Decided shows as the buttons going away, or (when the replica that decided died
 			// before updating the message) as the ephemeral "already approved" of the next
 			// click: read the store instead of parsing either.
-			decided := waitUntil(6*time.Second, func() bool { return c.requestStatus(user, reason) == access.RequestApproved })
+			decided := pollUntil(6*time.Second, func() bool { return c.requestStatus(user, reason) == access.RequestApproved })
 			if decided {
-				if !waitUntil(3*time.Second, func() bool { m, _ := c.slack.Message(msg.Channel, msg.TS); return len(m.Buttons()) == 0 }) {
+				if !pollUntil(3*time.Second, func() bool { m, _ := c.slack.Message(msg.Channel, msg.TS); return len(m.Buttons()) == 0 }) {
 					c.t.Logf("request %d: approved, but the approver's message still shows its buttons (the deciding replica died before chat.update)", i)
 				}
 				return nil
@@ -394,7 +394,7 @@ func TestCluster_threeReplicasTwoLeaderKills(t *testing.T) {
 	killLeader := func() {
 		killing.Lock()
 		defer killing.Unlock()
-		if !waitUntil(15*time.Second, func() bool { return len(c.leaders()) == 1 }) {
+		if !pollUntil(15*time.Second, func() bool { return len(c.leaders()) == 1 }) {
 			t.Error("no single leader to kill after 15s")
 			return
 		}
@@ -407,7 +407,7 @@ func TestCluster_threeReplicasTwoLeaderKills(t *testing.T) {
 		<-ls[0].done
 		kills = append(kills, k)
 		c.start(ls[0].slot) // the replacement, as a Deployment would start
-		if !waitUntil(15*time.Second, func() bool { return len(c.leaders()) == 1 }) {
+		if !pollUntil(15*time.Second, func() bool { return len(c.leaders()) == 1 }) {
 			t.Error("no new leader 15s after the kill")
 		}
 		k.newLead = time.Since(k.at)
@@ -436,7 +436,7 @@ func TestCluster_threeReplicasTwoLeaderKills(t *testing.T) {
 		}
 		return true
 	}
-	if !waitUntil(60*time.Second, allRevoked) {
+	if !pollUntil(60*time.Second, allRevoked) {
 		var rs []*access.Request
 		_ = c.db.View(ctx, func(tx access.Tx) error { rs, _ = tx.Requests(access.RequestFilter{}); return nil })
 		for _, r := range rs {

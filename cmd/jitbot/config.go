@@ -13,7 +13,7 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// Config is jitbot's configuration from the environment (CONTRACT.md section 2).
+// Config is jitbot's configuration from the environment (docs/configuration.md).
 type Config struct {
 	SlackBotToken   Secret
 	SlackAppToken   Secret
@@ -32,6 +32,7 @@ type Config struct {
 	AuditKey        Secret
 	LogLevel        zerolog.Level
 	LogFormat       string
+	Backup          backupConfig // JITBOT_BACKUP_*
 }
 
 // env reads variables from a KEY=VALUE list, with NAME_FILE variants for secrets.
@@ -160,6 +161,10 @@ func LoadConfig(environ []string) (*Config, error) {
 	c.LogLevel = lvl
 	if c.LogFormat != "json" && c.LogFormat != "console" {
 		e.problem("JITBOT_LOG_FORMAT", "%q must be json or console", c.LogFormat)
+	}
+	c.Backup = loadBackup(e)
+	if c.Store.Kind == storeEtcd && c.Backup.Dir != "" {
+		e.problem("JITBOT_BACKUP_DIR", "copies the bbolt store; with JITBOT_STORE=etcd leave it empty and snapshot the etcd cluster (etcdctl snapshot save)")
 	}
 	if len(e.errs) > 0 {
 		return nil, fmt.Errorf("bad configuration:\n%w", errors.Join(e.errs...))

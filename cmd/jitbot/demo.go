@@ -16,7 +16,7 @@ import (
 
 const jiraGroup = "jira-software-users-example"
 
-// cmdDemo plays the story of CONTRACT.md section 1, or lets a person drive the sandbox.
+// cmdDemo plays the story of `jitbot demo` (README, "Try it"), or lets a person drive the sandbox.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	interactive := fs.Bool("interactive", false, "type slash commands as a chosen user and press buttons by number")
@@ -57,7 +57,7 @@ func (s *sandbox) story(ctx context.Context) []string {
 	expect(err == nil, "the slash command is acknowledged")
 	approval, err := s.next(ctx, bottest.And(s.slack.InChannel("U0LEAD"), bottest.WithButton("approve_request")))
 	expect(err == nil, "lee, the approver, gets a DM with Approve and Deny")
-	s.show()
+	s.settle(ctx)
 
 	step("alice tries to approve her own request")
 	s.say("alice presses [Approve] on the approval message")
@@ -66,7 +66,7 @@ func (s *sandbox) story(ctx context.Context) []string {
 	_, err = s.next(ctx, bottest.EphemeralTo("U0ALICE"))
 	expect(err == nil, "alice is told she cannot approve her own request")
 	expect(!s.member(jiraGroup, alice), "nothing changes in Atlassian after a self-approval")
-	s.show()
+	s.settle(ctx)
 
 	step("lee approves")
 	s.say("lee presses [Approve]")
@@ -75,16 +75,16 @@ func (s *sandbox) story(ctx context.Context) []string {
 	_, err = s.next(ctx, bottest.And(s.slack.InChannel("U0ALICE"), bottest.WithButton("revoke_grant")))
 	expect(err == nil, "alice is told the access is granted, with Revoke now and Extend")
 	expect(s.member(jiraGroup, alice), "alice is in "+jiraGroup)
-	s.show()
+	s.settle(ctx)
 
 	step("1 hour 50 minutes later")
 	s.waitQuiet(ctx)
-	s.show()
+	s.settle(ctx)
 	s.clock.Advance(110 * time.Minute)
 	s.sweep(ctx)
 	_, err = s.next(ctx, bottest.And(s.slack.InChannel("U0ALICE"), bottest.WithButton("extend_grant")))
 	expect(err == nil, "alice is warned that the grant ends soon")
-	s.show()
+	s.settle(ctx)
 
 	step("2 hours after the grant: it expires")
 	s.waitQuiet(ctx)
@@ -92,7 +92,7 @@ func (s *sandbox) story(ctx context.Context) []string {
 	s.sweep(ctx)
 	expect(!s.member(jiraGroup, alice), "alice is no longer in "+jiraGroup)
 	s.waitQuiet(ctx)
-	s.show()
+	s.settle(ctx)
 
 	step("ivan (IT operator) runs the engineering-jira sync rule now")
 	s.say("ivan types: /access sync engineering-jira")
@@ -102,7 +102,7 @@ func (s *sandbox) story(ctx context.Context) []string {
 	expect(s.waitFor(ctx, func() bool { return s.member(jiraGroup, bob) }), "the sync rule adds engineers (scim-engineering) to "+jiraGroup)
 	expect(!s.member(jiraGroup, alice), "the sync rule leaves out alice, who is not an engineer")
 	s.waitQuiet(ctx)
-	s.show()
+	s.settle(ctx)
 
 	step("the external-users sweep finds eve, a contractor with an unverified domain")
 	eve := s.accountOf("eve@contractor.example")
@@ -112,7 +112,13 @@ func (s *sandbox) story(ctx context.Context) []string {
 	s.waitQuiet(ctx)
 	u, _ := s.org.User(eve)
 	expect(!u.Suspended, "eve is not suspended before the 72h grace")
-	s.show()
+	s.say("eve matches, but the sweep's 72h grace holds it back: nothing changes yet.")
+	s.settle(ctx)
+
+	step("the end of the day: the daily digest")
+	_, err = s.app.svc.Digest(ctx)
+	expect(err == nil, "the digest is posted")
+	s.settle(ctx)
 
 	step("three days later the sweep runs again")
 	s.waitQuiet(ctx)
@@ -121,13 +127,7 @@ func (s *sandbox) story(ctx context.Context) []string {
 	expect(err == nil, "the sweep command is acknowledged")
 	expect(s.waitFor(ctx, func() bool { u, _ := s.org.User(eve); return u.Suspended }), "eve is suspended after the grace")
 	s.waitQuiet(ctx)
-	s.show()
-
-	step("the daily digest")
-	_, err = s.app.svc.Digest(ctx)
-	expect(err == nil, "the digest is posted")
-	s.waitQuiet(ctx)
-	s.show()
+	s.settle(ctx)
 
 	brk, n, err := s.app.db.VerifyAudit(ctx)
 	expect(err == nil && brk == nil && n > 0, "the audit chain is intact")
@@ -166,6 +166,12 @@ func (s *sandbox) waitFor(ctx context.Context, cond func() bool) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return cond()
+}
+
+// settle waits for the effects of the last action, then prints them.
+func (s *sandbox) settle(ctx context.Context) {
+	s.waitQuiet(ctx)
+	s.show()
 }
 
 // waitQuiet waits until Slack and Atlassian have seen no new traffic for a moment, so the

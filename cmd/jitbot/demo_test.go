@@ -34,6 +34,28 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q\n%s", want, out.String())
 		}
 	}
+	// Each step shows what it caused, once.
+	story := out.String()
+	section := func(title string) string {
+		_, rest, ok := strings.Cut(story, "== "+title)
+		if !ok {
+			t.Fatalf("demo has no step %q\n%s", title, story)
+		}
+		body, _, _ := strings.Cut(rest, "\n== ")
+		return body
+	}
+	if s := section("alice tries to approve her own request"); !strings.Contains(s, "You cannot approve your own request") || strings.Contains(s, "was sent to") {
+		t.Errorf("the self-approval step shows:\n%s", s)
+	}
+	if n := strings.Count(story, "Access ended"); n != 1 {
+		t.Errorf("\"Access ended\" shown %d times, want once", n)
+	}
+	if n := strings.Count(story, "Sync rule engineering-jira:"); n != 1 {
+		t.Errorf("the sync run is posted to the audit channel %d times, want once", n)
+	}
+	if s := section("the end of the day: the daily digest"); !strings.Contains(s, "1 submitted, 1 approved") || !strings.Contains(s, "Grants: 1 given, 1 revoked") {
+		t.Errorf("the digest step shows:\n%s", s)
+	}
 	if strings.Contains(out.String()+errOut.String(), "xoxb-") {
 		t.Error("demo output shows a token")
 	}

@@ -8,7 +8,7 @@ import (
 
 const module = "github.com/jitbot/jitbot"
 
-// importRule is DESIGN.md's "who may import whom" for one package.
+// importRule is docs/design.md's "who may import whom" for one package.
 type importRule struct {
 	pkg       string
 	internal  []string // module packages it may depend on (besides itself)
@@ -43,7 +43,7 @@ func (r importRule) violations(deps []string) []string {
 				}
 			}
 			if !allowed {
-				out = append(out, r.pkg+" depends on "+rest+", which DESIGN.md does not allow")
+				out = append(out, r.pkg+" depends on "+rest+", which docs/design.md does not allow")
 			}
 			continue
 		}

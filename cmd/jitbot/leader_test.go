@@ -115,8 +115,8 @@ func TestLeadership_stopsWhenEtcdIsLost(t *testing.T) {
 	var overlap atomic.Bool
 	r := startReplica(t, srv, "a", 2*time.Second, &working, &overlap)
 	waitFor(t, 10*time.Second, "the replica does not lead", r.l.Leading)
-	srv.Close() // returns once the server stopped serving (it drains its streams first)
 	lost := time.Now()
+	srv.Stop()
 	waitFor(t, 5*time.Second, "the leader keeps working without etcd", func() bool { return working.Load() == 0 })
 	if d := time.Since(lost); d > 2*time.Second {
 		t.Errorf("work stopped %s after etcd was lost; the TTL is 2s", d)

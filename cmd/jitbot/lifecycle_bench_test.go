@@ -11,11 +11,14 @@ package main
 // which real Atlassian does not.
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,9 +37,10 @@ type benchEnv struct {
 	atl   *atlassian.Client
 	svc   *access.Service
 
-	mu    sync.Mutex
-	start time.Time       // real start of the pass being measured
-	lags  []time.Duration // real time from start to each grant's revocation
+	mu     sync.Mutex
+	start  time.Time       // real start of the pass being measured
+	lags   []time.Duration // real time from start to each grant's revocation
+	endLag bool            // lags are measured from each grant's end instead (real clock)
 }
 
 func (e *benchEnv) Notify(_ context.Context, n access.Notice) error {
@@ -44,8 +48,12 @@ func (e *benchEnv) Notify(_ context.Context, n access.Notice) error {
 		return nil
 	}
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.endLag {
+		e.lags = append(e.lags, time.Since(n.Grant.EndsAt))
+		return nil
+	}
 	e.lags = append(e.lags, time.Since(e.start))
-	e.mu.Unlock()
 	return nil
 }
 
@@ -58,6 +66,9 @@ type benchSetup struct {
 	latency  time.Duration
 	client   atlassian.Config // rate limit and the like; the rest is filled in
 	workers  int
+	start    time.Time // when the grants were given (default lcT0)
+	real     bool      // the Service runs on the real clock, not the benchmark's fake one
+	warned   bool      // the holders were already told their grants end soon
 }
 
 func newBenchEnv(b *testing.B, s benchSetup) *benchEnv {
@@ -91,7 +102,7 @@ func newBenchEnv(b *testing.B, s benchSetup) *benchEnv {
 	for lo := 0; lo < s.n; lo += batch {
 		err := db.Update(context.Background(), func(tx access.Tx) error {
 			for i := lo; i < min(lo+batch, s.n); i++ {
-				if err := putActiveGrant(tx, role, i, ids, s.duration(i)); err != nil {
+				if err := putActiveGrantAt(tx, role, i, ids, cmp.Or(s.start, lcT0), s.duration(i), s.warned); err != nil {
 					return err
 				}
 			}
@@ -105,12 +116,21 @@ func newBenchEnv(b *testing.B, s benchSetup) *benchEnv {
 		Store: db, Provisioner: e.atl, Directory: e.atl, Notifier: e, Workers: s.workers,
 		Policy: func() *access.Policy { return policy }, Now: e.clock.Now,
 	}
+	if s.real {
+		e.svc.Now = nil
+	}
 	return e
 }
 
 // putActiveGrant writes grant i as the Service would have left it once given: request submitted
 // and approved, prior state checked, membership added, active until lcT0+d.
 func putActiveGrant(tx access.Tx, role *access.Role, i int, ids []string, d time.Duration) error {
+	return putActiveGrantAt(tx, role, i, ids, lcT0, d, false)
+}
+
+// putActiveGrantAt is putActiveGrant with the grant given at t0, and its holder already warned
+// of its end when warned is set.
+func putActiveGrantAt(tx access.Tx, role *access.Role, i int, ids []string, lcT0 time.Time, d time.Duration, warned bool) error {
 	acct := access.Account{ID: fmt.Sprintf("bench-%07d", i), Email: fmt.Sprintf("u%05d@example.com", i)}
 	if i < len(ids) {
 		acct.ID = ids[i]
@@ -131,6 +151,9 @@ func putActiveGrant(tx access.Tx, role *access.Role, i int, ids []string, d time
 	ace, err := g.Activate(lcT0)
 	if err != nil {
 		return err
+	}
+	if warned {
+		g.Warned = true
 	}
 	if err := tx.PutRequest(r); err != nil {
 		return err
@@ -240,15 +263,23 @@ func BenchmarkSweepNothingDue(b *testing.B) {
 //
 // At the client's default limit (600/min, burst 10) 5,000 grants take minutes, so the default
 // limit is measured with 50 grants, and 5,000 grants with the limit (and the fake's) raised a
-// hundredfold; the time at the default limit is extrapolated as calls/10 s.
+// hundredfold; the time at the default limit is extrapolated as calls/10 s. Set
+// JITBOT_BENCH_CATCHUP_REAL=1 to also run 5,000 at the default limit for real (about 9 minutes).
 func BenchmarkCatchUp(b *testing.B) {
-	for _, c := range []struct {
+	cases := []struct {
 		grants int
 		perMin int
 	}{
 		{50, atlassian.DefaultRatePerMinute},
 		{5000, 100 * atlassian.DefaultRatePerMinute},
-	} {
+	}
+	if os.Getenv("JITBOT_BENCH_CATCHUP_REAL") != "" {
+		cases = append(cases, struct {
+			grants int
+			perMin int
+		}{5000, atlassian.DefaultRatePerMinute})
+	}
+	for _, c := range cases {
 		b.Run(fmt.Sprintf("grants=%d/rate=%dpm", c.grants, c.perMin), func(b *testing.B) {
 			var took time.Duration
 			var calls, throttled int
@@ -275,4 +306,107 @@ func BenchmarkCatchUp(b *testing.B) {
 			b.ReportMetric(float64(calls)/float64(c.grants)*5000/10, "s-for-5000-at-600pm")
 		})
 	}
+}
+
+// BenchmarkExactExpiry: the sweeper itself (RunSweeper) on the real clock with the default
+// JITBOT_SWEEP_INTERVAL (15 s); 10,000 live grants, 500 of which end within the same minute
+// (120 ms apart); Atlassian answers in 20 ms. Per grant, the real time from its end to its
+// verified revocation. Run with the client's limit raised out of the way, and at the client's
+// default (600 calls/min, burst 10) with the fake org enforcing the same rate. Each run takes
+// a minute of wall time.
+func BenchmarkExactExpiry(b *testing.B) {
+	const total, due = 10_000, 500
+	for _, c := range []struct {
+		name    string
+		client  atlassian.Config
+		enforce bool
+	}{
+		{"rate=unlimited", atlassian.Config{RatePerMinute: 1_000_000, Burst: 1000}, false},
+		{"rate=default", atlassian.Config{}, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var lags []time.Duration
+			var calls, throttled int
+			for range b.N {
+				b.StopTimer()
+				first := time.Now().Add(5 * time.Second) // after seeding
+				e := newBenchEnv(b, benchSetup{
+					n: total, inOrg: due, latency: 20 * time.Millisecond, client: c.client,
+					real: true, warned: true, start: first.Add(-time.Hour),
+					duration: func(i int) time.Duration {
+						if i < due {
+							return time.Hour + time.Duration(i)*120*time.Millisecond // within 60 s
+						}
+						return 25*time.Hour + time.Duration(i)*time.Second
+					},
+				})
+				e.endLag = true
+				if c.enforce {
+					perSec := atlassian.DefaultRatePerMinute / 60
+					e.org.SetRateLimit(2*perSec, 2*time.Second)
+				}
+				before := e.org.Calls()
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- e.svc.RunSweeper(ctx, 15*time.Second) }()
+				b.StartTimer()
+				deadline := time.Now().Add(10 * time.Minute)
+				for {
+					e.mu.Lock()
+					n := len(e.lags)
+					e.mu.Unlock()
+					if n >= due {
+						break
+					}
+					if time.Now().After(deadline) {
+						b.Fatalf("%d of %d revoked after 10 minutes", n, due)
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				b.StopTimer()
+				cancel()
+				<-done
+				if m := len(e.org.Members(jiraGroup)); m != 0 {
+					b.Fatalf("%d memberships left", m)
+				}
+				lags, calls, throttled = slices.Clone(e.lags), e.org.Calls()-before, e.org.Throttled()
+			}
+			b.ReportMetric(ms(percentile(lags, 50)), "p50-lag-ms")
+			b.ReportMetric(ms(percentile(lags, 99)), "p99-lag-ms")
+			b.ReportMetric(ms(percentile(lags, 100)), "max-lag-ms")
+			b.ReportMetric(float64(calls)/due, "calls/grant")
+			b.ReportMetric(float64(throttled), "throttled")
+		})
+	}
+}
+
+// BenchmarkIdleSweeper: the sweeper on the real clock with 10,000 live grants, none due for
+// an hour: between due times it sleeps on one timer (the interval, 15 s, caps it). Reports the
+// process's CPU time over 10 s of idling, after start-up.
+func BenchmarkIdleSweeper(b *testing.B) {
+	for range b.N {
+		b.StopTimer()
+		e := newBenchEnv(b, benchSetup{n: 10_000, real: true, warned: true, start: time.Now(),
+			duration: func(i int) time.Duration { return time.Hour + time.Duration(i)*time.Second }})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.svc.RunSweeper(ctx, 15*time.Second) }()
+		time.Sleep(time.Second) // start-up: recover and the first pass
+		before := cpuTime(b)
+		b.StartTimer()
+		time.Sleep(10 * time.Second)
+		b.StopTimer()
+		b.ReportMetric(ms(cpuTime(b)-before), "cpu-ms/10s")
+		cancel()
+		<-done
+	}
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// metrics are jitbot's Prometheus metrics (CONTRACT.md section 6).
+// metrics are jitbot's Prometheus metrics (README, "Operate it").
 type metrics struct {
 	reg            *prometheus.Registry
 	revocations    *prometheus.CounterVec
@@ -22,6 +22,9 @@ type metrics struct {
 	ackLatency     prometheus.Histogram
 	runs           *prometheus.CounterVec
 	changes        *prometheus.CounterVec
+
+	// Gauges of the store's live counters, set on every commit that changes them.
+	active, failed, pending prometheus.Gauge
 }
 
 var _ access.Observer = (*metrics)(nil)
@@ -38,33 +41,37 @@ func newMetrics(st access.Store) *metrics {
 		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 3}})
 	m.runs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jitbot_runs_total", Help: "Sync, sweep and guard runs by rule and outcome."}, []string{"kind", "rule", "outcome"})
 	m.changes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jitbot_run_changes_total", Help: "Changes applied by sync rules, sweeps and the guard."}, []string{"kind", "rule"})
-	counts := func(status ...access.GrantStatus) func() float64 {
-		return func() float64 {
-			var n int
-			_ = st.View(context.Background(), func(tx access.Tx) error {
-				gs, err := tx.Grants(access.GrantFilter{Status: status})
-				n = len(gs)
-				return err
-			})
-			return float64(n)
-		}
-	}
-	pending := func() float64 {
-		var n int
-		_ = st.View(context.Background(), func(tx access.Tx) error {
-			rs, err := tx.Requests(access.RequestFilter{Status: []access.RequestStatus{access.RequestPending}})
-			n = len(rs)
-			return err
-		})
-		return float64(n)
-	}
+	m.active = prometheus.NewGauge(prometheus.GaugeOpts{Name: "jitbot_active_grants", Help: "Grants giving access now."})
+	m.failed = prometheus.NewGauge(prometheus.GaugeOpts{Name: "jitbot_failed_grants", Help: "Grants whose provisioning or revocation keeps failing."})
+	m.pending = prometheus.NewGauge(prometheus.GaugeOpts{Name: "jitbot_pending_requests", Help: "Requests waiting for a decision."})
 	m.reg.MustRegister(m.revocations, m.overdue, m.lag, m.atlassianCalls, m.envelopes, m.ackLatency, m.runs, m.changes,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jitbot_active_grants", Help: "Grants giving access now."}, counts(access.GrantActive)),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jitbot_failed_grants", Help: "Grants whose provisioning or revocation keeps failing."}, counts(access.GrantFailed)),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jitbot_pending_requests", Help: "Requests waiting for a decision."}, pending),
+		m.active, m.failed, m.pending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	m.followCounts(st)
 	return m
+}
+
+// followCounts sets the live gauges from the store's counters now and after every commit
+// that changes them: a scrape reads gauges, never the store.
+func (m *metrics) followCounts(st access.Store) {
+	if w, ok := st.(access.Watcher); ok {
+		w.Watch(func(c access.Commit) {
+			if c.Counts != nil {
+				m.setCounts(*c.Counts)
+			}
+		})
+	}
+	var c access.LiveCounts
+	if err := st.View(context.Background(), func(tx access.Tx) (err error) { c, err = tx.LiveCounts(); return err }); err == nil {
+		m.setCounts(c)
+	}
+}
+
+func (m *metrics) setCounts(c access.LiveCounts) {
+	m.active.Set(float64(c.Grants[access.GrantActive]))
+	m.failed.Set(float64(c.Grants[access.GrantFailed]))
+	m.pending.Set(float64(c.Pending))
 }
 
 func (m *metrics) Revoked(result string, lag time.Duration) {
@@ -96,16 +103,4 @@ func (m *metrics) run(r *access.Run) {
 		}
 	}
 	m.changes.WithLabelValues(string(r.Kind), r.Name).Add(float64(n))
-}
-
-// observedRunner runs rules through the engine and counts the runs.
-type observedRunner struct {
-	e *access.Engine
-	m *metrics
-}
-
-func (o observedRunner) Run(ctx context.Context, kind access.RunKind, name string, dryRun bool) (*access.Run, error) {
-	r, err := o.e.Run(ctx, kind, name, dryRun)
-	o.m.run(r)
-	return r, err
 }

@@ -153,6 +153,8 @@ func (s *sandbox) say(format string, args ...any) {
 
 // show prints what people saw in Slack and what changed in Atlassian since the last call.
 func (s *sandbox) show() {
+	dmText := map[string]string{} // what each person's DM last showed, in this batch
+	lastShown := ""               // the message printed last, to say "the same" for a repeat
 	for _, m := range s.slack.Messages() {
 		key := m.Channel + "/" + m.TS
 		versions := len(m.History) + 1
@@ -174,8 +176,21 @@ func (s *sandbox) show() {
 		if versions > 1 {
 			verb = " (updated)"
 		}
+		text := strings.TrimSpace(s.readable(m.PlainText()))
+		if m.Ephemeral && text == dmText[s.names[m.User]] {
+			fmt.Fprintf(s.out, "  [Slack] %s: the same, as the answer to the command\n", where)
+			continue
+		}
+		if strings.HasPrefix(where, "DM to ") {
+			dmText[strings.TrimPrefix(where, "DM to ")] = text
+		}
+		if where+verb+"\n"+text == lastShown {
+			fmt.Fprintf(s.out, "  [Slack] %s%s: the same\n", where, verb)
+			continue
+		}
+		lastShown = where + verb + "\n" + text
 		fmt.Fprintf(s.out, "  [Slack] %s%s:\n", where, verb)
-		for _, line := range strings.Split(strings.TrimSpace(s.readable(m.PlainText())), "\n") {
+		for _, line := range strings.Split(text, "\n") {
 			fmt.Fprintf(s.out, "      %s\n", line)
 		}
 	}

@@ -62,7 +62,13 @@ func (s *scheduler) reschedule() {
 		}
 		_, err := c.AddFunc(spec, func() {
 			ctx := log.With().Str("job", job).Logger().WithContext(s.ctx)
-			if err := fn(ctx); err != nil {
+			err := fn(ctx)
+			if access.IsRunning(err) {
+				// Started by hand (or by the schedule before a reload) and still running.
+				zerolog.Ctx(ctx).Warn().Err(err).Msg("scheduled job skipped: already running")
+				return
+			}
+			if err != nil {
 				zerolog.Ctx(ctx).Error().Err(err).Msg("scheduled job")
 				_ = s.app.bot.Notify(ctx, access.Notice{Kind: access.NoticeAlert,
 					Text: fmt.Sprintf("Scheduled job %q failed and will run again at its next time: %s", job, access.ErrorMessage(err))})
@@ -72,7 +78,7 @@ func (s *scheduler) reschedule() {
 			log.Error().Err(err).Str("job", job).Msg("cannot schedule")
 		}
 	}
-	runner := observedRunner{e: s.app.engine, m: s.app.metrics}
+	runner := s.app.engine
 	for _, r := range p.Sync {
 		add(r.Schedule, "sync "+r.Name, func(ctx context.Context) error {
 			_, err := runner.Run(ctx, access.RunSync, r.Name, false)
@@ -101,6 +107,9 @@ func (s *scheduler) reschedule() {
 		_, err := s.app.svc.Digest(ctx)
 		return err
 	})
+	if s.app.cfg.Backup.Dir != "" {
+		add(s.app.cfg.Backup.Schedule, "backup", s.app.backups.run)
+	}
 	add("@every 1h", "prune runs", func(ctx context.Context) error {
 		return s.app.db.Update(ctx, func(tx access.Tx) error {
 			_, err := tx.PruneRuns(s.app.now().Add(-s.app.cfg.RunRetention))

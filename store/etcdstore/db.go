@@ -71,7 +71,9 @@ const formatV1 = 1
 // leader election.
 type DB struct {
 	*store.KVStore
-	be *backend
+	be       *backend
+	stop     context.CancelFunc // ends watchRemote
+	watching chan struct{}      // closed when watchRemote returned
 }
 
 // Open connects to the cluster, checks the prefix's schema version (recording this code's
@@ -112,14 +114,18 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open etcd %v: %w", opts.Endpoints, err)
 	}
-	be := &backend{cli: cli, opts: opts, txnKey: opts.Prefix + "txn", data: opts.Prefix + "b/", writing: make(chan struct{}, 1)}
+	be := &backend{cli: cli, opts: opts, txnKey: opts.Prefix + "txn", data: opts.Prefix + "b/", writing: make(chan struct{}, 1), id: handleID()}
 	cctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
 	defer cancel()
 	if err := be.initialize(cctx); err != nil {
 		_ = cli.Close()
 		return nil, fmt.Errorf("open etcd %v prefix %s: %w", opts.Endpoints, opts.Prefix, err)
 	}
-	return &DB{KVStore: store.NewKVStore(be, opts.AuditKey), be: be}, nil
+	db := &DB{KVStore: store.NewKVStore(be, opts.AuditKey), be: be, watching: make(chan struct{})}
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	db.stop = stop
+	go func() { defer close(db.watching); db.watchRemote(wctx) }()
+	return db, nil
 }
 
 // initialize records the schema version of a new prefix and refuses a newer one.
@@ -157,8 +163,10 @@ func (db *DB) Prefix() string { return db.be.opts.Prefix }
 // retried on a fresh snapshot).
 func (db *DB) Conflicts() uint64 { return db.be.conflicts.Load() }
 
-// Close closes the client.
+// Close stops following other replicas' commits and closes the client.
 func (db *DB) Close() error {
+	db.stop()
+	<-db.watching
 	if err := db.be.cli.Close(); err != nil {
 		return fmt.Errorf("close etcd: %w", err)
 	}
@@ -172,6 +180,7 @@ type backend struct {
 	txnKey    string // rewritten by every commit: the global optimistic lock
 	data      string // prefix of every bucket
 	conflicts atomic.Uint64
+	id        string        // this handle's ID, the value of the txn key after its commits
 	writing   chan struct{} // holds one token while an Update of this handle runs
 }
 
@@ -211,6 +220,15 @@ func (be *backend) Update(ctx context.Context, fn func(store.KV) error) error {
 		case <-time.After(backoff(attempt)):
 		}
 	}
+}
+
+// handleID names one open handle (one replica) in the txn key's value.
+func handleID() string {
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(rand.IntN(256))
+	}
+	return fmt.Sprintf("%x", b)
 }
 
 // backoff is a random pause in [0, 2ms·2^attempt), at most 200ms.

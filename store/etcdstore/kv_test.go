@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -220,8 +221,8 @@ func TestBackend_TooLarge(t *testing.T) {
 func TestBackend_Unavailable(t *testing.T) {
 	srv := etcdtest.Start(t)
 	db := openBackend(t, srv, Options{})
-	srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*1e9)
+	srv.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	err := db.Update(ctx, func(tx access.Tx) error {
 		_, err := tx.Grant("G1")

@@ -100,7 +100,7 @@ func (t *tx) commit() error {
 		return nil
 	}
 	keys := make([]string, 0, len(t.writes))
-	size := len(t.be.txnKey)
+	size := len(t.be.txnKey) + len(t.be.id)
 	for k, v := range t.writes {
 		keys = append(keys, k)
 		size += len(k)
@@ -123,7 +123,7 @@ func (t *tx) commit() error {
 			ops = append(ops, clientv3.OpDelete(k))
 		}
 	}
-	ops = append(ops, clientv3.OpPut(t.be.txnKey, ""))
+	ops = append(ops, clientv3.OpPut(t.be.txnKey, t.be.id))
 	var guard []clientv3.Cmp
 	if t.rev > 0 {
 		guard = append(guard, clientv3.Compare(clientv3.ModRevision(t.be.txnKey), "<", t.rev+1))

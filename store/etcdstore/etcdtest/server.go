@@ -97,5 +97,9 @@ func freePorts(n int) ([]int, error) {
 // Endpoints returns the client URLs.
 func (s *Server) Endpoints() []string { return []string{s.url} }
 
+// Stop stops the member at once, without draining its clients' streams: it answers nothing
+// more, as a crashed or cut-off member. Close it afterwards (the test's cleanup does).
+func (s *Server) Stop() { s.e.Server.HardStop() }
+
 // Close stops the member; closing twice is harmless.
 func (s *Server) Close() { s.once.Do(s.e.Close) }

@@ -1,0 +1,68 @@
+package access_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jitbot/jitbot/access"
+)
+
+// countingDirectory counts reads of one user.
+type countingDirectory struct {
+	access.Directory
+	users atomic.Int64
+}
+
+func (d *countingDirectory) User(ctx context.Context, id string) (*access.User, error) {
+	d.users.Add(1)
+	return d.Directory.User(ctx, id)
+}
+
+// always holds for everyone.
+type always struct{}
+
+func (always) Eval(access.Input) (bool, error) { return true, nil }
+func (always) String() string                  { return "true" }
+
+// TestService_keeperReadsMemberOnlyWhenWanted: at a grant's end the member is read (to ask the
+// sync rules) only when a sync rule adds to the group or it has standing members; otherwise
+// the revocation makes no such call. When a rule does want the member, the membership stays.
+func TestService_keeperReadsMemberOnlyWhenWanted(t *testing.T) {
+	tests := []struct {
+		name      string
+		sync      []access.SyncRule
+		standing  map[string][]string
+		wantReads int64
+		wantKept  bool
+	}{
+		{"no_rule_no_read", nil, nil, 0, false},
+		{"rule_for_another_group", []access.SyncRule{{Name: "other", Match: always{}, AddTo: []string{"confluence-users"}}}, nil, 0, false},
+		{"rule_for_the_group", []access.SyncRule{{Name: "engineering-jira", Match: always{}, AddTo: []string{jiraGroup}}}, nil, 1, true},
+		{"standing_in_the_group", nil, map[string][]string{jiraGroup: {"someone@example.com"}}, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.policy.Sync = tt.sync
+			h.policy.Guard.StandingMembers = tt.standing
+			dir := &countingDirectory{Directory: h.org}
+			h.svc.Directory = dir
+			h.svc.Engine = &access.Engine{Store: h.store, Org: h.org, Provisioner: h.org, Policy: func() *access.Policy { return h.policy }, Now: h.clock.Now}
+			r := h.submit(alice, "jira-software", time.Hour)
+			if _, err := h.svc.Approve(h.ctx(), access.UserActor("U0LEAD"), r.ID); err != nil {
+				t.Fatal(err)
+			}
+			before := dir.users.Load()
+			h.clock.Advance(time.Hour)
+			h.sweep()
+			if n := dir.users.Load() - before; n != tt.wantReads {
+				t.Errorf("the revocation read the member %d times, want %d", n, tt.wantReads)
+			}
+			if g := h.grant(r.ID); g.Status != access.GrantRevoked || h.member("acc-alice") != tt.wantKept {
+				t.Errorf("grant %s, member %v; want revoked and member %v", g.Status, h.member("acc-alice"), tt.wantKept)
+			}
+		})
+	}
+}
