@@ -546,4 +546,14 @@ func TestCluster_threeReplicasTwoLeaderKills(t *testing.T) {
 	if len(kills) != 2 {
 		t.Fatalf("%d leader kills, want 2", len(kills))
 	}
+	// The first leader and the two that took over said so in the audit channel.
+	leads := 0
+	for _, m := range c.slack.MessagesTo("C0AUDIT") {
+		if strings.Contains(m.Text, "now leads") {
+			leads++
+		}
+	}
+	if leads < 3 {
+		t.Errorf("%d leadership changes posted to the audit channel, want at least 3", leads)
+	}
 }
