@@ -21,9 +21,12 @@ func (a *App) newLeadership() *leadership {
 		l.cli, l.key = e.Client(), e.Prefix()+"leader/"
 	}
 	l.changed = func(leading bool, why string) {
-		if leading {
+		switch {
+		case leading:
 			l.log.Info().Str("why", why).Msg("this replica leads: it runs the sweeper and scheduled jobs")
-		} else {
+		case why == "stopping":
+			l.log.Info().Str("why", why).Msg("this replica stopped leading")
+		default:
 			l.log.Warn().Str("why", why).Msg("this replica stopped leading")
 		}
 		if l.cli == nil {

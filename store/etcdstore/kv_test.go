@@ -53,7 +53,7 @@ func TestBackend_CursorMatchesModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	committed := model{}
 	key := func() string { return fmt.Sprintf("k%02d\x00%c", rng.IntN(40), 'a'+rng.IntN(3)) }
-	for round := range 30 {
+	for round := range 15 {
 		work := model{}
 		for k, v := range committed {
 			work[k] = v
