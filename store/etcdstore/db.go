@@ -112,20 +112,29 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		Context:           context.WithoutCancel(ctx),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open etcd %v: %w", opts.Endpoints, err)
+		return nil, fmt.Errorf("open etcd %v: %w", opts.Endpoints, hint(ctx, opts, err))
 	}
 	be := &backend{cli: cli, opts: opts, txnKey: opts.Prefix + "txn", data: opts.Prefix + "b/", writing: make(chan struct{}, 1), id: handleID()}
 	cctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
 	defer cancel()
 	if err := be.initialize(cctx); err != nil {
 		_ = cli.Close()
-		return nil, fmt.Errorf("open etcd %v prefix %s: %w", opts.Endpoints, opts.Prefix, err)
+		return nil, fmt.Errorf("open etcd %v prefix %s: %w", opts.Endpoints, opts.Prefix, hint(ctx, opts, err))
 	}
 	db := &DB{KVStore: store.NewKVStore(be, opts.AuditKey), be: be, watching: make(chan struct{})}
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	db.stop = stop
 	go func() { defer close(db.watching); db.watchRemote(wctx) }()
 	return db, nil
+}
+
+// hint explains a first contact that timed out: nothing says why, and the usual causes are
+// the address or the TLS settings.
+func hint(ctx context.Context, opts Options, err error) error {
+	if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		return err
+	}
+	return fmt.Errorf("no answer within %s: check that the endpoints are etcd client URLs this host can reach and, for https, that the CA (JITBOT_ETCD_CA_FILE) and client certificate (JITBOT_ETCD_CERT_FILE, JITBOT_ETCD_KEY_FILE) are the cluster's (%w)", opts.DialTimeout, err)
 }
 
 // initialize records the schema version of a new prefix and refuses a newer one.

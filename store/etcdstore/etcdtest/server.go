@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 )
 
@@ -29,7 +30,7 @@ func startServer(tb testing.TB, durable bool) *Server {
 	tb.Helper()
 	var lastErr error
 	for range 5 {
-		s, err := start(tb.TempDir(), durable)
+		s, err := startWith(tb.TempDir(), durable, nil)
 		if err == nil {
 			tb.Cleanup(s.Close)
 			return s
@@ -40,7 +41,7 @@ func startServer(tb testing.TB, durable bool) *Server {
 	return nil
 }
 
-func start(dir string, durable bool) (*Server, error) {
+func startWith(dir string, durable bool, tlsInfo *transport.TLSInfo) (*Server, error) {
 	cfg := embed.NewConfig()
 	cfg.Name = "jitbot-test"
 	cfg.Dir = dir
@@ -53,6 +54,10 @@ func start(dir string, durable bool) (*Server, error) {
 		return nil, err
 	}
 	client := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[0])}
+	if tlsInfo != nil {
+		client.Scheme = "https"
+		cfg.ClientTLSInfo = *tlsInfo
+	}
 	peer := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
