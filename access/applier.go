@@ -24,6 +24,16 @@ func vet(p *plan, d *desired) error {
 		if u == nil {
 			u = &User{AccountID: c.Account.ID, Email: c.Account.Email, Name: c.Account.Name}
 		}
+		if c.Role != "" { // a platform role held with nothing behind it (guard_roles.go)
+			if c.Op == OpRemove {
+				k := strings.ToLower(RoleKey(c.Role))
+				if _, ok := removals[k]; !ok {
+					groups = append(groups, k)
+				}
+				removals[k] = append(removals[k], i)
+			}
+			continue
+		}
 		switch c.Op {
 		case OpAdd, OpRemove:
 			if g := p.snap.group(c.Group); !g.Writable() {
@@ -54,12 +64,18 @@ func vet(p *plan, d *desired) error {
 	for _, k := range groups {
 		idx := removals[k]
 		name := p.changes[idx[0]].Group
+		if r := p.changes[idx[0]].Role; r != "" {
+			name = RoleKey(r)
+		}
 		have, floor := p.snap.count(k), minMembers(d.policy, k)
 		allowed := max(have-floor, 0)
 		for n, i := range idx {
 			if n >= allowed {
 				p.changes[i].Skipped = fmt.Sprintf("would leave %s below min_members (%d)", name, floor)
 			}
+		}
+		if p.changes[idx[0]].Role == "org-admin" && have-min(len(idx), allowed) == 0 {
+			return Errorf(EINVALID, "The plan would take platform role %s from every holder (%d), locking everyone out of the organization's administration; add the ones to keep to guard.standing_members under %s.", p.changes[idx[0]].Role, have, name)
 		}
 		if d.policy.IsProtected(name) && have > 0 && have-min(len(idx), allowed) == 0 {
 			return Errorf(EINVALID, "The plan would empty protected group %s (%d members); set guard.min_members for it, or remove them by hand.", name, have)
@@ -110,7 +126,11 @@ func (e *Engine) apply(ctx context.Context, org Org, prov Provisioner, run *Run)
 		case OpAdd:
 			err = prov.Add(ctx, c.Account, GroupTarget(c.Group))
 		case OpRemove:
-			err = prov.Remove(ctx, c.Account, GroupTarget(c.Group))
+			t := GroupTarget(c.Group)
+			if c.Role != "" {
+				t = c.roleTarget()
+			}
+			err = prov.Remove(ctx, c.Account, t)
 		case OpSuspend:
 			err = org.Suspend(ctx, c.Account.ID)
 		case OpRestore:
@@ -142,6 +162,9 @@ func describe(c Change) string {
 	case OpAdd:
 		return fmt.Sprintf("add %s to %s: %s", who(c.Account), c.Group, c.Reason)
 	case OpRemove:
+		if c.Role != "" {
+			return fmt.Sprintf("revoke %s from %s: %s", c.Role, who(c.Account), c.Reason)
+		}
 		return fmt.Sprintf("remove %s from %s: %s", who(c.Account), c.Group, c.Reason)
 	case OpReport:
 		if c.Group != "" {

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // AuditEvent is one state change, appended to a hash chain.
@@ -82,8 +84,11 @@ func (e AuditEvent) ChainHash(prev string, key []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// Seal sets e's PrevHash and Hash for appending after an event whose hash is prev.
+// Seal sets e's PrevHash and Hash for appending after an event whose hash is prev. Text that
+// is not UTF-8 is first replaced as encoding/json would store it (U+FFFD for each bad byte), so
+// the hash covers what is read back, not what was written.
 func (e *AuditEvent) Seal(prev string, key []byte) {
+	e.sanitize()
 	e.PrevHash = prev
 	e.Hash = e.ChainHash(prev, key)
 }
@@ -159,4 +164,26 @@ func (h ChainHead) Check(count uint64, hash string, key []byte) *ChainBreak {
 		return &ChainBreak{Seq: h.Count, Reason: "the chain's head (" + uitoa(h.Count) + " events) does not match the log's last event " + uitoa(count)}
 	}
 	return nil
+}
+
+// sanitize replaces text that is not UTF-8 with what a store would read back from its JSON.
+func (e *AuditEvent) sanitize() {
+	for _, s := range []*string{&e.Action, &e.Subject, &e.Role, &e.Member, &e.Detail, &e.Actor.SlackID, &e.Actor.Name, (*string)(&e.Actor.Kind)} {
+		*s = validText(*s)
+	}
+	for i := range e.Tags {
+		e.Tags[i] = validText(e.Tags[i])
+	}
+}
+
+// validText returns s with each byte that is not UTF-8 replaced by U+FFFD.
+func validText(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -9,6 +9,15 @@
 // methods that take the time and the acting Actor and return the AuditEvent to store with the
 // change, or an *Error with a code and a sentence safe to show a user.
 //
+// # Late steps and outages
+//
+// A grant step (giving access, taking it back) still failing JITBOT_ALERT_AFTER after it was
+// due is alerted once with its cause and next attempt; when it succeeds its audit post says how
+// late and why, and the alert is resolved (lateness.go). While Atlassian is unavailable one
+// grant probes it every OutageProbe and the others are held; the first answer releases them
+// all at once (outage.go). Before adding again after a failure, a grant reads back and records
+// what it found (readback.go).
+//
 // # Who may do what
 //
 // A role may be asked for by its requesters (every internal user by default; an external user

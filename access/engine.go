@@ -20,6 +20,7 @@ type Engine struct {
 	Store       Store
 	Org         Org
 	Provisioner Provisioner
+	Roles       RoleOrg // when set, the guard also watches platform role holders
 	Notifier    Notifier
 	Policy      func() *Policy
 	Now         func() time.Time
@@ -222,7 +223,7 @@ func (e *Engine) plan(ctx context.Context, org Org, pol *Policy, kind RunKind, n
 		}
 		p, err = planSweep(ctx, org, d, pol.Sweep(name), seen)
 	case RunGuard:
-		p, err = planGuard(ctx, org, d, &pol.Guard)
+		p, err = planGuard(ctx, org, e.Roles, d, &pol.Guard)
 	}
 	if err != nil {
 		return nil, err

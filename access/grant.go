@@ -30,6 +30,7 @@ type GrantItem struct {
 	Checked  bool   `json:"checked,omitempty"`  // Had was recorded before any add
 	Had      bool   `json:"had,omitempty"`      // the member held it before this grant
 	Added    bool   `json:"added,omitempty"`    // the add call succeeded
+	AddSent  bool   `json:"add_sent,omitempty"` // an add call may have reached Atlassian, outcome unknown (readback.go)
 	Removed  bool   `json:"removed,omitempty"`  // done: removed and read back gone, or kept
 	Verified bool   `json:"verified,omitempty"` // read back gone after removal
 	Kept     string `json:"kept,omitempty"`     // why it was left in place at the end
@@ -58,6 +59,7 @@ type Grant struct {
 	EndedBy     *Actor        `json:"ended_by,omitempty"`
 	EndReason   string        `json:"end_reason,omitempty"`
 	Overdue     bool          `json:"overdue,omitempty"` // an overdue alert was raised
+	Late        *Lateness     `json:"late,omitempty"`    // the current step keeps failing past its due time (lateness.go)
 	Messages    []MessageRef  `json:"messages,omitempty"`
 }
 
@@ -232,7 +234,7 @@ func (g *Grant) BeginRevoke(by Actor, operator bool, reason string, now time.Tim
 
 // ItemAdded records that the add call for item i succeeded.
 func (g *Grant) ItemAdded(i int, now time.Time) AuditEvent {
-	g.Items[i].Added = true
+	g.Items[i].Added, g.Items[i].AddSent = true, false
 	return g.event(ActionGrantItemAdded, SystemActor, now, g.Items[i].Target.String()+" given")
 }
 

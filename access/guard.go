@@ -5,8 +5,15 @@ import "context"
 // planGuard finds drift: members of protected groups with no live grant, sync rule or standing
 // membership behind them. With on_drift report each is an OpReport; with revert an OpRemove that
 // goes through the applier like any other, so min_members and max_changes hold.
-func planGuard(ctx context.Context, org Org, d *desired, g *Guard) (*plan, error) {
+//
+// With roles set, holders of the guarded platform roles are checked too (guard_roles.go).
+func planGuard(ctx context.Context, org Org, roles RoleOrg, d *desired, g *Guard) (*plan, error) {
 	p := &plan{kind: RunGuard, name: "guard", snap: newSnapshot()}
+	if roles != nil {
+		if err := planGuardRoles(ctx, roles, d, g, p); err != nil {
+			return nil, err
+		}
+	}
 	if len(g.ProtectedGroups) == 0 {
 		return p, nil
 	}

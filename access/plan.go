@@ -27,11 +27,12 @@ type desired struct {
 	policy *Policy
 	now    time.Time
 	grants map[string]map[string]string // account ID -> lower-cased group -> grant ID
+	roles  map[string][]roleGrant       // account ID -> platform roles live grants give (guard_roles.go)
 }
 
 // loadDesired reads the live grants. A nil store means no grants (for Wanted).
 func loadDesired(ctx context.Context, st Store, p *Policy, now time.Time) (*desired, error) {
-	d := &desired{policy: p, now: now, grants: map[string]map[string]string{}}
+	d := &desired{policy: p, now: now, grants: map[string]map[string]string{}, roles: map[string][]roleGrant{}}
 	if st == nil {
 		return d, nil
 	}
@@ -45,6 +46,9 @@ func loadDesired(ctx context.Context, st Store, p *Policy, now time.Time) (*desi
 				continue
 			}
 			for _, it := range g.Items {
+				if it.Target.Kind == TargetRole {
+					d.roles[g.Account.ID] = append(d.roles[g.Account.ID], roleGrant{id: g.ID, target: it.Target})
+				}
 				if it.Target.Kind != TargetGroup {
 					continue
 				}

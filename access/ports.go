@@ -136,6 +136,22 @@ type Org interface {
 	Restore(ctx context.Context, accountID string) error
 }
 
+// RoleOrg reads who holds platform roles, for the guard. SameResource says whether the resource
+// a role is held on (as Atlassian reports it) is the one a policy names (a site host, URL or
+// ARI), comparing what the resource is, not how it is written.
+type RoleOrg interface {
+	RoleHolders(ctx context.Context, roles []string) ([]RoleHolding, error)
+	SameResource(ctx context.Context, role, policyResource, held string) (bool, error)
+}
+
+// RoleHolding is one platform role held directly: role without the atlassian/ prefix
+// (site-admin), on Resource (empty for org-admin).
+type RoleHolding struct {
+	Account  Account
+	Role     string
+	Resource string
+}
+
 // UserQuery selects users for Org.Users. Zero fields match all users.
 type UserQuery struct {
 	GroupIDs  []string // members of any of these groups

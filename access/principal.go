@@ -1,6 +1,8 @@
 package access
 
 import (
+	"context"
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -34,4 +36,31 @@ func ParsePrincipal(s string) PrincipalKind {
 		return PrincipalEmail
 	}
 	return PrincipalInvalid
+}
+
+// CurrentPrincipals is implemented by Principals that cache what they resolve. ResolveCurrent
+// asks the source again (and refreshes the cache), for decisions that must count who is a
+// member now: approvals, and who may end or ask for break-glass access.
+type CurrentPrincipals interface {
+	ResolveCurrent(ctx context.Context, principals []string) ([]string, error)
+}
+
+// resolveCurrent expands principals as they are now, past any cache.
+func (s *Service) resolveCurrent(ctx context.Context, principals []string) ([]string, error) {
+	if s.Principals == nil || len(principals) == 0 {
+		return nil, nil
+	}
+	if c, ok := s.Principals.(CurrentPrincipals); ok {
+		return c.ResolveCurrent(ctx, principals)
+	}
+	return s.Principals.Resolve(ctx, principals)
+}
+
+// currentApprovers resolves the Slack user IDs that may approve role now.
+func (s *Service) currentApprovers(ctx context.Context, role *Role) ([]string, error) {
+	ids, err := s.resolveCurrent(ctx, role.Approvers)
+	if err != nil {
+		return nil, fmt.Errorf("resolve approvers of %s: %w", role.Name, err)
+	}
+	return ids, nil
 }

@@ -49,11 +49,19 @@ func (s *Service) mayRequest(ctx context.Context, p *Policy, role *Role, a Asker
 	case a.User.External(p.Organization.Domains) && !named:
 		return s.refuse(role, "you are outside the organization (%s), and only people a role lists by name may ask from outside", externalWhy(a.User, p))
 	case len(role.Requesters) > 0 && !named:
-		ok, err := s.member(ctx, a.Actor.SlackID, role.Requesters)
+		var ids []string
+		var err error
+		switch {
+		case s.Principals == nil:
+		case role.BreakGlass: // granted at once: judged on who is a requester now
+			ids, err = s.resolveCurrent(ctx, role.Requesters)
+		default:
+			ids, err = s.Principals.Resolve(ctx, role.Requesters)
+		}
 		if err != nil {
 			return fmt.Errorf("resolve requesters of %s: %w", role.Name, err)
 		}
-		if !ok {
+		if !contains(ids, a.Actor.SlackID) {
 			return s.refuse(role, "you are not one of its requesters")
 		}
 	}
@@ -154,7 +162,7 @@ func checkLimits(tx Tx, p *Policy, role *Role, r *Request, decidedNow bool, now 
 			}
 		}
 		if n := p.Limits.Pending(); mine >= n {
-			return Errorf(EFORBIDDEN, "You already have %d undecided requests, the most one person may have at once. Cancel one (`list` shows them) or wait for a decision, then ask again.", mine)
+			return Errorf(EFORBIDDEN, "You already have %d undecided requests, the most one person may have at once (limits.pending_per_user: %d). Cancel one (`list` shows them) or wait for a decision, then ask again.", mine, n)
 		}
 	}
 	if !role.BreakGlass {
@@ -170,14 +178,14 @@ func checkLimits(tx Tx, p *Policy, role *Role, r *Request, decidedNow bool, now 
 			continue
 		}
 		if g.Live() || g.Ending() {
-			return Errorf(EFORBIDDEN, "You already hold break-glass grant %s (%s); one break-glass grant at a time. End it with `revoke %s` before asking for another.", g.ID, g.Role, g.ID)
+			return Errorf(EFORBIDDEN, "You already hold break-glass grant %s (%s), and the limit is one live break-glass grant at a time. End it with `revoke %s` before asking for another.", g.ID, g.Role, g.ID)
 		}
 		if now.Sub(g.CreatedAt) < 24*time.Hour {
 			recent++
 		}
 	}
 	if n := p.Limits.BreakGlass(); recent >= n {
-		return Errorf(EFORBIDDEN, "You have had %d break-glass grants in the last 24 hours, the most allowed. Ask the role's approvers for a normal request instead.", recent)
+		return Errorf(EFORBIDDEN, "You have had %d break-glass grants in the last 24 hours, the most allowed (limits.break_glass_per_day: %d). Ask for a normal request instead.", recent, n)
 	}
 	return nil
 }

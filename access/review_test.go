@@ -380,3 +380,21 @@ func TestService_ExpireReviews_oneRunThroughTheGuard(t *testing.T) {
 		})
 	}
 }
+
+// TestService_Review_decidedToOutsider: someone who may not review a decided item is refused
+// as such, and not told how it was decided.
+func TestService_Review_decidedToOutsider(t *testing.T) {
+	f := newReviewFixture(t, "keep")
+	items := f.start(t)
+	id := items["alice@site-admins"].ID
+	if _, err := f.svc.Review(context.Background(), access.UserActor(reviewer1), id, true); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.Review(context.Background(), access.UserActor(outsider), id, false)
+	if access.ErrorCode(err) != access.EFORBIDDEN || strings.Contains(access.ErrorMessage(err), reviewer1) {
+		t.Errorf("outsider on a decided item: %v; want a plain refusal", err)
+	}
+	if _, err := f.svc.Review(context.Background(), access.UserActor(reviewer2), id, false); access.ErrorCode(err) != access.ECONFLICT {
+		t.Errorf("second reviewer on a decided item: %v; want a conflict", err)
+	}
+}

@@ -27,14 +27,16 @@ const (
 
 // Change is one planned change with its reason.
 type Change struct {
-	Op      ChangeOp `json:"op"`
-	Account Account  `json:"account"`
-	Group   string   `json:"group,omitempty"`
-	GroupID string   `json:"group_id,omitempty"`
-	Reason  string   `json:"reason"`
-	Done    bool     `json:"done,omitempty"`
-	Skipped string   `json:"skipped,omitempty"` // why a guard left it out
-	Error   string   `json:"error,omitempty"`
+	Op       ChangeOp `json:"op"`
+	Account  Account  `json:"account"`
+	Group    string   `json:"group,omitempty"`
+	GroupID  string   `json:"group_id,omitempty"`
+	Role     string   `json:"role,omitempty"`     // a platform role change (the guard): site-admin, …
+	Resource string   `json:"resource,omitempty"` // the role's resource as Atlassian reports it
+	Reason   string   `json:"reason"`
+	Done     bool     `json:"done,omitempty"`
+	Skipped  string   `json:"skipped,omitempty"` // why a guard left it out
+	Error    string   `json:"error,omitempty"`
 }
 
 // Run is one execution of a sync rule, sweep, drift check or digest, and its outcome.

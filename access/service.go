@@ -43,10 +43,15 @@ type Service struct {
 	BindingTTL        time.Duration // re-check a stored identity after this (default 24h)
 	Workers           int           // accounts driven at once by a sweep pass (default 8)
 	Jitter            func(d time.Duration) time.Duration
+	AlertAfter        time.Duration // a step still failing this long after it was due is alerted (default 1m)
+	OutageProbe       time.Duration // while Atlassian is down, how often one grant probes it (default 1s)
+	OutageHold        time.Duration // how long other grants are held meanwhile, unless released sooner (default 1m)
 
-	busy    sync.Map // grant ID -> struct{}: driven by this process right now
-	running running  // reviews being started now
-	overdue sync.Map // grant ID -> struct{}: revocations known to be overdue
+	busy    sync.Map       // grant ID -> struct{}: driven by this process right now
+	running running        // reviews being started now
+	overdue sync.Map       // grant ID -> struct{}: revocations known to be overdue
+	outage  outage         // Atlassian unavailable: one probe, the rest held (outage.go)
+	bg      sync.WaitGroup // releases running in the background
 }
 
 // Observer receives measurements. All methods must be cheap and safe for concurrent use.

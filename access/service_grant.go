@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,9 +24,11 @@ func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, erro
 		}
 		if !operator && g.BreakGlass {
 			if role := s.roleOrNil(g.Role); role != nil {
-				if operator, err = s.member(ctx, by.SlackID, role.Approvers); err != nil {
+				ids, err := s.currentApprovers(ctx, role)
+				if err != nil {
 					return nil, err
 				}
+				operator = contains(ids, by.SlackID)
 			}
 		}
 	}
@@ -59,7 +62,8 @@ func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (Audi
 }
 
 // drive takes grant id's intent (provision or revoke) as far as it can now. Failures are
-// recorded on the grant with the next retry time; drive never loses an intent.
+// recorded on the grant with the next retry time; drive never loses an intent. While Atlassian
+// is down one grant probes it and the others are held (outage.go).
 func (s *Service) drive(ctx context.Context, id string) { s.driveIn(ctx, id, nil) }
 
 // driveIn is drive; with a batch, a revocation's removals are read back with the batch's
@@ -82,6 +86,17 @@ func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (defer
 		log.Error().Err(err).Msg("read grant")
 		return false
 	}
+	if g.Op() == "" {
+		return false
+	}
+	probe, held := s.outage.admit(id, s.now(), s.staleProbe())
+	if held {
+		s.hold(ctx, g)
+		return false
+	}
+	// One attempt per call: a failure is seen at once and retried here (the outage probe, or
+	// backoff), so an outage is alerted and its end noticed, not hidden in a client's retries.
+	callCtx := WithoutRetries(ctx)
 	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone. An intent
 	// just written (BeginRevoke, NewGrant) is already held: no second write for it.
 	if op := g.Op(); op != "" && g.NextAttempt.Before(s.now().Add(s.lease()/2)) {
@@ -100,22 +115,22 @@ func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (defer
 	}
 	switch g.Op() {
 	case OpProvision:
-		err = s.provision(ctx, g)
+		err = s.provision(callCtx, g)
 	case OpRevoke:
 		if b == nil {
-			err = s.revoke(ctx, g)
+			err = s.revoke(callCtx, g)
 			break
 		}
 		var removed []int
-		if removed, err = s.removeItems(ctx, g); err == nil {
+		if removed, err = s.removeItems(callCtx, g); err == nil {
+			s.answered(ctx, id, probe, nil)
 			if b.add(g, removed, release) {
 				return true
 			}
-			err = s.readBack(ctx, g, removed) // the batch is already being read back
+			err = s.readBack(callCtx, g, removed) // the batch is already being read back
 		}
-	default:
-		return false
 	}
+	s.answered(ctx, id, probe, err)
 	if err == nil {
 		return false
 	}
@@ -124,12 +139,41 @@ func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (defer
 	return false
 }
 
-// fail records a failed attempt and when to try again; alerts when the grant becomes failed.
+// answered ends the outage when the probe, grant id, got an answer from Atlassian (err is nil or
+// not an outage), and releases every grant held meanwhile, in the background.
+func (s *Service) answered(ctx context.Context, id string, probe bool, err error) {
+	if _, down := outageCause(err); !probe || down || !s.outage.answered(id) {
+		return
+	}
+	zerolog.Ctx(ctx).Info().Msg("Atlassian answers again")
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.release(context.WithoutCancel(ctx))
+	}()
+}
+
+// WaitReleased waits for grants released after an outage to be driven (for tests and a
+// clean stop).
+func (s *Service) WaitReleased() { s.bg.Wait() }
+
+// fail records a failed attempt and when to try again. Atlassian being down makes the grant
+// the outage's probe (retried every OutageProbe) or holds it until Atlassian answers; other
+// failures back off. The alerts channel is told once: when the step is JITBOT_ALERT_AFTER
+// past due, or at once when a refused key or permission makes the grant failed.
 func (s *Service) fail(ctx context.Context, id string, cause error) {
 	now := s.now()
-	var alert bool
-	var g *Grant
-	err := s.update(ctx, id, func(cur *Grant) (AuditEvent, error) {
+	why, down := outageCause(cause)
+	if !down {
+		why = failureCause(cause)
+	}
+	probe := down && s.outage.failed(id, why, now, s.staleProbe())
+	var text string
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Grant(id)
+		if err != nil {
+			return err
+		}
 		max := s.MaxAttempts
 		if max <= 0 {
 			max = 6
@@ -138,17 +182,52 @@ func (s *Service) fail(ctx context.Context, id string, cause error) {
 			max = 1 // misconfiguration: a person must look now; retries continue slowly
 		}
 		failed := cur.Status == GrantFailed || cur.Attempts+1 >= max
-		ev, a := cur.Retry(cause, s.backoff(cur.Attempts+1, now, failed), max, now)
-		alert, g = a, cur
-		return ev, nil
+		next := s.backoff(cur.Attempts+1, now, failed)
+		nextText := clock(next)
+		switch {
+		case probe:
+			next = now.Add(s.outageProbe())
+			nextText = fmt.Sprintf("%s, then every %s until Atlassian answers", clock(next), FormatDuration(s.outageProbe()))
+		case down:
+			next = now.Add(s.outageHold())
+			nextText = fmt.Sprintf("as soon as Atlassian answers again, at the latest %s", clock(next))
+		}
+		cur.noteFailure(now, why, down)
+		if !cur.Late.Alerted {
+			// Come back when the alert is due, if that is before the next attempt.
+			if at := cur.StepDue().Add(s.alertAfter()); at.After(now) && at.Before(next) {
+				next, nextText = at, clock(at)
+			}
+		}
+		ev, becameFailed := cur.Retry(cause, next, max, now)
+		var lev AuditEvent
+		// A refused key or permission needs a person now; anything else is alerted once late.
+		text, lev = cur.lateAlert(now, s.alertAfter(), becameFailed && ErrorCode(cause) == EFORBIDDEN, nextText)
+		if err := tx.PutGrant(cur); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		if text != "" {
+			return tx.AppendAudit(&lev)
+		}
+		return nil
 	})
 	if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("record grant failure")
 		return
 	}
-	if alert {
-		s.alert(ctx, fmt.Sprintf("Grant %s (%s for %s): %s keeps failing and jitbot keeps retrying every %s. Last error: %s",
-			g.ID, g.Role, g.Account.Email, g.FailedOp, FormatDuration(dur(s.FailedRetry, 15*time.Minute)), g.LastError))
+	if text != "" {
+		s.alert(ctx, text)
+	}
+}
+
+// finish marks a lateness alert about g resolved in the alerts channel, with note saying how
+// late the step was and why.
+func (s *Service) finish(ctx context.Context, g *Grant, note string, alerted bool) {
+	if alerted {
+		s.alert(ctx, fmt.Sprintf("Resolved: grant %s (%s for %s) %s.", g.ID, g.Role, g.member(), note))
 	}
 }
 
@@ -182,7 +261,7 @@ func (s *Service) prior(ctx context.Context, g *Grant, t Target) (bool, string, 
 			continue
 		}
 		for _, it := range o.Items {
-			if it.Target.Key() == t.Key() && it.Checked {
+			if it.Checked && s.sameTarget(ctx, it.Target, t) {
 				return it.Had, "as recorded by grant " + o.ID, nil
 			}
 		}
@@ -212,19 +291,51 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 		if it.Had || it.Added {
 			continue
 		}
-		// Re-driven after a crash: the add may have happened without its outcome being
-		// written. Read before writing again.
-		there := false
+		// Re-driven after a failure or a crash: read back before adding again, and record
+		// what was found (readback.go).
 		if g.Items[i].Checked {
-			var err error
-			if there, err = s.Provisioner.Has(ctx, g.Account, it.Target); err != nil {
+			there, err := s.Provisioner.Has(ctx, g.Account, it.Target)
+			if err != nil {
 				return fmt.Errorf("check %s: %w", it.Target, err)
 			}
-		}
-		if !there {
-			if err := s.Provisioner.Add(ctx, g.Account, it.Target); err != nil {
-				return fmt.Errorf("give %s: %w", it.Target, err)
+			var cur *Grant
+			if err := s.update(ctx, g.ID, func(c *Grant) (AuditEvent, error) {
+				if c.Op() != OpProvision {
+					return AuditEvent{}, Errorf(ECONFLICT, "grant %s is %s", c.ID, c.Status)
+				}
+				cur = c
+				return c.RecordReadBack(i, there, s.now()), nil
+			}); err != nil {
+				return err
 			}
+			if cur.Items[i].Had || cur.Items[i].Added {
+				continue
+			}
+		}
+		if err := s.Store.Update(ctx, func(tx Tx) error {
+			c, err := tx.Grant(g.ID)
+			if err != nil {
+				return err
+			}
+			c.MarkAddSent(i)
+			return tx.PutGrant(c)
+		}); err != nil {
+			return err
+		}
+		if err := s.Provisioner.Add(ctx, g.Account, it.Target); err != nil {
+			if refused(err) {
+				if uerr := s.Store.Update(ctx, func(tx Tx) error {
+					c, err := tx.Grant(g.ID)
+					if err != nil {
+						return err
+					}
+					c.AddRefused(i)
+					return tx.PutGrant(c)
+				}); uerr != nil {
+					return errors.Join(err, uerr)
+				}
+			}
+			return fmt.Errorf("give %s: %w", it.Target, err)
 		}
 		if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
 			return cur.ItemAdded(i, s.now()), nil
@@ -233,8 +344,15 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 		}
 	}
 	var active *Grant
+	var note string
+	var alerted bool
 	err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
-		ev, err := cur.Activate(s.now())
+		now := s.now()
+		note, alerted = cur.lateNote(now, s.outage.lastFailure())
+		ev, err := cur.Activate(now)
+		if note != "" {
+			ev.Detail += "; " + note
+		}
 		active = cur
 		return ev, err
 	})
@@ -242,7 +360,8 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Time("ends", active.EndsAt).Msg("grant active")
-	s.notify(ctx, Notice{Kind: NoticeGranted, Grant: active, Role: s.roleOrNil(active.Role)})
+	s.notify(ctx, Notice{Kind: NoticeGranted, Grant: active, Role: s.roleOrNil(active.Role), Text: note})
+	s.finish(ctx, active, note, alerted)
 	return nil
 }
 
@@ -271,7 +390,7 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 			continue
 		}
 		for _, oit := range o.Items {
-			if oit.Target.Key() == it.Target.Key() {
+			if s.sameTarget(ctx, oit.Target, it.Target) {
 				return "still given by grant " + o.ID, nil
 			}
 		}
@@ -353,6 +472,8 @@ func (s *Service) removeItems(ctx context.Context, g *Grant) ([]int, error) {
 func (s *Service) finishRevoke(ctx context.Context, id string, removed []int, gone map[int]bool) error {
 	var done *Grant
 	var still *Target
+	var note string
+	var alerted bool
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		cur, err := tx.Grant(id)
 		if err != nil {
@@ -368,9 +489,13 @@ func (s *Service) finishRevoke(ctx context.Context, id string, removed []int, go
 			}
 		}
 		if still == nil {
+			note, alerted = cur.lateNote(now, s.outage.lastFailure())
 			ev, err := cur.MarkRevoked(now)
 			if err != nil {
 				return err
+			}
+			if note != "" {
+				ev.Detail += "; " + note
 			}
 			evs = append(evs, ev)
 			done = cur
@@ -398,7 +523,8 @@ func (s *Service) finishRevoke(ctx context.Context, id string, removed []int, go
 	}
 	s.observer().Revoked("revoked", lag)
 	zerolog.Ctx(ctx).Info().Str("grant", done.ID).Dur("lag", lag).Msg("grant revoked")
-	s.notify(ctx, Notice{Kind: NoticeEnded, Grant: done, Role: s.roleOrNil(done.Role)})
+	s.notify(ctx, Notice{Kind: NoticeEnded, Grant: done, Role: s.roleOrNil(done.Role), Text: note})
+	s.finish(ctx, done, note, alerted)
 	return nil
 }
 

@@ -279,7 +279,7 @@ func (s *Service) decisionContext(ctx context.Context, p *Policy, id string) (*R
 	if err != nil {
 		return r, nil, nil, Errorf(ECONFLICT, "Role %s of request %s is no longer in the policy, so it cannot be decided.", r.Role, r.ID)
 	}
-	approvers, err := s.Approvers(ctx, role)
+	approvers, err := s.currentApprovers(ctx, role)
 	if err != nil {
 		return r, role, nil, err
 	}

@@ -201,9 +201,6 @@ func (s *Service) Review(ctx context.Context, by Actor, itemID string, keep bool
 	if err != nil {
 		return nil, err
 	}
-	if !it.Open() {
-		return nil, it.conflict()
-	}
 	rv := p.Review(it.Review)
 	if rv == nil {
 		return nil, Errorf(ECONFLICT, "Review %s is no longer in the policy; its items can no longer be decided.", it.Review)
@@ -212,8 +209,12 @@ func (s *Service) Review(ctx context.Context, by Actor, itemID string, keep bool
 	if err != nil {
 		return nil, err
 	}
+	// Who may act first: someone who may not decide learns nothing about how it was decided.
 	if by.Kind != ActorUser || !contains(reviewers, by.SlackID) {
 		return nil, Errorf(EFORBIDDEN, "You are not a reviewer of access review %s.", rv.Name)
+	}
+	if !it.Open() {
+		return nil, it.conflict()
 	}
 	if err := s.notSelf(ctx, by, it); err != nil {
 		return nil, err

@@ -1,6 +1,11 @@
 package access
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+
+	"github.com/rs/zerolog"
+)
 
 // TargetKind is what a grant gives: membership of a group or a platform role.
 type TargetKind string
@@ -52,4 +57,32 @@ func (t Target) String() string {
 		return fmt.Sprintf("role %s", t.Role)
 	}
 	return fmt.Sprintf("role %s on %s", t.Role, t.Resource)
+}
+
+// TargetComparer is implemented by a Provisioner that can tell whether two role targets
+// written differently (a site host and the site's ARI) are the same access.
+type TargetComparer interface {
+	SameTarget(ctx context.Context, a, b Target) (bool, error)
+}
+
+// sameTarget reports whether a and b give the same access: the same key, or two targets of one
+// platform role whose resources the Provisioner says are the same. When that cannot be told
+// they count as different, so an ending grant never keeps access for another's sake on a guess.
+func (s *Service) sameTarget(ctx context.Context, a, b Target) bool {
+	if a.Key() == b.Key() {
+		return true
+	}
+	if a.Kind != TargetRole || b.Kind != TargetRole || a.Role != b.Role {
+		return false
+	}
+	c, ok := s.Provisioner.(TargetComparer)
+	if !ok {
+		return false
+	}
+	same, err := c.SameTarget(ctx, a, b)
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("a", a.String()).Str("b", b.String()).Msg("compare role targets")
+		return false
+	}
+	return same
 }

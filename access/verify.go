@@ -78,7 +78,7 @@ func (s *Service) finishBatch(ctx context.Context, now time.Time, b *verifyBatch
 	}
 	reads := map[string]targetReads{}
 	for k, t := range targets {
-		held, err := s.holding(ctx, t, accounts[k])
+		held, err := s.holding(WithoutRetries(ctx), t, accounts[k]) // a failure is retried by the grant
 		reads[k] = targetReads{held: held, err: err}
 	}
 	byID := map[string]*batchGrant{}

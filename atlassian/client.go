@@ -29,7 +29,7 @@ type Client struct {
 
 	mu         sync.Mutex
 	groups     map[string]access.Group // lower-cased name → group
-	workspaces map[string]string       // normalized host → resource ID
+	workspaces []Workspace             // cached for Resource
 	hold       time.Time               // no request before this: Atlassian asked to wait (Retry-After)
 }
 
@@ -53,6 +53,13 @@ type call struct {
 	query  url.Values // optional
 	body   any        // JSON-encoded when not nil
 	out    any        // JSON-decoded from a 2xx body when not nil
+	once   bool       // no retries: the caller decides when to try again
+}
+
+// doOnce is do without retries. A context marked access.WithoutRetries makes every call so.
+func (c *Client) doOnce(ctx context.Context, k call) (int, error) {
+	k.once = true
+	return c.do(ctx, k)
 }
 
 // v2 returns the path of a v2 directory endpoint.
@@ -80,12 +87,15 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 	if len(k.query) > 0 {
 		u += "?" + k.query.Encode()
 	}
-	honour := true // wait out a hold Atlassian asked for (unless this call just did)
+	k.once = k.once || access.RetriesOff(ctx)
+	honour := true  // wait out a hold Atlassian asked for (unless this call just did)
+	unsure := false // an attempt went unanswered: a write may have been applied
 	for attempt := 0; ; attempt++ {
 		if err := c.wait(ctx, honour); err != nil {
 			return 0, cancelled(k.op, err)
 		}
 		status, hdr, respBody, err := c.attempt(ctx, k, u, body)
+		unsure = unsure || err != nil
 		if ctx.Err() != nil {
 			return status, cancelled(k.op, ctx.Err())
 		}
@@ -107,11 +117,13 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 		if hasWait {
 			c.holdFor(asked)
 		}
-		if !retry || attempt >= c.cfg.MaxRetries {
+		if !retry || attempt >= c.cfg.MaxRetries || k.once {
 			if err != nil {
-				return status, access.Errorf(access.EUNAVAILABLE, "Atlassian could not be reached for %s after %d attempts: %v.", k.op, attempt+1, err)
+				return status, &netErr{op: k.op, err: access.Errorf(access.EUNAVAILABLE, "Atlassian could not be reached for %s after %d attempts: %v.", k.op, attempt+1, err)}
 			}
-			return status, statusError(k.op, status, respBody, attempt+1)
+			serr := statusError(k.op, status, respBody, attempt+1)
+			serr.unsure = unsure
+			return status, serr
 		}
 		if err := c.cfg.Sleep(ctx, delay); err != nil {
 			return status, cancelled(k.op, err)

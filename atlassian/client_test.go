@@ -265,16 +265,3 @@ func TestClient_Domains(t *testing.T) {
 		t.Fatalf("verified = %v, %v", ds, err)
 	}
 }
-
-func TestClient_Resource(t *testing.T) {
-	f := setup(t)
-	ctx := context.Background()
-	for _, in := range []string{"example.atlassian.net", "https://example.atlassian.net/", "EXAMPLE.atlassian.net"} {
-		id, err := f.c.Resource(ctx, in)
-		if err != nil || id != f.srv.SiteID() {
-			t.Errorf("Resource(%q) = %q, %v", in, id, err)
-		}
-	}
-	_, err := f.c.Resource(ctx, "nope.atlassian.net")
-	wantCode(t, err, access.ENOTFOUND, "nope.atlassian.net", "JITBOT policy")
-}

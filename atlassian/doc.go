@@ -15,9 +15,20 @@
 // revoke, suspend and restore set a state rather than toggle it. Every attempt has its own
 // timeout and honours the caller's context.
 //
+// # Resources
+//
+// A policy resource written as a host or URL is resolved through the Workspaces API to what the
+// Role API accepts (Resource): site-admin on the site ARI ari:cloud:platform::site/<cloudId>,
+// a product role on the product's ARI (ari:cloud:jira::site/<cloudId>, never the
+// ari:cloud:jira-admin workspace ID, Atlassian bug ID-8887); an ARI is used as is. Role
+// read-backs compare cloud ID and resource type, not strings.
+//
 // Failures are *access.Error values wrapped with the operation: ENOTFOUND, EFORBIDDEN (a bad
 // API key or org ID setting, named by its variable, never the key), EUNAVAILABLE (rate limits,
-// outages, network), EINVALID and ECONFLICT.
+// outages, network), EINVALID and ECONFLICT. They also say what Atlassian did (Cause: "Atlassian
+// answered 503 (ADMIN-500)") and whether it answered at all (Answered: a refused write was not
+// applied), for lateness alerts and read-backs. A context marked access.WithoutRetries gets one
+// attempt per call.
 //
 // # Rules
 //

@@ -38,7 +38,7 @@ func errorInfo(body []byte) (code, detail string) {
 }
 
 // statusError turns a final non-2xx answer into an *access.Error wrapped with the operation.
-func statusError(op string, status int, body []byte, attempts int) error {
+func statusError(op string, status int, body []byte, attempts int) *statusErr {
 	code, detail := errorInfo(body)
 	why := ""
 	if detail != "" {
@@ -71,10 +71,39 @@ type statusErr struct {
 	op, code, detail string
 	status           int
 	err              *access.Error
+	unsure           bool // an earlier attempt of the call got no answer: it may have been applied
 }
 
 func (e *statusErr) Error() string { return fmt.Sprintf("%s: %s", e.op, e.err.Message) }
 func (e *statusErr) Unwrap() error { return e.err }
+
+// Cause says what Atlassian answered, for alerts: "Atlassian answered 503 (ADMIN-500)".
+func (e *statusErr) Cause() string {
+	s := fmt.Sprintf("Atlassian answered %d", e.status)
+	if e.code != "" {
+		s += " (" + e.code + ")"
+	}
+	return s
+}
+
+// Answered reports that Atlassian's refusal is the call's outcome: no attempt of it went
+// unanswered, so a write it refused was not applied.
+func (e *statusErr) Answered() bool { return !e.unsure }
+
+// netErr is a call that got no answer at all.
+type netErr struct {
+	op  string
+	err *access.Error
+}
+
+func (e *netErr) Error() string { return fmt.Sprintf("%s: %s", e.op, e.err.Message) }
+func (e *netErr) Unwrap() error { return e.err }
+
+// Cause says that Atlassian could not be reached, for alerts.
+func (e *netErr) Cause() string { return "Atlassian could not be reached" }
+
+// Answered is false: a write may have been applied without jitbot hearing back.
+func (e *netErr) Answered() bool { return false }
 
 // httpStatus returns the HTTP status behind err, or 0.
 func httpStatus(err error) int {

@@ -54,6 +54,29 @@ type groupPage struct {
 // Groups returns the named groups, in the order asked, looking up at most 100 names per call.
 // Names match case-insensitively. A name with no group is an ENOTFOUND error naming it.
 func (c *Client) Groups(ctx context.Context, names []string) ([]access.Group, error) {
+	found, err := c.LookupGroups(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	var out []access.Group
+	var missing []string
+	for _, n := range names {
+		g, ok := found[strings.ToLower(n)]
+		if !ok {
+			missing = append(missing, n)
+			continue
+		}
+		out = append(out, g)
+	}
+	if len(missing) > 0 {
+		return nil, access.Errorf(access.ENOTFOUND, "No Atlassian group named %s exists in this organization; check the group names in the JITBOT policy file.", strings.Join(missing, ", "))
+	}
+	return out, nil
+}
+
+// LookupGroups returns the named groups that exist, keyed by lower-cased name; a name with no
+// group is left out. At most 100 names go in one call.
+func (c *Client) LookupGroups(ctx context.Context, names []string) (map[string]access.Group, error) {
 	found := map[string]access.Group{}
 	for chunk := range slices.Chunk(dedupe(names), pageSize) {
 		q := groupSearch{GroupNames: chunk, Expand: []string{"counts.users"}, Limit: pageSize}
@@ -72,26 +95,17 @@ func (c *Client) Groups(ctx context.Context, names []string) ([]access.Group, er
 			return nil, fmt.Errorf("find groups %s: %w", strings.Join(chunk, ", "), err)
 		}
 	}
-	var out []access.Group
-	var missing []string
-	for _, n := range names {
-		g, ok := found[strings.ToLower(n)]
-		if !ok {
-			missing = append(missing, n)
-			continue
-		}
-		out = append(out, g)
-	}
 	c.mu.Lock()
 	for k, g := range found {
 		c.groups[k] = g
 	}
 	c.mu.Unlock()
-	if len(missing) > 0 {
-		return nil, access.Errorf(access.ENOTFOUND, "No Atlassian group named %s exists in this organization; check the group names in the JITBOT policy file.", strings.Join(missing, ", "))
-	}
-	return out, nil
+	return found, nil
 }
+
+// Writable returns nil when jitbot may change g's members, else an EFORBIDDEN error saying why
+// (synced from the identity provider, or managementAccess not modifiable).
+func Writable(g access.Group) error { return writable(g) }
 
 // group resolves a group name through the cache, asking Atlassian on a miss.
 func (c *Client) group(ctx context.Context, name string) (access.Group, error) {

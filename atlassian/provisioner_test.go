@@ -137,7 +137,7 @@ func TestClient_Role_errors(t *testing.T) {
 	f.srv.SetLicenceFull(true)
 	err = f.c.Add(ctx, a, access.RoleTarget("admin", "example.atlassian.net"))
 	wantCode(t, err, access.ECONFLICT, "user limit")
-	if f.srv.HasRole(f.alice, "atlassian/admin", f.srv.SiteID()) {
+	if f.srv.HasRole(f.alice, "atlassian/admin", f.srv.ProductID("jira")) {
 		t.Error("role assigned despite the licence limit")
 	}
 }

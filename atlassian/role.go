@@ -35,7 +35,9 @@ type roleAssignmentPage struct {
 }
 
 // hasRole reads the user's role assignments and reports whether role is held directly on
-// resource (any resource for org-admin). Role changes may take up to 30 s to show.
+// resource (any resource for org-admin). Resources compare by cloud ID and resource type, not
+// as strings (sameResource), so a role is recognised whichever form of the site's ARI the API
+// reports. Role changes may take up to 30 s to show.
 func (c *Client) hasRole(ctx context.Context, accountID, role, resource string) (bool, error) {
 	held := false
 	err := paged(ctx, func(cursor string) (links, error) {
@@ -48,7 +50,7 @@ func (c *Client) hasRole(ctx context.Context, accountID, role, resource string) 
 			return links{}, err
 		}
 		for _, d := range p.Data {
-			if role != orgAdmin && d.ResourceID != resource {
+			if role != orgAdmin && !sameResource(role, resource, d.ResourceID) {
 				continue
 			}
 			for _, ra := range d.RoleAssignments {
@@ -130,7 +132,7 @@ func (c *Client) roleTarget(ctx context.Context, t access.Target) (role, resourc
 	if strings.TrimSpace(t.Resource) == "" {
 		return "", "", access.Errorf(access.EINVALID, "Role %s needs a resource (a site host such as example.atlassian.net or a resource ARI) in the JITBOT policy file.", t.Role)
 	}
-	resource, err = c.Resource(ctx, t.Resource)
+	resource, err = c.Resource(ctx, role, t.Resource)
 	if err != nil {
 		return "", "", fmt.Errorf("resolve resource %s: %w", t.Resource, err)
 	}

@@ -77,6 +77,7 @@ type userSearch struct {
 	GroupIDs     []string `json:"groupIds,omitempty"`
 	ClaimStatus  string   `json:"claimStatus,omitempty"`
 	EmailDomains []string `json:"emailDomains,omitempty"`
+	RoleIDs      []string `json:"roleIds,omitempty"`
 	Expand       []string `json:"expand,omitempty"`
 	Cursor       string   `json:"cursor,omitempty"`
 	Limit        int      `json:"limit,omitempty"`

@@ -23,9 +23,10 @@ type Bot struct {
 }
 
 var (
-	_ access.Notifier   = (*Bot)(nil)
-	_ access.Identity   = (*Bot)(nil)
-	_ access.Principals = (*Bot)(nil)
+	_ access.Notifier          = (*Bot)(nil)
+	_ access.Identity          = (*Bot)(nil)
+	_ access.Principals        = (*Bot)(nil)
+	_ access.CurrentPrincipals = (*Bot)(nil)
 )
 
 // New checks cfg and returns a Bot. It does no I/O.

@@ -16,6 +16,17 @@ import (
 // users.lookupByEmail. Results are cached briefly. A group or address Slack does not know is
 // skipped with a warning; transient failures are EUNAVAILABLE errors.
 func (b *Bot) Resolve(ctx context.Context, ps []string) ([]string, error) {
+	return b.resolve(ctx, ps, false)
+}
+
+// ResolveCurrent is Resolve past the cache (access.CurrentPrincipals): user groups and e-mails
+// are looked up in Slack now, and the cache refreshed, for decisions that count who is a
+// member at this moment.
+func (b *Bot) ResolveCurrent(ctx context.Context, ps []string) ([]string, error) {
+	return b.resolve(ctx, ps, true)
+}
+
+func (b *Bot) resolve(ctx context.Context, ps []string, current bool) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	add := func(ids ...string) {
@@ -32,7 +43,7 @@ func (b *Bot) Resolve(ctx context.Context, ps []string) ([]string, error) {
 		case access.PrincipalUser:
 			add(p)
 		case access.PrincipalGroup, access.PrincipalEmail:
-			ids, err := b.principal.get(p, func() ([]string, error) { return b.lookup(ctx, p) })
+			ids, err := b.principal.get(p, current, func() ([]string, error) { return b.lookup(ctx, p) })
 			if err != nil {
 				if access.ErrorCode(err) == access.ENOTFOUND || access.ErrorCode(err) == access.EFORBIDDEN {
 					zerolog.Ctx(ctx).Warn().Err(err).Str("principal", p).Msg("principal skipped")
@@ -86,13 +97,13 @@ func newPrincipalCache(ttl time.Duration) *principalCache {
 	return &principalCache{ttl: ttl, now: time.Now, entries: map[string]principalEntry{}}
 }
 
-// get returns the cached IDs of key, or calls fetch and caches what it returns. Transient
-// errors are not cached.
-func (c *principalCache) get(key string, fetch func() ([]string, error)) ([]string, error) {
+// get returns the cached IDs of key, or (when there are none, or current is set) calls fetch
+// and caches what it returns. Transient errors are not cached.
+func (c *principalCache) get(key string, current bool, fetch func() ([]string, error)) ([]string, error) {
 	c.mu.Lock()
 	e, ok := c.entries[key]
 	c.mu.Unlock()
-	if ok && c.now().Sub(e.at) < c.ttl {
+	if ok && !current && c.now().Sub(e.at) < c.ttl {
 		return e.ids, e.err
 	}
 	ids, err := fetch()

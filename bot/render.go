@@ -400,6 +400,9 @@ func auditMessage(n access.Notice) message {
 		switch n.Kind {
 		case access.NoticeGranted:
 			s = fmt.Sprintf(":unlock: Grant `%s`: %s holds *%s* (%s) until %s.", g.ID, who(g.Holder), g.Role, inline(g.Targets()), when(g.EndsAt))
+			if n.Text != "" { // late: "granted 75 s after approval: … (granted 75 s late)"
+				s += " " + inline(n.Text) + "."
+			}
 		case access.NoticeExtended:
 			s = fmt.Sprintf(":arrow_forward: Grant `%s` of %s (*%s*) extended until %s.", g.ID, who(g.Holder), g.Role, when(g.EndsAt))
 		case access.NoticeEnded:
@@ -408,6 +411,9 @@ func auditMessage(n access.Notice) message {
 				by = "by " + who(*g.EndedBy)
 			}
 			s = fmt.Sprintf(":lock: Grant `%s` of %s (*%s*) revoked %s, verified at %s.", g.ID, who(g.Holder), g.Role, by, when(g.EndedAt))
+			if n.Text != "" { // late: how late and why, e.g. "revoked 27 s after expiry: … (revoked 27 s late)"
+				s = fmt.Sprintf(":lock: Grant `%s` of %s (*%s*) %s; verified at %s.", g.ID, who(g.Holder), g.Role, inline(n.Text), when(g.EndedAt))
+			}
 		default:
 			s = fmt.Sprintf("Grant `%s` of %s (*%s*): %s.", g.ID, who(g.Holder), g.Role, n.Kind)
 		}

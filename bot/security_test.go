@@ -21,10 +21,6 @@ type condFunc struct {
 func (c condFunc) Eval(in access.Input) (bool, error) { return c.f(in), nil }
 func (c condFunc) String() string                     { return c.src }
 
-func withPrincipalTTL(d time.Duration) harnessOption {
-	return func(c *Config) { c.PrincipalTTL = d }
-}
-
 func withClock(clock *accesstest.Clock) harnessOption {
 	return func(c *Config) { c.Service.Now = clock.Now }
 }
@@ -195,7 +191,7 @@ func TestBot_BreakGlass(t *testing.T) {
 
 func TestBot_DecisionsUseStateAtDecision(t *testing.T) {
 	t.Run("removed_approver_no_longer_counts", func(t *testing.T) {
-		h := newHarness(t, withPrincipalTTL(time.Nanosecond))
+		h := newHarness(t) // the default principal cache: decisions look past it
 		h.setPolicy(func(p *access.Policy) { roleIn(p, "jira-admin").Approvals = 2 })
 		h.slash(alice, "request jira-admin 1h fixing SSO")
 		bobDM := h.next("bob's DM", bottest.And(h.fake.InChannel(bob), bottest.WithButton(actionApprove)))

@@ -15,6 +15,9 @@ type decoder struct {
 	file     string
 	problems []Problem
 	warnings []Problem // worth knowing, but the file is valid
+
+	recordRefs bool  // collect refs (ParseRefs)
+	refs       []Ref // groups, resources and principals the file names
 }
 
 // object is one YAML mapping: its fields by key, with the path used in messages.

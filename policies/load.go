@@ -44,6 +44,11 @@ func Parse(name string, data []byte) (*access.Policy, error) {
 // ParseWithWarnings is Parse, also returning the warnings about a valid file.
 func ParseWithWarnings(name string, data []byte) (*access.Policy, []Problem, error) {
 	d := &decoder{file: name}
+	return d.parse(data)
+}
+
+func (d *decoder) parse(data []byte) (*access.Policy, []Problem, error) {
+	name := d.file
 	root, err := parseYAML(data)
 	if err != nil {
 		d.problems = append(d.problems, syntaxProblem(name, err))

@@ -114,6 +114,7 @@ func (d *decoder) grants(o *object) []access.Target {
 		case group != "" && role != "":
 			d.add(g.line("role"), g.path, "give either group or role, not both")
 		case group != "":
+			d.ref(RefGroup, g.fields["group"], child(g.path, "group"), group, func(r *Ref) { r.Writes = true })
 			if resource != "" {
 				d.add(g.line("resource"), child(g.path, "resource"), "is only for role grants")
 			}
@@ -126,6 +127,9 @@ func (d *decoder) grants(o *object) []access.Target {
 			case resource == "" && role != "org-admin":
 				d.add(g.node, child(g.path, "resource"), "is required for role %s: give the site host or resource ARI", role)
 			default:
+				if role != "org-admin" { // org-admin is organization-wide: its resource is not used
+					d.ref(RefResource, g.fields["resource"], child(g.path, "resource"), resource, func(r *Ref) { r.Role = role })
+				}
 				targets = append(targets, access.RoleTarget(role, resource))
 			}
 		default:

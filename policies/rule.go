@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -20,6 +21,7 @@ func (d *decoder) syncRules(root *object, p *access.Policy) []access.SyncRule {
 	seen := map[string]int{}
 	for i, n := range items {
 		o := d.object(n, index("sync", i), "name", "schedule", "match", "add_to", "remove_unmatched", "allow_protected")
+		d.groupRefs(o, "add_to", true)
 		r := access.SyncRule{
 			Name:            d.name(o, "sync rule", seen),
 			Schedule:        d.schedule(o, "schedule", true, ""),
@@ -46,6 +48,7 @@ func (d *decoder) sweeps(root *object) []access.Sweep {
 	seen := map[string]int{}
 	for i, n := range items {
 		o := d.object(n, index("sweeps", i), "name", "schedule", "match", "exclude", "action", "groups", "grace")
+		d.groupRefs(o, "groups", true)
 		s := access.Sweep{
 			Name:     d.name(o, "sweep", seen),
 			Schedule: d.schedule(o, "schedule", true, ""),
@@ -70,6 +73,7 @@ func (d *decoder) reviews(root *object, teams map[string][]string) []access.Revi
 	seen := map[string]int{}
 	for i, n := range items {
 		o := d.object(n, index("reviews", i), "name", "schedule", "groups", "reviewers", "deadline", "on_no_response")
+		d.groupRefs(o, "groups", true) // reviewers may remove members
 		r := access.Review{
 			Name:         d.name(o, "review", seen),
 			Schedule:     d.schedule(o, "schedule", true, ""),
@@ -94,6 +98,23 @@ func (d *decoder) guard(o *object) access.Guard {
 		OnDrift: access.DriftAction(d.enum(o, "on_drift", false, string(access.DriftReport),
 			string(access.DriftReport), string(access.DriftRevert))),
 		Schedule: d.schedule(o, "schedule", false, defaultGuardSchedule),
+	}
+	d.groupRefs(o, "protected_groups", g.OnDrift == access.DriftRevert)
+	for _, key := range []string{"standing_members", "min_members"} {
+		m := resolve(o.fields[key])
+		for i := 0; m != nil && m.Kind == yaml.MappingNode && i+1 < len(m.Content); i += 2 {
+			k := resolve(m.Content[i])
+			if k == nil || k.Kind != yaml.ScalarNode {
+				continue
+			}
+			role, isRole := strings.CutPrefix(k.Value, "role:")
+			switch {
+			case isRole && !contains(access.GuardedRoles, role):
+				d.add(k, child("guard."+key, k.Value), "%q is not a watched platform role: use role:%s", k.Value, strings.Join(access.GuardedRoles, ", role:"))
+			case !isRole:
+				d.ref(RefGroup, k, child("guard."+key, k.Value), k.Value, nil)
+			}
+		}
 	}
 	var ok bool
 	g.MaxChanges, ok = d.integer(o, "max_changes", false, defaultMaxChanges)

@@ -28,7 +28,9 @@ func (d *decoder) teams(root *object) map[string][]string {
 		for i, m := range members {
 			if !isPrincipal(m) {
 				d.add(nodes[i], index(field, i), "%q is not a Slack user or user-group ID (U…, W…, S…) or an e-mail", m)
+				continue
 			}
+			d.ref(RefPrincipal, nodes[i], index(field, i), m, nil)
 		}
 		teams[name] = dedupe(members)
 	}
@@ -48,6 +50,7 @@ func (d *decoder) principalsNamed(o *object, key string, teams map[string][]stri
 	var out []string
 	for i, s := range items {
 		if isPrincipal(s) {
+			d.ref(RefPrincipal, nodes[i], index(child(o.path, key), i), s, nil)
 			out = append(out, s)
 			continue
 		}

@@ -515,3 +515,20 @@ func TestDB_VerifyAudit_head(t *testing.T) {
 		})
 	}
 }
+
+// An event whose text is not UTF-8 is stored as its JSON reads back, and the chain still
+// verifies (found by FuzzAuditExport: the hash covered the bytes written, the check the text
+// read back).
+func TestDB_VerifyAudit_notUTF8(t *testing.T) {
+	db := MustOpenDB(t)
+	ev := access.AuditEvent{Time: t0, Action: access.ActionRequestSubmitted, Actor: access.UserActor("U\xff"), Subject: "R\xfe1", Role: "\xff\xfe", Detail: "caf\xe9", Tags: []string{"\x80"}}
+	if err := db.Update(t.Context(), func(tx access.Tx) error { return tx.AppendAudit(&ev) }); err != nil {
+		t.Fatal(err)
+	}
+	if brk, n, err := db.VerifyAudit(); err != nil || brk != nil || n != 1 {
+		t.Fatalf("VerifyAudit: break %+v, %d events, %v; want intact, 1", brk, n, err)
+	}
+	if ev.Role != "\uFFFD\uFFFD" || ev.Detail != "caf\uFFFD" {
+		t.Errorf("sealed event has role %q, detail %q; want each bad byte as U+FFFD", ev.Role, ev.Detail)
+	}
+}

@@ -44,8 +44,8 @@ func (s *Server) role(assign, orgLevel bool) http.HandlerFunc {
 				writeAppErrors(w, http.StatusBadRequest, "ADMIN-UAM-400-1", "resource is required for role "+body.Role+".")
 				return
 			}
-			if !s.hasWorkspace(body.Resource) {
-				writeAppErrors(w, http.StatusNotFound, "ADMIN-UAM-404-2", "Resource "+body.Resource+" not found.")
+			if status, code, detail := s.checkResource(body.Role, body.Resource); status != 0 {
+				writeAppErrors(w, status, code, detail)
 				return
 			}
 		}
@@ -57,19 +57,45 @@ func (s *Server) role(assign, orgLevel bool) http.HandlerFunc {
 		cur := u.roles[k]
 		vis := cur != nil && s.visible(cur)
 		if cur == nil || cur.held != assign {
-			u.roles[k] = &roleState{held: assign, prev: vis, at: s.now()}
+			shown := body.Resource
+			if cur != nil && !assign {
+				shown = cur.shown
+			}
+			u.roles[k] = &roleState{held: assign, prev: vis, at: s.now(), shown: shown}
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
 
-func (s *Server) hasWorkspace(id string) bool {
+// checkResource refuses what Atlassian's bug ID-8887 shows the Role API refusing: anything but
+// a site ARI, and the "-admin" workspace IDs the Workspaces API hands out (400 ADMIN-UAM-400-5
+// "Empty/Invalid Resource"); a cloud ID or product the org does not have is a 404. The platform
+// site ARI takes site-admin and atlassian/user; a product ARI takes product roles, never
+// site-admin (400 ADMIN-UAM-400-3). It returns status 0 when the resource is accepted.
+func (s *Server) checkResource(role, resource string) (status int, code, detail string) {
+	typ, cloud, ok := parseARI(resource)
+	if !ok || strings.HasSuffix(typ, "-admin") {
+		return http.StatusBadRequest, "ADMIN-UAM-400-5", "Empty/Invalid Resource: " + resource
+	}
+	var products []string
 	for _, ws := range s.workspaces {
-		if ws.id == id {
-			return true
+		if t, c, ok := parseARI(ws.ID); ok && c == cloud {
+			products = append(products, strings.TrimSuffix(t, "-admin"))
 		}
 	}
-	return false
+	switch {
+	case len(products) == 0:
+		return http.StatusNotFound, "ADMIN-UAM-404-2", "Resource " + resource + " not found."
+	case typ == "platform":
+		if role != siteAdmin && role != "atlassian/user" {
+			return http.StatusBadRequest, "ADMIN-UAM-400-3", "The role " + role + " is not valid for resource " + resource + "."
+		}
+	case !slices.Contains(products, typ):
+		return http.StatusNotFound, "ADMIN-UAM-404-2", "Resource " + resource + " not found."
+	case role == siteAdmin:
+		return http.StatusBadRequest, "ADMIN-UAM-400-3", "The role " + role + " is not valid for resource " + resource + "."
+	}
+	return 0, "", ""
 }
 
 // userRoles lists a user's platform role assignments, one entry per resource, as reads see them
@@ -104,7 +130,11 @@ func (s *Server) userRoles(w http.ResponseWriter, r *http.Request) {
 	byRes := map[string][]string{}
 	for k, st := range u.roles {
 		if s.visible(st) {
-			byRes[k.resource] = append(byRes[k.resource], k.role)
+			res := st.shown
+			if k.role == orgAdmin || res == "" {
+				res = k.resource
+			}
+			byRes[res] = append(byRes[res], k.role)
 		}
 	}
 	res := make([]string, 0, len(byRes))

@@ -23,7 +23,10 @@ const (
 	DefaultSite   = "example.atlassian.net"
 )
 
-const orgAdmin = "atlassian/org-admin"
+const (
+	orgAdmin  = "atlassian/org-admin"
+	siteAdmin = "atlassian/site-admin"
+)
 
 // Request is one request the fake received.
 type Request struct {
@@ -62,7 +65,8 @@ type Server struct {
 	order      []string // account IDs in insertion order: the paging order
 	groups     map[string]*group
 	gorder     []string
-	workspaces []workspace
+	workspaces []Workspace
+	site       string // platform ARI of the default site
 	domains    []domain
 
 	now       func() time.Time
@@ -105,7 +109,8 @@ func WithAPIKey(key string) Option { return func(s *Server) { s.key = key } }
 func WithoutRequestBodies() Option { return func(s *Server) { s.logBody = false } }
 
 // New starts a fake org seeded with the demo basics: the verified domain example.com, the
-// unverified contractor.example, the site example.atlassian.net and the protected groups
+// unverified contractor.example, the site example.atlassian.net (Jira at its root, Confluence
+// under /wiki, see AddSite) and the protected groups
 // org-admins (not modifiable) and site-admins. Close it when done.
 func New(opts ...Option) *Server {
 	s := &Server{
@@ -119,7 +124,7 @@ func New(opts ...Option) *Server {
 	}
 	s.AddDomain("example.com", true)
 	s.AddDomain("contractor.example", false)
-	s.AddWorkspace(DefaultSite)
+	s.site = s.AddSite(DefaultSite)
 	s.AddGroup(Group{Name: "org-admins", ReadOnly: true})
 	s.AddGroup(Group{Name: "site-admins"})
 	s.handler = s.routes()
@@ -150,11 +155,13 @@ func (s *Server) OrgID() string { return s.orgID }
 // APIKey returns the accepted API key.
 func (s *Server) APIKey() string { return s.key }
 
-// SiteID returns the resource ID (ARI) of the default site.
-func (s *Server) SiteID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.workspaces[0].id
+// SiteID returns the platform ARI of the default site, ari:cloud:platform::site/<cloudId>.
+func (s *Server) SiteID() string { return s.site }
+
+// ProductID returns the ARI of a product (jira, confluence) of the default site, the form
+// the Role API accepts for product roles.
+func (s *Server) ProductID(product string) string {
+	return strings.Replace(s.site, ":platform:", ":"+product+":", 1)
 }
 
 // Calls returns the number of requests received.

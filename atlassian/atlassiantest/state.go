@@ -38,15 +38,17 @@ type group struct {
 	members map[string]struct{}
 }
 
+// roleKey is a role on a resource, the resource normalized to its type (without an "-admin"
+// flavour) and cloud ID, so every written form of one site's ARI is the same assignment.
 type roleKey struct{ role, resource string }
 
 // roleState is a platform role with its eventual consistency: reads see prev until at+delay.
+// shown is the resource ID role-assignment reads report: the form it was assigned with.
 type roleState struct {
 	held, prev bool
 	at         time.Time
+	shown      string
 }
-
-type workspace struct{ id, name, host string }
 
 type domain struct {
 	id, name string
@@ -124,17 +126,41 @@ func (s *Server) SetRole(accountID, role, resource string, held bool) {
 		panic(fmt.Sprintf("atlassiantest: SetRole: unknown user %q", accountID))
 	}
 	k := s.roleKey(role, resource)
-	u.roles[k] = &roleState{held: held, prev: held, at: s.now()}
+	u.roles[k] = &roleState{held: held, prev: held, at: s.now(), shown: resource}
 }
 
-// AddWorkspace adds a site and returns its resource ID (an ARI).
-func (s *Server) AddWorkspace(host string) string {
+// Workspace is one product instance as the Workspaces API lists it.
+type Workspace struct {
+	ID      string // an ARI such as ari:cloud:confluence::site/<cloudId>
+	Name    string
+	Type    string // attributes.type, e.g. jira-software, confluence
+	HostURL string // e.g. https://example.atlassian.net/wiki
+}
+
+// AddSite adds a site the way a real one with both products looks: Jira at the host's root
+// (its workspace ID ari:cloud:jira-admin::site/<cloudId>, as Atlassian's bug ID-8887 shows the
+// Workspaces API reporting it) and Confluence under /wiki (ari:cloud:confluence::site/<cloudId>),
+// listed in that order and sharing one cloud ID. It returns the site's platform ARI
+// ari:cloud:platform::site/<cloudId>, where site-level roles are assigned.
+func (s *Server) AddSite(host string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	id := fmt.Sprintf("ari:cloud:platform::site/8a6e2b4c-1d3f-4e5a-9b7c-%012x", s.seq)
-	s.workspaces = append(s.workspaces, workspace{id: id, name: strings.Split(host, ".")[0], host: host})
-	return id
+	cloud := fmt.Sprintf("8a6e2b4c-1d3f-4e5a-9b7c-%012x", s.seq)
+	name := strings.Split(host, ".")[0]
+	s.workspaces = append(s.workspaces,
+		Workspace{ID: "ari:cloud:jira-admin::site/" + cloud, Name: name, Type: "jira-software", HostURL: "https://" + host},
+		Workspace{ID: "ari:cloud:confluence::site/" + cloud, Name: name, Type: "confluence", HostURL: "https://" + host + "/wiki"},
+	)
+	return "ari:cloud:platform::site/" + cloud
+}
+
+// AddWorkspace adds one workspace as given (for odd orgs: a host shared by two sites, a
+// workspace whose ID is not an ARI).
+func (s *Server) AddWorkspace(w Workspace) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.workspaces = append(s.workspaces, w)
 }
 
 // AddDomain adds a domain; users of verified domains are managed accounts.
@@ -186,7 +212,28 @@ func (s *Server) roleKey(role, resource string) roleKey {
 	if role == orgAdmin {
 		return roleKey{role: role, resource: s.orgARI()}
 	}
-	return roleKey{role: role, resource: resource}
+	typ, cloud, ok := parseARI(resource)
+	if !ok {
+		return roleKey{role: role, resource: resource}
+	}
+	typ = strings.TrimSuffix(typ, "-admin")
+	if role == siteAdmin {
+		typ = "platform"
+	}
+	return roleKey{role: role, resource: "ari:cloud:" + typ + "::site/" + cloud}
+}
+
+// parseARI splits ari:cloud:<type>::site/<cloudId>.
+func parseARI(s string) (typ, cloud string, ok bool) {
+	rest, ok := strings.CutPrefix(s, "ari:cloud:")
+	if !ok {
+		return "", "", false
+	}
+	typ, cloud, ok = strings.Cut(rest, "::site/")
+	if !ok || typ == "" || cloud == "" || strings.ContainsAny(typ, ":/") || strings.ContainsAny(cloud, ":/") {
+		return "", "", false
+	}
+	return typ, cloud, true
 }
 
 func (s *Server) orgARI() string { return "ari:cloud:platform::org/" + s.orgID }

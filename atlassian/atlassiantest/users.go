@@ -18,6 +18,7 @@ type userSearch struct {
 	AccountStatus    []string `json:"accountStatus,omitempty"`
 	Status           []string `json:"status,omitempty"`
 	SearchTerm       string   `json:"searchTerm,omitempty"`
+	RoleIDs          []string `json:"roleIds,omitempty"`
 	Expand           []string `json:"expand,omitempty"`
 	Cursor           string   `json:"cursor,omitempty"`
 	Limit            *int     `json:"limit,omitempty"`
@@ -145,7 +146,20 @@ func (s *Server) matchUser(u *user, q *userSearch) bool {
 	if t := strings.ToLower(q.SearchTerm); t != "" && !strings.Contains(strings.ToLower(u.Email+" "+u.Name), t) {
 		return false
 	}
+	if len(q.RoleIDs) > 0 && !s.holdsAny(u, q.RoleIDs) {
+		return false
+	}
 	return true
+}
+
+// holdsAny reports whether u holds, as reads see it, one of roles on any resource.
+func (s *Server) holdsAny(u *user, roles []string) bool {
+	for k, st := range u.roles {
+		if s.visible(st) && containsFold(roles, k.role) {
+			return true
+		}
+	}
+	return false
 }
 
 func membership(u *user) string {

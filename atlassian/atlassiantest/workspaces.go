@@ -45,11 +45,10 @@ func (s *Server) workspacesSearch(w http.ResponseWriter, r *http.Request) {
 	data := []map[string]any{}
 	end := min(pos+n, len(s.workspaces))
 	for _, ws := range s.workspaces[min(pos, end):end] {
-		host := "https://" + ws.host
 		data = append(data, map[string]any{
-			"id": ws.id, "type": "workspace",
-			"attributes": map[string]any{"name": ws.name, "typeKey": "jira-software", "hostUrl": host, "status": "online"},
-			"links":      map[string]string{"self": host},
+			"id": ws.ID, "type": "workspace",
+			"attributes": map[string]any{"name": ws.Name, "type": ws.Type, "typeKey": ws.Type, "hostUrl": ws.HostURL, "status": "online"},
+			"links":      map[string]string{"self": ws.HostURL},
 		})
 	}
 	links := map[string]string{}

@@ -38,13 +38,18 @@ type App struct {
 	sched   *scheduler
 	httpLn  net.Listener
 	backups *backups
+
+	refs          atomic.Pointer[[]policies.Ref] // groups, resources and principals of the policy
+	atlPending    atomic.Pointer[string]         // why the Atlassian key is not verified yet; nil once it is
+	verifyBackoff time.Duration                  // first retry delay of the key check (tests)
 }
 
 // appOptions adjust the wiring for tests and the demo.
 type appOptions struct {
 	Now            func() time.Time // default time.Now
 	AtlassianSleep func(ctx context.Context, d time.Duration) error
-	NoSchedule     bool // do not start cron jobs
+	NoSchedule     bool          // do not start cron jobs
+	VerifyBackoff  time.Duration // first retry delay of the start-up key check, default 1s
 }
 
 // newLogger logs to w, one whole line at a time whichever goroutine logs (w need not be safe
@@ -59,15 +64,18 @@ func newLogger(cfg *Config, w io.Writer) zerolog.Logger {
 
 // NewApp opens the store, loads the policy and builds every adapter. Nothing is started.
 func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions) (*App, error) {
-	a := &App{cfg: cfg, log: log, now: opt.Now}
+	a := &App{cfg: cfg, log: log, now: opt.Now, verifyBackoff: opt.VerifyBackoff}
 	if a.now == nil {
 		a.now = time.Now
 	}
-	p, err := policies.Load(cfg.PolicyFile)
+	p, refs, _, err := policies.LoadRefs(cfg.PolicyFile)
 	if err != nil {
 		return nil, fmt.Errorf("load policy (JITBOT_POLICY_FILE):\n%w", err)
 	}
 	a.policy.Store(p)
+	a.refs.Store(&refs)
+	pending := "Atlassian key not verified yet"
+	a.atlPending.Store(&pending)
 	sc := cfg.Store
 	sc.DBPath = cfg.DBPath // the field the rest of the wiring (and tests) set
 	db, err := openState(ctx, sc, []byte(cfg.AuditKey.Reveal()), 0)
@@ -88,10 +96,10 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		db.Close()
 		return nil, fmt.Errorf("atlassian client: %w", err)
 	}
-	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now, OnRun: a.metrics.run}
+	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Roles: a.atl, Policy: a.policy.Load, Now: a.now, OnRun: a.metrics.run}
 	a.svc = &access.Service{
 		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
-		Engine: a.engine, Observer: a.metrics,
+		Engine: a.engine, Observer: a.metrics, AlertAfter: cfg.AlertAfter,
 	}
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
@@ -126,6 +134,8 @@ func (a *App) Ready() error {
 		return errors.New("store not open")
 	case a.policy.Load() == nil:
 		return errors.New("no policy loaded")
+	case a.atlPending.Load() != nil:
+		return errors.New(*a.atlPending.Load())
 	case !a.bot.Connected():
 		return errors.New("slack socket mode not connected")
 	}
@@ -160,9 +170,20 @@ func (a *App) Run(ctx context.Context) error {
 		})
 	}
 	g.Go(func() error { return a.bot.Run(ctx) })
-	g.Go(func() error { return a.leader.run(ctx, a.lead) })
-	g.Go(func() error { return a.watchReload(ctx) })
-	a.log.Info().Str("policy", a.cfg.PolicyFile).Str("store", a.cfg.Store.describe()).Msg("jitbot started")
+	g.Go(func() error {
+		// Nothing changes Atlassian on its own before the key is known to work; until then
+		// /readyz says why jitbot is not ready.
+		if err := a.verifyAtlassian(ctx); err != nil {
+			return err
+		}
+		a.checkPolicyTargets(ctx, *a.refs.Load(), "at start-up")
+		// The sweeper and scheduled jobs run on the leading replica only (always, with bbolt).
+		g.Go(func() error { return a.leader.run(ctx, a.lead) })
+		g.Go(func() error { return a.watchReload(ctx) })
+		a.atlPending.Store(nil)
+		a.log.Info().Str("policy", a.cfg.PolicyFile).Str("store", a.cfg.Store.describe()).Msg("jitbot started")
+		return nil
+	})
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		err = nil
@@ -190,7 +211,7 @@ func (a *App) watchReload(ctx context.Context) error {
 // force and the alerts channel says why.
 func (a *App) reload(ctx context.Context) error {
 	now := a.now()
-	p, err := policies.Load(a.cfg.PolicyFile)
+	p, refs, _, err := policies.LoadRefs(a.cfg.PolicyFile)
 	if err != nil {
 		a.log.Error().Err(err).Msg("policy reload refused")
 		ev := access.AuditEvent{Time: now, Action: access.ActionPolicyRefused, Actor: access.SystemActor, Subject: a.cfg.PolicyFile, Detail: err.Error()}
@@ -207,10 +228,12 @@ func (a *App) reload(ctx context.Context) error {
 		return err
 	}
 	a.policy.Store(p)
+	a.refs.Store(&refs)
 	if a.sched != nil {
 		a.sched.reschedule()
 	}
 	a.log.Info().Msg("policy reloaded")
+	a.checkPolicyTargets(ctx, refs, "after the policy reload")
 	return nil
 }
 

@@ -14,7 +14,9 @@ const usage = `usage: jitbot [command]
 commands:
   run                      the bot: Socket Mode, revocation sweeper, scheduled jobs, HTTP (default)
   demo [--interactive]     the whole product against an embedded fake Slack and Atlassian
-  policy check FILE        validate a policy file
+  policy check [--online] FILE
+                           validate a policy file; --online also checks groups, resources
+                           and principals against the live org and Slack workspace
   plan [--rule NAME]       print what sync rules, sweeps and the guard would change, changing nothing
   audit verify             check the audit log's hash chain (bot stopped)
   audit export [--since DURATION] [--format json|csv]
@@ -48,10 +50,14 @@ and fake Atlassian org, the real bot code and a bbolt file in a temporary direct
 
 exit: 0 when the story ran as expected.
 `,
-	"policy": `usage: jitbot policy check FILE
+	"policy": `usage: jitbot policy check [--online] FILE
 
 Validates a policy file: structure, durations, schedules and CEL conditions. Every problem is
 printed as FILE:LINE: field: message.
+
+  --online   also check the file against the live org and Slack workspace (JITBOT_ATLASSIAN_*,
+             JITBOT_SLACK_BOT_TOKEN, JITBOT_SLACK_API_URL): every group exists and jitbot may
+             write it, every resource resolves to one site, every principal resolves in Slack
 
 exit: 0 valid, 1 invalid, 2 bad usage.
 `,
@@ -142,7 +148,7 @@ func Main(ctx context.Context, args, environ []string, stdout, stderr io.Writer)
 	case "demo":
 		err = cmdDemo(ctx, args, stdout, stderr)
 	case "policy":
-		err = cmdPolicy(args, stdout, stderr)
+		err = cmdPolicy(ctx, args, environ, stdout, stderr)
 	case "plan":
 		err = cmdPlan(ctx, args, environ, stdout)
 	case "audit":

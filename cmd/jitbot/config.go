@@ -28,6 +28,7 @@ type Config struct {
 	HTTPAddr        string
 	SweepInterval   time.Duration
 	RunRetention    time.Duration // how long stored sync/sweep/guard runs are kept
+	AlertAfter      time.Duration // a grant step still failing this long after it was due is alerted
 	SlashCommand    string
 	AuditKey        Secret
 	LogLevel        zerolog.Level
@@ -151,6 +152,15 @@ func LoadConfig(environ []string) (*Config, error) {
 			e.problem("JITBOT_RUN_RETENTION", "%q must be a duration of at least 1h, such as 30d", v)
 		} else {
 			c.RunRetention = d
+		}
+	}
+	c.AlertAfter = time.Minute
+	if v := e.str("JITBOT_ALERT_AFTER", ""); v != "" {
+		d, err := access.ParseDuration(v)
+		if err != nil || d < time.Second {
+			e.problem("JITBOT_ALERT_AFTER", "%q must be a duration of at least 1s, such as 1m", v)
+		} else {
+			c.AlertAfter = d
 		}
 	}
 	lvl, err := zerolog.ParseLevel(strings.ToLower(e.str("JITBOT_LOG_LEVEL", "info")))

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func goodEnv() []string {
@@ -29,13 +30,13 @@ func TestLoadConfig(t *testing.T) {
 		check   func(t *testing.T, c *Config)
 	}{
 		{name: "defaults", env: goodEnv(), check: func(t *testing.T, c *Config) {
-			if c.SlackAPIURL != "https://slack.com/api/" || c.DirectoryID != "-" || c.SweepInterval.String() != "15s" || c.SlashCommand != "/access" || c.DBPath != "jitbot.db" || c.HTTPAddr != ":8080" {
+			if c.SlackAPIURL != "https://slack.com/api/" || c.DirectoryID != "-" || c.SweepInterval.String() != "15s" || c.SlashCommand != "/access" || c.DBPath != "jitbot.db" || c.HTTPAddr != ":8080" || c.AlertAfter != time.Minute {
 				t.Fatalf("defaults: %+v", c)
 			}
 		}},
 		{name: "all_missing", env: nil, wantErr: []string{"JITBOT_SLACK_BOT_TOKEN", "JITBOT_SLACK_APP_TOKEN", "JITBOT_ATLASSIAN_ORG_ID", "JITBOT_ATLASSIAN_API_KEY"}},
-		{name: "bad_values", env: append(goodEnv(), "JITBOT_SWEEP_INTERVAL=soon", "JITBOT_LOG_LEVEL=loud", "JITBOT_SLACK_API_URL=ftp://x", "JITBOT_LOG_FORMAT=xml", "JITBOT_RUN_RETENTION=5m"),
-			wantErr: []string{"JITBOT_SWEEP_INTERVAL", "JITBOT_LOG_LEVEL", "JITBOT_SLACK_API_URL", "JITBOT_LOG_FORMAT", "JITBOT_RUN_RETENTION"}},
+		{name: "bad_values", env: append(goodEnv(), "JITBOT_SWEEP_INTERVAL=soon", "JITBOT_LOG_LEVEL=loud", "JITBOT_SLACK_API_URL=ftp://x", "JITBOT_LOG_FORMAT=xml", "JITBOT_RUN_RETENTION=5m", "JITBOT_ALERT_AFTER=soon"),
+			wantErr: []string{"JITBOT_SWEEP_INTERVAL", "JITBOT_LOG_LEVEL", "JITBOT_SLACK_API_URL", "JITBOT_LOG_FORMAT", "JITBOT_RUN_RETENTION", "JITBOT_ALERT_AFTER"}},
 		{name: "wrong_token_kinds", env: []string{"JITBOT_SLACK_BOT_TOKEN=xapp-1", "JITBOT_SLACK_APP_TOKEN=xoxb-1", "JITBOT_ATLASSIAN_ORG_ID=o", "JITBOT_ATLASSIAN_API_KEY=k"},
 			wantErr: []string{"JITBOT_SLACK_BOT_TOKEN", "JITBOT_SLACK_APP_TOKEN"}},
 		{name: "secret_from_file", env: append(goodEnv()[:3], "JITBOT_ATLASSIAN_API_KEY_FILE="+keyFile), check: func(t *testing.T, c *Config) {

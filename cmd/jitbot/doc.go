@@ -1,7 +1,14 @@
 // Command jitbot is the composition root: it reads configuration, opens the store, loads the
 // policy, builds the Atlassian client and the Slack bot, and runs the sweeper, the scheduled
-// jobs and the HTTP endpoints. It also holds the command-line tools (policy check, plan, audit
-// verify/export, demo, version).
+// jobs and the HTTP endpoints. It also holds the command-line tools (policy check [--online],
+// plan, audit verify/export, demo, version).
+//
+// # Start-up
+//
+// `jitbot run` checks the Atlassian key and organization ID with one call before it is ready:
+// a refusal stops it (exit 1, naming the variable), an outage is retried with /readyz saying
+// why. Then every group and resource of the policy is checked against the org (again on
+// SIGHUP); what does not resolve is an alert, never a stop.
 //
 // # Rules
 //

@@ -50,7 +50,7 @@ func cmdPlan(ctx context.Context, args, environ []string, stdout io.Writer) erro
 		fmt.Fprintf(stdout, "note: %v; planning as if no grant were live\n", err)
 		st = accesstest.NewMemStore(nil)
 	}
-	eng := &access.Engine{Store: st, Org: client, Provisioner: client, Policy: func() *access.Policy { return p }}
+	eng := &access.Engine{Store: st, Org: client, Provisioner: client, Roles: client, Policy: func() *access.Policy { return p }}
 	return printPlans(ctx, eng, p, *rule, stdout)
 }
 
@@ -67,7 +67,7 @@ func planTargets(p *access.Policy, only string) ([]planTarget, error) {
 	for _, s := range p.Sweeps {
 		ts = append(ts, planTarget{access.RunSweep, s.Name})
 	}
-	if len(p.Guard.ProtectedGroups) > 0 {
+	if p.Guard.Watches() {
 		ts = append(ts, planTarget{access.RunGuard, access.GuardRunName})
 	}
 	if only == "" {
@@ -114,6 +114,12 @@ func formatRun(r *access.Run) string {
 		line := fmt.Sprintf("  %-8s %s", c.Op, who)
 		if c.Group != "" {
 			line += " " + map[access.ChangeOp]string{access.OpAdd: "to", access.OpRemove: "from"}[c.Op] + " " + c.Group
+		}
+		if c.Role != "" {
+			line += " holding " + c.Role
+			if c.Resource != "" {
+				line += " on " + c.Resource
+			}
 		}
 		line += "  (" + c.Reason + ")"
 		if c.Skipped != "" {

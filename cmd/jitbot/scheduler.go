@@ -91,7 +91,7 @@ func (s *scheduler) reschedule() {
 			return err
 		})
 	}
-	if len(p.Guard.ProtectedGroups) > 0 {
+	if p.Guard.Watches() {
 		add(p.Guard.Schedule, "guard", func(ctx context.Context) error {
 			_, err := runner.Run(ctx, access.RunGuard, "guard", false)
 			return err

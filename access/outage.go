@@ -1,0 +1,188 @@
+package access
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Defaults for riding out an Atlassian outage.
+const (
+	defaultAlertAfter  = time.Minute
+	defaultOutageProbe = time.Second
+	defaultOutageHold  = time.Minute
+)
+
+// outage is what the Service knows of Atlassian being unavailable. While it lasts, one grant
+// (the probe, the next one due) keeps trying every OutageProbe; the others are held. The
+// probe's first answer ends the outage and releases every held grant at once, so retries start
+// within moments of recovery instead of on each grant's own backoff.
+type outage struct {
+	mu      sync.Mutex
+	active  bool
+	last    time.Time // last failure seen
+	cause   string    // what Atlassian did last, e.g. "Atlassian answered 503 (ADMIN-500)"
+	probe   string    // grant ID of the probe
+	probeAt time.Time // when the probe was last admitted
+}
+
+// lastFailure returns the last outage failure seen.
+func (o *outage) lastFailure() time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.last
+}
+
+// lastCause returns what Atlassian did at the last outage failure.
+func (o *outage) lastCause() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.cause == "" {
+		return "Atlassian is unavailable"
+	}
+	return o.cause
+}
+
+// admit says how grant id may proceed at now: as usual (no outage), as the probe, or held.
+func (o *outage) admit(id string, now time.Time, stale time.Duration) (probe, hold bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.active {
+		return false, false
+	}
+	if o.probe == "" || o.probe == id || now.Sub(o.probeAt) > stale {
+		o.probe, o.probeAt = id, now
+		return true, false
+	}
+	return false, true
+}
+
+// failed records an outage failure of grant id at now and reports whether id is the probe (it
+// then retries every OutageProbe; any other grant is held).
+func (o *outage) failed(id, cause string, now time.Time, stale time.Duration) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.active {
+		o.active, o.probe = true, ""
+	}
+	o.last, o.cause = now, cause
+	if o.probe == "" || o.probe == id || now.Sub(o.probeAt) > stale {
+		o.probe, o.probeAt = id, now
+		return true
+	}
+	return false
+}
+
+// answered ends the outage when grant id, the probe, got an answer from Atlassian; it reports
+// whether an outage ended, so the held grants must be released.
+func (o *outage) answered(id string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.active || o.probe != id {
+		return false
+	}
+	o.active, o.probe = false, ""
+	return true
+}
+
+// retriesOffKey marks a context whose Atlassian calls should not be retried by the client.
+type retriesOffKey struct{}
+
+// WithoutRetries returns ctx marked so that the Provisioner makes one attempt per call and
+// leaves retrying to the caller. Grant steps use it: a failure is recorded at once (and an
+// outage probed), and recovery is seen at the next probe rather than at the end of a client's
+// backoff.
+func WithoutRetries(ctx context.Context) context.Context {
+	return context.WithValue(ctx, retriesOffKey{}, true)
+}
+
+// RetriesOff reports whether ctx was marked by WithoutRetries.
+func RetriesOff(ctx context.Context) bool {
+	v, _ := ctx.Value(retriesOffKey{}).(bool)
+	return v
+}
+
+func (s *Service) alertAfter() time.Duration  { return dur(s.AlertAfter, defaultAlertAfter) }
+func (s *Service) outageProbe() time.Duration { return dur(s.OutageProbe, defaultOutageProbe) }
+func (s *Service) outageHold() time.Duration  { return dur(s.OutageHold, defaultOutageHold) }
+
+// staleProbe is how long a probe may go unseen before another grant takes its place.
+func (s *Service) staleProbe() time.Duration { return 2*s.outageProbe() + 5*time.Second }
+
+// hold parks grant g while Atlassian is down and another grant probes: its next attempt moves
+// to the end of OutageHold (the release brings it forward), its lateness is noted, and the
+// alerts channel is told once it is JITBOT_ALERT_AFTER late.
+func (s *Service) hold(ctx context.Context, g *Grant) {
+	now := s.now()
+	next := now.Add(s.outageHold())
+	var text string
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Grant(g.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Op() == "" {
+			return nil
+		}
+		cur.noteFailure(now, s.outage.lastCause(), true)
+		if at := cur.StepDue().Add(s.alertAfter()); !cur.Late.Alerted && at.After(now) && at.Before(next) {
+			next = at // back in time to raise the lateness alert
+		}
+		cur.NextAttempt = next
+		var ev AuditEvent
+		text, ev = cur.lateAlert(now, s.alertAfter(), false, "as soon as Atlassian answers again (one grant probes every "+FormatDuration(s.outageProbe())+"), at the latest "+clock(next))
+		if err := tx.PutGrant(cur); err != nil {
+			return err
+		}
+		if text != "" {
+			return tx.AppendAudit(&ev)
+		}
+		return nil
+	})
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Str("grant", g.ID).Msg("hold grant during outage")
+		return
+	}
+	if text != "" {
+		s.alert(ctx, text)
+	}
+}
+
+// release brings every grant held or backed off by the outage forward to now and drives them
+// as one sweep batch (Workers accounts at once, grants of one account in order, removals read
+// back together). It runs in the background: the caller is the probe that saw Atlassian answer.
+func (s *Service) release(ctx context.Context) {
+	now := s.now()
+	var gs []*Grant
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		live, err := tx.LiveGrants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking, GrantFailed}})
+		if err != nil {
+			return err
+		}
+		for _, g := range live {
+			if g.Late == nil || !g.Late.Outage {
+				continue
+			}
+			if _, busy := s.busy.Load(g.ID); busy {
+				continue
+			}
+			if g.NextAttempt.After(now) {
+				g.NextAttempt = now
+				if err := tx.PutGrant(g); err != nil {
+					return err
+				}
+			}
+			gs = append(gs, g)
+		}
+		return nil
+	})
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("release grants held during the outage")
+		return
+	}
+	zerolog.Ctx(ctx).Info().Int("grants", len(gs)).Msg("Atlassian answers again; releasing held grants")
+	// As a sweep batch: revocations' removals are read back together.
+	s.sweepBatch(ctx, now, gs, &SweepStats{})
+}

@@ -1,0 +1,81 @@
+package atlassian
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/jitbot/jitbot/access"
+)
+
+// Verify checks the API key and organization ID with one cheap call (the first page of one
+// workspace). A refused key is an EFORBIDDEN error naming JITBOT_ATLASSIAN_API_KEY, an
+// organization the key cannot see one naming JITBOT_ATLASSIAN_ORG_ID; a network error or 5xx
+// is EUNAVAILABLE, to retry. It does not retry itself beyond one attempt.
+func (c *Client) Verify(ctx context.Context) error {
+	var p workspacePage
+	_, err := c.doOnce(ctx, call{op: "workspaces.search", method: http.MethodPost, path: c.org("v2", "/workspaces"), body: workspaceSearch{Limit: 1}, out: &p})
+	if err == nil {
+		return nil
+	}
+	s, ok := asStatus(err)
+	if !ok {
+		return err
+	}
+	switch s.status {
+	case http.StatusUnauthorized:
+		return access.Errorf(access.EFORBIDDEN, "Atlassian refused the API key in JITBOT_ATLASSIAN_API_KEY (HTTP 401%s): create an organization API key at admin.atlassian.com → Settings → API keys and set it.", codeSuffix(s.code))
+	case http.StatusForbidden, http.StatusNotFound:
+		return access.Errorf(access.EFORBIDDEN, "Atlassian refused organization %s (HTTP %d%s): check JITBOT_ATLASSIAN_ORG_ID, and that JITBOT_ATLASSIAN_API_KEY is an API key of that organization.", c.cfg.OrgID, s.status, codeSuffix(s.code))
+	}
+	return err
+}
+
+func codeSuffix(code string) string {
+	if strings.TrimSpace(code) == "" {
+		return ""
+	}
+	return " " + code
+}
+
+// CheckResource is Resource for checks before any grant: it also confirms that an ARI written
+// in the policy names a site of this organization, is not an "-admin" workspace ID (which the
+// Role API refuses, bug ID-8887) and, for a site role, is the platform site ARI.
+func (c *Client) CheckResource(ctx context.Context, role, resource string) (string, error) {
+	id, err := c.Resource(ctx, role, resource)
+	if err != nil || !strings.HasPrefix(strings.TrimSpace(resource), "ari:") {
+		return id, err
+	}
+	role = platformRole(role)
+	a, ok := parseARI(id)
+	if !ok {
+		return "", access.Errorf(access.EINVALID, "%s is not a site ARI of the form ari:cloud:<type>::site/<cloudId>.", id)
+	}
+	if a.product() != a.Type {
+		return "", access.Errorf(access.EINVALID, "%s is a workspace ID the Role API refuses; write %s.", id, ari{Type: a.product(), CloudID: a.CloudID})
+	}
+	if siteRoles[role] && a.Type != platformType {
+		return "", access.Errorf(access.EINVALID, "Role %s belongs on the site as a whole: write %s or the site host.", role, ari{Type: platformType, CloudID: a.CloudID})
+	}
+	c.mu.Lock()
+	ws := c.workspaces
+	c.mu.Unlock()
+	if ws == nil {
+		if ws, err = c.Workspaces(ctx); err != nil {
+			return "", err
+		}
+	}
+	var products []string
+	for _, w := range ws {
+		if wa, ok := parseARI(w.ID); ok && wa.CloudID == a.CloudID {
+			products = append(products, wa.product())
+		}
+	}
+	switch {
+	case len(products) == 0:
+		return "", access.Errorf(access.ENOTFOUND, "No site of this organization has cloud ID %s; %s.", a.CloudID, known(ws))
+	case a.Type != platformType && !contains(products, a.Type):
+		return "", access.Errorf(access.ENOTFOUND, "The site with cloud ID %s has no %s product; it has %s.", a.CloudID, a.Type, strings.Join(products, ", "))
+	}
+	return id, nil
+}
