@@ -95,9 +95,12 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 	slices.SortFunc(items, func(a, b *ReviewItem) int {
 		return cmp.Or(cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)), cmp.Compare(a.Member(), b.Member()))
 	})
-	if len(items) > 0 {
+	// Stored reviewItemBatch at a time, each batch one transaction: a store that bounds a
+	// transaction's size (etcd) takes a review of any number of members. Nobody is told of the
+	// review before every item is stored.
+	for batch := range slices.Chunk(items, reviewItemBatch) {
 		err = s.Store.Update(ctx, func(tx Tx) error {
-			for _, it := range items {
+			for _, it := range batch {
 				if err := tx.PutReviewItem(it); err != nil {
 					return err
 				}
@@ -121,6 +124,10 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 		Text: startSummary(rv, items, left, reviewers, now)})
 	return items, nil
 }
+
+// reviewItemBatch is how many review items one transaction of StartReview stores (an item, its
+// two index entries and its audit event are four keys; etcd takes 128 in one transaction).
+const reviewItemBatch = 25
 
 // startSummary is the audit channel's line for a review that started.
 func startSummary(rv *Review, items []*ReviewItem, left int, reviewers []string, now time.Time) string {
