@@ -20,24 +20,26 @@ import (
 	"github.com/jitbot/jitbot/atlassian"
 	"github.com/jitbot/jitbot/bot"
 	"github.com/jitbot/jitbot/policies"
+	"github.com/jitbot/jitbot/store/etcdstore"
 )
 
 // App is the running jitbot: every part wired together.
 type App struct {
-	cfg     *Config
-	log     zerolog.Logger
-	now     func() time.Time
-	db      stateStore
-	leader  *leadership
-	policy  atomic.Pointer[access.Policy]
-	atl     *atlassian.Client
-	svc     *access.Service
-	engine  *access.Engine
-	bot     *bot.Bot
-	metrics *metrics
-	sched   *scheduler
-	httpLn  net.Listener
-	backups *backups
+	cfg      *Config
+	log      zerolog.Logger
+	now      func() time.Time
+	db       stateStore
+	leader   *leadership
+	runLocks *runLocks // several replicas: rules held across them (nil with bbolt)
+	policy   atomic.Pointer[access.Policy]
+	atl      *atlassian.Client
+	svc      *access.Service
+	engine   *access.Engine
+	bot      *bot.Bot
+	metrics  *metrics
+	sched    *scheduler
+	httpLn   net.Listener
+	backups  *backups
 
 	refs          atomic.Pointer[[]policies.Ref] // groups, resources and principals of the policy
 	atlPending    atomic.Pointer[string]         // why the Atlassian key is not verified yet; nil once it is
@@ -97,6 +99,11 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		return nil, fmt.Errorf("atlassian client: %w", err)
 	}
 	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Roles: a.atl, Policy: a.policy.Load, Now: a.now, OnRun: a.metrics.run}
+	if e, ok := db.(*etcdstore.DB); ok {
+		// Several replicas: a rule runs on one of them at a time, whoever starts it.
+		a.runLocks = &runLocks{cli: e.Client(), prefix: e.Prefix(), ttl: cfg.Store.LeaderTTL}
+		a.engine.Exclusive = a.runLocks.hold
+	}
 	a.svc = &access.Service{
 		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
 		Engine: a.engine, Observer: a.metrics, AlertAfter: cfg.AlertAfter,
@@ -123,6 +130,9 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 func (a *App) Close() error {
 	if a.db == nil {
 		return nil
+	}
+	if a.runLocks != nil {
+		a.runLocks.close()
 	}
 	return a.db.Close()
 }

@@ -125,3 +125,41 @@ func TestLeadership_stopsWhenEtcdIsLost(t *testing.T) {
 		t.Fatal("still reports leading")
 	}
 }
+
+// TestRunLocks: a rule held by one replica is refused to another until it lets go, and a
+// replica that closes (or dies) lets go of what it held.
+func TestRunLocks(t *testing.T) {
+	srv := etcdtest.Start(t)
+	newLocks := func() *runLocks {
+		cli, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: time.Second, Logger: zap.NewNop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cli.Close() })
+		return &runLocks{cli: cli, prefix: "/locks/", ttl: 2 * time.Second}
+	}
+	a, b := newLocks(), newLocks()
+	ctx := context.Background()
+	release, err := a.hold(ctx, "sync/engineering")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.hold(ctx, "sync/engineering"); err == nil {
+		t.Fatal("two replicas hold one rule")
+	}
+	other, err := b.hold(ctx, "sync/other")
+	if err != nil {
+		t.Fatalf("another rule: %v", err)
+	}
+	other()
+	release()
+	again, err := b.hold(ctx, "sync/engineering")
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	_ = again
+	b.close() // as a replica that stops mid-run
+	if _, err := a.hold(ctx, "sync/engineering"); err != nil {
+		t.Fatalf("after the holder closed: %v", err)
+	}
+}
