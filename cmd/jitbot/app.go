@@ -108,6 +108,12 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
 		Engine: a.engine, Observer: a.metrics, AlertAfter: cfg.AlertAfter,
 	}
+	if a.runLocks != nil {
+		// Every replica drives the grants of the clicks it handles: a new leader leaves an
+		// intent another replica holds to it, and one a dead replica held is re-driven by the
+		// sweeper when its lease runs out, a few TTLs later.
+		a.svc.Shared, a.svc.Lease = true, 3*cfg.Store.LeaderTTL
+	}
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
 		Command: cfg.SlashCommand, Service: a.svc, Policy: a.policy.Load,
