@@ -35,7 +35,9 @@ func (s *Service) Digest(ctx context.Context) (string, error) {
 	if ch == "" {
 		ch = p.Channels.Audit
 	}
-	s.notify(ctx, Notice{Kind: NoticeAudit, Channel: ch, Text: text})
+	if err := s.tellNew(ctx, Notice{Kind: NoticeAudit, Channel: ch, Text: text}); err != nil {
+		return text, fmt.Errorf("digest: %w", err)
+	}
 	return text, nil
 }
 

@@ -194,10 +194,9 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 	if e.OnRun != nil {
 		e.OnRun(run)
 	}
-	if err := e.record(ctx, run, p, dryRun); err != nil {
+	if err := e.record(ctx, run, p, dryRun, e.notices(pol, run, p)); err != nil {
 		return run, err
 	}
-	e.notify(ctx, pol, run, p)
 	return run, nil
 }
 
@@ -245,8 +244,9 @@ func (e *Engine) plan(ctx context.Context, org Org, pol *Policy, kind RunKind, n
 	return p, nil
 }
 
-// record stores the run, its audit event and a sweep's first-seen times in one transaction.
-func (e *Engine) record(ctx context.Context, run *Run, p *plan, dryRun bool) error {
+// record stores the run, its audit event, a sweep's first-seen times and the notices about it in
+// one transaction.
+func (e *Engine) record(ctx context.Context, run *Run, p *plan, dryRun bool, notices []Notice) error {
 	ev := AuditEvent{Time: run.Finished, Action: ActionRun, Actor: runActor(run), Subject: run.Name, Detail: summary(run)}
 	if dryRun {
 		ev.Tags = []string{TagDryRun}
@@ -260,7 +260,18 @@ func (e *Engine) record(ctx context.Context, run *Run, p *plan, dryRun bool) err
 				return err
 			}
 		}
-		return tx.AppendAudit(&ev)
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		if e.Notifier == nil {
+			return nil
+		}
+		for _, n := range notices {
+			if err := e.Notifier.Notify(ctx, tx, n); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("record run %s of %s %s: %w", run.ID, run.Kind, run.Name, err)
@@ -268,22 +279,16 @@ func (e *Engine) record(ctx context.Context, run *Run, p *plan, dryRun bool) err
 	return nil
 }
 
-// notify posts the run's summary to the audit channel and, for a stopped or failed run, an
-// alert saying which rule and why. Errors are logged.
-func (e *Engine) notify(ctx context.Context, pol *Policy, run *Run, p *plan) {
-	if e.Notifier == nil {
-		return
-	}
-	post := func(n Notice) {
-		if err := e.Notifier.Notify(ctx, n); err != nil {
-			zerolog.Ctx(ctx).Error().Err(err).Str("notice", string(n.Kind)).Msg("post run notice")
-		}
-	}
+// notices are the run's summary for the audit channel and, for a stopped or failed run, an
+// alert saying which rule and why.
+func (e *Engine) notices(pol *Policy, run *Run, p *plan) []Notice {
+	var out []Notice
+	post := func(n Notice) { out = append(out, n) }
 	if len(run.Changes) > 0 || run.DryRun || run.Outcome != OutcomeOK || run.By != nil {
 		post(Notice{Kind: NoticeAudit, Actor: runActor(run), Text: report(run, p)})
 	}
 	if run.DryRun || (run.Outcome != OutcomeStopped && run.Outcome != OutcomeFailed) {
-		return
+		return out
 	}
 	text := fmt.Sprintf("%s stopped before changing anything: %s The next run will try again.", title(run), run.Error)
 	if run.Outcome == OutcomeFailed {
@@ -291,6 +296,7 @@ func (e *Engine) notify(ctx context.Context, pol *Policy, run *Run, p *plan) {
 			title(run), done(run.Changes), writes(run.Changes), run.Error)
 	}
 	post(Notice{Kind: NoticeAlert, Actor: PolicyActor, Text: text})
+	return out
 }
 
 // runActor is who ran run: the person who asked for it now, or the policy's schedule.

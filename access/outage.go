@@ -137,17 +137,16 @@ func (s *Service) hold(ctx context.Context, g *Grant) {
 		if err := tx.PutGrant(cur); err != nil {
 			return err
 		}
-		if text != "" {
-			return tx.AppendAudit(&ev)
+		if text == "" {
+			return nil
 		}
-		return nil
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, alertNotice(text))
 	})
 	if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Str("grant", g.ID).Msg("hold grant during outage")
-		return
-	}
-	if text != "" {
-		s.alert(ctx, text)
 	}
 }
 

@@ -55,6 +55,23 @@ type Tx interface {
 	// DueReviewItems returns items whose Due() is at or before now, earliest first, in O(due).
 	DueReviewItems(now time.Time, limit int) ([]*ReviewItem, error)
 
+	// PutOutbox stores an outbox item. With ID 0 it is new and gets the next ID, unless its Key
+	// is that of a waiting item: then it replaces that item's content and keeps its ID (several
+	// updates of one message coalesce). With an ID it overwrites that item. It sets it.ID.
+	PutOutbox(it *OutboxItem) error
+	// Outbox returns waiting items in ID order, at most limit (0: all).
+	Outbox(limit int) ([]*OutboxItem, error)
+	// OutboxItem returns waiting item id, or an ENOTFOUND error.
+	OutboxItem(id uint64) (*OutboxItem, error)
+	// DeleteOutbox removes a delivered (or undeliverable) item; a missing one is no error.
+	DeleteOutbox(id uint64) error
+
+	// PutInbox records a Slack envelope before it is acknowledged (replacing one with its ID).
+	PutInbox(e *InboxItem) error
+	// Inbox returns the envelopes recorded and not yet done, oldest first.
+	Inbox() ([]*InboxItem, error)
+	// DeleteInbox forgets a done envelope; a missing one is no error.
+	DeleteInbox(id string) error
 	// Live indexes (live.go): kept in the same transaction as the records they index, so
 	// what is live costs O(live), never O(history).
 
@@ -177,9 +194,12 @@ type Principals interface {
 	Resolve(ctx context.Context, principals []string) ([]string, error)
 }
 
-// Notifier tells people what happened. Errors are logged by the caller and never undo a change.
+// Notifier tells people what happened. Notify is called inside the transaction of the change
+// n reports, with that transaction: it only writes (to the outbox, see Outbox) and never calls
+// out, so a change and what it owes people are committed together or not at all, and nothing
+// that changes Atlassian ever waits on Slack. An error aborts the transaction.
 type Notifier interface {
-	Notify(ctx context.Context, n Notice) error
+	Notify(ctx context.Context, tx Tx, n Notice) error
 }
 
 // NoticeKind is what a Notice is about.
@@ -204,17 +224,20 @@ const (
 )
 
 // Notice is one thing to tell. Request, Grant and Role are set when the notice is about them.
+// It is stored in the outbox as JSON: Role as its name (RoleName), the rest as it was when the
+// change was made.
 type Notice struct {
-	Kind      NoticeKind
-	Request   *Request
-	Grant     *Grant
-	Role      *Role
-	Actor     Actor
-	Approvers []string      // Slack user IDs, for NoticeRequested
-	Text      string        // plain text for alerts and audit notices
-	Channel   string        // where an audit notice goes when not the audit channel (the digest)
-	Items     []*ReviewItem // review items, for NoticeReview and NoticeReviewDecided
-	Reviewers []string      // Slack user IDs, for NoticeReview
+	Kind      NoticeKind    `json:"kind"`
+	Request   *Request      `json:"request,omitempty"`
+	Grant     *Grant        `json:"grant,omitempty"`
+	Role      *Role         `json:"-"`
+	RoleName  string        `json:"role,omitempty"` // Role's name, set when the notice is stored
+	Actor     Actor         `json:"actor"`
+	Approvers []string      `json:"approvers,omitempty"` // Slack user IDs, for NoticeRequested
+	Text      string        `json:"text,omitempty"`      // plain text for alerts and audit notices
+	Channel   string        `json:"channel,omitempty"`   // where an audit notice goes when not the audit channel (the digest)
+	Items     []*ReviewItem `json:"items,omitempty"`     // review items, for NoticeReview and NoticeReviewDecided
+	Reviewers []string      `json:"reviewers,omitempty"` // Slack user IDs, for NoticeReview
 }
 
 // MessageRef is a Slack message that shows a request, to update when it is decided.

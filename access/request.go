@@ -1,7 +1,9 @@
 package access
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"time"
@@ -65,6 +67,36 @@ func NewID() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b[:])
+}
+
+// IDFor derives a request ID from key (a Slack envelope ID): the same key always gives the same
+// ID, in NewID's alphabet.
+func IDFor(key string) string {
+	const alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+	sum := sha256.Sum256([]byte("jitbot request id\x00" + key))
+	var b [8]byte
+	for i := range b {
+		b[i] = alphabet[int(sum[i])%len(alphabet)]
+	}
+	return string(b[:])
+}
+
+type requestIDKey struct{}
+
+// WithRequestID makes the request (or extension) filed under ctx get id, so that filing it
+// again, when the Slack envelope that asked for it is replayed after a crash, returns the
+// request filed the first time instead of filing a second.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// requestID is the ID a request filed under ctx gets, and whether it was fixed by
+// WithRequestID.
+func requestID(ctx context.Context) (string, bool) {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok && id != "" {
+		return id, true
+	}
+	return NewID(), false
 }
 
 // NormalizeID upper-cases an ID typed by a person.

@@ -290,3 +290,31 @@ func TestRequest_ApproveAs(t *testing.T) {
 		})
 	}
 }
+
+// A request ID fixed by WithRequestID files once: filing again returns the first request, and
+// an ID another requester's request holds is never overwritten.
+func TestService_Submit_fixedID(t *testing.T) {
+	h := newHarness(t)
+	ctx := access.WithRequestID(h.ctx(), access.IDFor("env-1"))
+	r1, err := h.svc.Submit(ctx, alice, "jira-software", time.Hour, "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.ID != access.IDFor("env-1") {
+		t.Fatalf("ID %s; want %s", r1.ID, access.IDFor("env-1"))
+	}
+	r2, err := h.svc.Submit(ctx, alice, "jira-software", time.Hour, "first")
+	if err != nil || r2.ID != r1.ID || r2.Reason != "first" {
+		t.Fatalf("second Submit = %+v, %v; want the first request", r2, err)
+	}
+	r3, err := h.svc.Submit(ctx, bob, "jira-software", time.Hour, "someone else")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r3.ID == r1.ID {
+		t.Fatal("another requester's request took the fixed ID")
+	}
+	if cur, _ := h.svc.Request(h.ctx(), r1.ID); !cur.Requester.Is(alice) || cur.Reason != "first" {
+		t.Errorf("the first request was overwritten: %+v", cur)
+	}
+}

@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
-
-	"github.com/rs/zerolog"
 )
 
 // Service runs requests and grants: it checks every action against the policy, stores each
@@ -123,7 +121,7 @@ func RoleList(p *Policy) string {
 	if len(p.Roles) == 0 {
 		return "The policy defines no roles."
 	}
-	s := "Roles you may request: "
+	s := "The policy's roles (`roles` lists those you may request): "
 	for i, r := range p.Roles {
 		if i > 0 {
 			s += ", "
@@ -133,18 +131,8 @@ func RoleList(p *Policy) string {
 	return s + "."
 }
 
-func (s *Service) notify(ctx context.Context, n Notice) {
-	if s.Notifier == nil {
-		return
-	}
-	if err := s.Notifier.Notify(ctx, n); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Str("notice", string(n.Kind)).Msg("notify")
-	}
-}
-
-func (s *Service) alert(ctx context.Context, text string) {
-	s.notify(ctx, Notice{Kind: NoticeAlert, Text: text})
-}
+// alertNotice is a notice for the alerts channel.
+func alertNotice(text string) Notice { return Notice{Kind: NoticeAlert, Text: text} }
 
 // Approvers resolves the Slack user IDs that may approve role.
 func (s *Service) Approvers(ctx context.Context, role *Role) ([]string, error) {

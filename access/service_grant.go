@@ -46,6 +46,12 @@ func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, erro
 
 // update applies fn to grant id in one transaction with the event it returns.
 func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (AuditEvent, error)) error {
+	return s.updateTell(ctx, id, fn, nil)
+}
+
+// updateTell is update that also writes, in the same transaction, the notices tell returns for
+// the changed grant.
+func (s *Service) updateTell(ctx context.Context, id string, fn func(g *Grant) (AuditEvent, error), tell func(g *Grant) []Notice) error {
 	return s.Store.Update(ctx, func(tx Tx) error {
 		g, err := tx.Grant(id)
 		if err != nil {
@@ -58,7 +64,18 @@ func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (Audi
 		if err := tx.PutGrant(g); err != nil {
 			return err
 		}
-		return tx.AppendAudit(&ev)
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		if tell == nil {
+			return nil
+		}
+		for _, n := range tell(g) {
+			if err := s.tell(ctx, tx, n); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -210,26 +227,27 @@ func (s *Service) fail(ctx context.Context, id string, cause error) {
 		if err := tx.AppendAudit(&ev); err != nil {
 			return err
 		}
-		if text != "" {
-			return tx.AppendAudit(&lev)
+		if text == "" {
+			return nil
 		}
-		return nil
+		if err := tx.AppendAudit(&lev); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, alertNotice(text))
 	})
 	if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("record grant failure")
-		return
-	}
-	if text != "" {
-		s.alert(ctx, text)
 	}
 }
 
-// finish marks a lateness alert about g resolved in the alerts channel, with note saying how
-// late the step was and why.
-func (s *Service) finish(ctx context.Context, g *Grant, note string, alerted bool) {
+// finished are the notices of a grant step done (granted or ended, kind), with note saying how
+// late it was and why; a lateness alert about it is marked resolved in the alerts channel.
+func (s *Service) finished(g *Grant, kind NoticeKind, note string, alerted bool) []Notice {
+	ns := []Notice{{Kind: kind, Grant: g, Role: s.roleOrNil(g.Role), Text: note}}
 	if alerted {
-		s.alert(ctx, fmt.Sprintf("Resolved: grant %s (%s for %s) %s.", g.ID, g.Role, g.member(), note))
+		ns = append(ns, alertNotice(fmt.Sprintf("Resolved: grant %s (%s for %s) %s.", g.ID, g.Role, g.member(), note)))
 	}
+	return ns
 }
 
 // otherGrants returns the grants of g's account other than g that have not ended, from the
@@ -347,7 +365,7 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 	var active *Grant
 	var note string
 	var alerted bool
-	err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
+	err := s.updateTell(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
 		now := s.now()
 		note, alerted = cur.lateNote(now, s.outage.lastFailure())
 		ev, err := cur.Activate(now)
@@ -356,13 +374,11 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 		}
 		active = cur
 		return ev, err
-	})
+	}, func(cur *Grant) []Notice { return s.finished(cur, NoticeGranted, note, alerted) })
 	if err != nil {
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Time("ends", active.EndsAt).Msg("grant active")
-	s.notify(ctx, Notice{Kind: NoticeGranted, Grant: active, Role: s.roleOrNil(active.Role), Text: note})
-	s.finish(ctx, active, note, alerted)
 	return nil
 }
 
@@ -509,6 +525,14 @@ func (s *Service) finishRevoke(ctx context.Context, id string, removed []int, go
 				return err
 			}
 		}
+		if done == nil {
+			return nil
+		}
+		for _, n := range s.finished(cur, NoticeEnded, note, alerted) {
+			if err := s.tell(ctx, tx, n); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -524,8 +548,6 @@ func (s *Service) finishRevoke(ctx context.Context, id string, removed []int, go
 	}
 	s.observer().Revoked("revoked", lag)
 	zerolog.Ctx(ctx).Info().Str("grant", done.ID).Dur("lag", lag).Msg("grant revoked")
-	s.notify(ctx, Notice{Kind: NoticeEnded, Grant: done, Role: s.roleOrNil(done.Role), Text: note})
-	s.finish(ctx, done, note, alerted)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -42,13 +43,22 @@ func (s *Service) match(ctx context.Context, slackID string) (acct Account, bind
 		return Account{}, nil, Errorf(EUNAVAILABLE, "jitbot cannot look up who you are right now.")
 	}
 	email, err := s.Identity.Email(ctx, slackID)
+	if err != nil && ErrorCode(err) == EUNAVAILABLE && b != nil {
+		// Slack cannot say right now: the stored match stands until it can be checked again.
+		zerolog.Ctx(ctx).Warn().Err(err).Str("slack_user", slackID).Msg("identity re-check failed; using the stored binding")
+		return b.Account, nil, nil
+	}
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
-			return Account{}, nil, Errorf(ENOTFOUND, "Your Slack profile has no e-mail address, so jitbot cannot match you to an Atlassian account. Ask a Slack admin to add it.")
+			return Account{}, nil, Errorf(ENOTFOUND, "Slack shows jitbot no e-mail address for you (it is hidden, or not set), so jitbot cannot match you to an Atlassian account. Ask a Slack admin to set it, and to let apps see it (users:read.email).")
 		}
 		return Account{}, nil, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
 	}
 	u, err := s.Directory.UserByEmail(ctx, email)
+	if err != nil && ErrorCode(err) == EUNAVAILABLE && b != nil && strings.EqualFold(b.Email, email) {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("slack_user", slackID).Msg("account re-check failed; using the stored binding")
+		return b.Account, nil, nil
+	}
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
 			return Account{}, nil, Errorf(ENOTFOUND, "No Atlassian account has the e-mail %s (your Slack e-mail), so you cannot request access. Ask IT to invite that address to Atlassian.", email)
@@ -84,6 +94,15 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	if _, _, err := NewRequest("check", role, by, Account{}, d, reason, s.now()); err != nil {
 		return nil, err
 	}
+	id, fixed := requestID(ctx)
+	if fixed {
+		if r, err := s.Request(ctx, id); err == nil {
+			if r.Requester.Is(by) {
+				return r, nil // filed already: the same Slack envelope, replayed
+			}
+			id = NewID() // another's request has that ID: never overwrite it
+		}
+	}
 	a, err := s.asker(ctx, by)
 	if err != nil {
 		return nil, err
@@ -93,11 +112,15 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	if err := s.mayRequest(ctx, p, role, a, info, now); err != nil {
 		return nil, err
 	}
-	r, ev, err := NewRequest(NewID(), role, by, a.Account, d, reason, now)
+	r, ev, err := NewRequest(id, role, by, a.Account, d, reason, now)
 	if err != nil {
 		return nil, err
 	}
 	why := s.autoApprove(ctx, p, role, r, a.User, info)
+	approvers, aerr := s.Approvers(ctx, role)
+	if aerr != nil {
+		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
+	}
 	var g *Grant
 	filed := r
 	err = s.Store.Update(ctx, func(tx Tx) error {
@@ -110,25 +133,31 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 			return err
 		}
 		var err error
-		g, err = s.file(tx, &c, ev, role, why, now)
-		return err
+		if g, err = s.file(tx, &c, ev, role, why, now); err != nil {
+			return err
+		}
+		// What people are told is written with the request, in the same transaction.
+		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: &c, Role: role, Actor: by, Approvers: approvers}); err != nil {
+			return err
+		}
+		if c.BreakGlass {
+			alert := Notice{Kind: NoticeAlert, Request: &c, Grant: g, Role: role, Actor: by, Approvers: approvers,
+				Text: fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(c.Duration), c.ID, c.Reason)}
+			if err := s.tell(ctx, tx, alert); err != nil {
+				return err
+			}
+		}
+		if g != nil {
+			return s.tell(ctx, tx, Notice{Kind: NoticeApproved, Request: &c, Role: role, Actor: c.Decision.By})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit request for %s: %w", role.Name, err)
 	}
 	r = filed
 	zerolog.Ctx(ctx).Info().Str("request", r.ID).Str("role", r.Role).Bool("auto", why != "").Msg("request submitted")
-	approvers, aerr := s.Approvers(ctx, role)
-	if aerr != nil {
-		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
-	}
-	s.notify(ctx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers})
-	if r.BreakGlass {
-		s.notify(ctx, Notice{Kind: NoticeAlert, Request: r, Grant: g, Role: role, Actor: by, Approvers: approvers,
-			Text: fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(r.Duration), r.ID, r.Reason)})
-	}
 	if g != nil {
-		s.notify(ctx, Notice{Kind: NoticeApproved, Request: r, Role: role, Actor: r.Decision.By})
 		s.drive(ctx, g.ID)
 	}
 	return r, nil
@@ -245,23 +274,26 @@ func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, e
 			return err
 		}
 		r = cur
-		if cur.Status == RequestApproved {
-			g, err = s.startGrant(tx, cur, role, now)
+		if cur.Status != RequestApproved {
+			return s.tell(ctx, tx, Notice{Kind: NoticeApprovalAdded, Request: cur, Role: role, Actor: by})
 		}
-		return err
+		if g, err = s.startGrant(tx, cur, role, now); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, Notice{Kind: NoticeApproved, Request: cur, Role: role, Actor: by}); err != nil {
+			return err
+		}
+		if cur.Kind == KindExtend {
+			eg, err := tx.Grant(cur.GrantID)
+			if err != nil {
+				return err
+			}
+			return s.tell(ctx, tx, Notice{Kind: NoticeExtended, Request: cur, Grant: eg, Role: role, Actor: by})
+		}
+		return nil
 	})
 	if err != nil {
 		return r, fmt.Errorf("approve request %s: %w", id, err)
-	}
-	if r.Status != RequestApproved {
-		s.notify(ctx, Notice{Kind: NoticeApprovalAdded, Request: r, Role: role, Actor: by})
-		return r, nil
-	}
-	s.notify(ctx, Notice{Kind: NoticeApproved, Request: r, Role: role, Actor: by})
-	if r.Kind == KindExtend {
-		if eg, err := s.Grant(ctx, r.GrantID); err == nil {
-			s.notify(ctx, Notice{Kind: NoticeExtended, Request: r, Grant: eg, Role: role, Actor: by})
-		}
 	}
 	if g != nil {
 		s.drive(ctx, g.ID)
@@ -347,12 +379,14 @@ func (s *Service) Deny(ctx context.Context, by Actor, id, reason string) (*Reque
 		if err := tx.PutRequest(cur); err != nil {
 			return err
 		}
-		return tx.AppendAudit(&ev)
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, Notice{Kind: NoticeDenied, Request: cur, Role: role, Actor: by})
 	})
 	if err != nil {
 		return r, fmt.Errorf("deny request %s: %w", id, err)
 	}
-	s.notify(ctx, Notice{Kind: NoticeDenied, Request: r, Role: role, Actor: by})
 	return r, nil
 }
 
@@ -373,12 +407,14 @@ func (s *Service) Cancel(ctx context.Context, by Actor, id string) (*Request, er
 		if err := tx.PutRequest(cur); err != nil {
 			return err
 		}
-		return tx.AppendAudit(&ev)
+		if err := tx.AppendAudit(&ev); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, Notice{Kind: NoticeCancelled, Request: cur, Actor: by})
 	})
 	if err != nil {
 		return r, fmt.Errorf("cancel request %s: %w", id, err)
 	}
-	s.notify(ctx, Notice{Kind: NoticeCancelled, Request: r, Actor: by})
 	return r, nil
 }
 
@@ -397,8 +433,17 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	if err != nil {
 		return nil, err
 	}
+	rid, fixed := requestID(ctx)
+	if fixed {
+		if r, err := s.Request(ctx, rid); err == nil {
+			if r.Requester.Is(by) {
+				return r, nil // asked already: the same Slack envelope, replayed
+			}
+			rid = NewID() // another's request has that ID: never overwrite it
+		}
+	}
 	now := s.now()
-	r, ev, err := NewExtension(NewID(), role, g, by, d, reason, now)
+	r, ev, err := NewExtension(rid, role, g, by, d, reason, now)
 	if err != nil {
 		return nil, err
 	}
@@ -411,6 +456,10 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 		return nil, err
 	}
 	why := s.autoApprove(ctx, p, role, r, a.User, info)
+	approvers, aerr := s.Approvers(ctx, role)
+	if aerr != nil {
+		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
+	}
 	filed := r
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		c := *r // Update may run fn again after a conflict: file a fresh copy each time
@@ -421,22 +470,25 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 		if err := a.bind(tx); err != nil {
 			return err
 		}
-		_, err := s.file(tx, &c, ev, role, why, now)
-		return err
+		if _, err := s.file(tx, &c, ev, role, why, now); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: &c, Role: role, Actor: by, Approvers: approvers}); err != nil {
+			return err
+		}
+		if c.Status != RequestApproved {
+			return nil
+		}
+		eg, err := tx.Grant(id)
+		if err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, Notice{Kind: NoticeExtended, Request: &c, Grant: eg, Role: role, Actor: PolicyActor})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("extend grant %s: %w", id, err)
 	}
 	r = filed
-	approvers, aerr := s.Approvers(ctx, role)
-	if aerr != nil {
-		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
-	}
-	s.notify(ctx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers})
-	if r.Status == RequestApproved {
-		eg, _ := s.Grant(ctx, id)
-		s.notify(ctx, Notice{Kind: NoticeExtended, Request: r, Grant: eg, Role: role, Actor: PolicyActor})
-	}
 	return r, nil
 }
 

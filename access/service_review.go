@@ -95,10 +95,20 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 	slices.SortFunc(items, func(a, b *ReviewItem) int {
 		return cmp.Or(cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)), cmp.Compare(a.Member(), b.Member()))
 	})
+	reviewers, err := s.reviewers(ctx, rv)
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("review", name).Msg("resolve reviewers")
+	}
 	// Stored reviewItemBatch at a time, each batch one transaction: a store that bounds a
-	// transaction's size (etcd) takes a review of any number of members. Nobody is told of the
-	// review before every item is stored.
-	for batch := range slices.Chunk(items, reviewItemBatch) {
+	// transaction's size (etcd) takes a review of any number of members. The notice goes with
+	// the last batch, so nobody is told of the review before every item is stored.
+	notice := Notice{Kind: NoticeReview, Actor: PolicyActor, Items: items, Reviewers: reviewers,
+		Text: startSummary(rv, items, left, reviewers, now)}
+	batches := slices.Collect(slices.Chunk(items, reviewItemBatch))
+	if len(batches) == 0 {
+		batches = [][]*ReviewItem{nil}
+	}
+	for i, batch := range batches {
 		err = s.Store.Update(ctx, func(tx Tx) error {
 			for _, it := range batch {
 				if err := tx.PutReviewItem(it); err != nil {
@@ -109,19 +119,16 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 					return err
 				}
 			}
-			return nil
+			if i < len(batches)-1 {
+				return nil
+			}
+			return s.tell(ctx, tx, notice)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("start review %s: store items: %w", name, err)
 		}
 	}
-	reviewers, err := s.reviewers(ctx, rv)
-	if err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Str("review", name).Msg("resolve reviewers")
-	}
 	zerolog.Ctx(ctx).Info().Str("review", name).Str("run", run).Int("items", len(items)).Int("left_out", left).Msg("review started")
-	s.notify(ctx, Notice{Kind: NoticeReview, Actor: PolicyActor, Items: items, Reviewers: reviewers,
-		Text: startSummary(rv, items, left, reviewers, now)})
 	return items, nil
 }
 
@@ -246,14 +253,15 @@ func (s *Service) Review(ctx context.Context, by Actor, itemID string, keep bool
 			return err
 		}
 		it = c
-		done, err = putReviewItem(tx, c, &ev)
-		return err
+		if done, err = putReviewItem(tx, c, &ev); err != nil || !keep {
+			return err
+		}
+		return s.reviewDecided(ctx, tx, c, done)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if keep {
-		s.reviewDecided(ctx, it, done)
 		return it, nil
 	}
 	return s.removeReviewed(ctx, it)
@@ -344,13 +352,14 @@ func (s *Service) finishRemoval(ctx context.Context, it *ReviewItem, c Change, e
 			return err
 		}
 		it = cur
-		done, err = putReviewItem(tx, cur, &ev)
-		return err
+		if done, err = putReviewItem(tx, cur, &ev); err != nil {
+			return err
+		}
+		return s.reviewDecided(ctx, tx, cur, done)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("review %s: record removal: %w", it.ID, err)
 	}
-	s.reviewDecided(ctx, it, done)
 	return it, nil
 }
 
@@ -374,18 +383,23 @@ func (s *Service) removeExpired(ctx context.Context, items []*ReviewItem) {
 		}
 	}
 	if err != nil {
-		s.alert(ctx, fmt.Sprintf("Access review %s: the %d removals due at its deadline (on_no_response: remove) were stopped by the guard, so none was made: %s",
-			name, len(items), errText(err)))
+		if terr := s.tellNew(ctx, alertNotice(fmt.Sprintf("Access review %s: the %d removals due at its deadline (on_no_response: remove) were stopped by the guard, so none was made: %s",
+			name, len(items), errText(err)))); terr != nil {
+			zerolog.Ctx(ctx).Error().Err(terr).Str("review", name).Msg("queue review alert")
+		}
 	}
 }
 
-// reviewDecided tells people about a decided item and, when its review is complete, posts the
-// summary to the audit channel.
-func (s *Service) reviewDecided(ctx context.Context, it *ReviewItem, all []*ReviewItem) {
-	s.notify(ctx, Notice{Kind: NoticeReviewDecided, Actor: it.Decision.By, Items: []*ReviewItem{it}})
-	if len(all) > 0 {
-		s.notify(ctx, Notice{Kind: NoticeAudit, Actor: PolicyActor, Text: completeSummary(all)})
+// reviewDecided tells people, in tx, about a decided item and, when its review is complete,
+// posts the summary to the audit channel.
+func (s *Service) reviewDecided(ctx context.Context, tx Tx, it *ReviewItem, all []*ReviewItem) error {
+	if err := s.tell(ctx, tx, Notice{Kind: NoticeReviewDecided, Actor: it.Decision.By, Items: []*ReviewItem{it}}); err != nil {
+		return err
 	}
+	if len(all) > 0 {
+		return s.tell(ctx, tx, Notice{Kind: NoticeAudit, Actor: PolicyActor, Text: completeSummary(all)})
+	}
+	return nil
 }
 
 // completeSummary is the audit channel's line for a review whose items are all decided.
@@ -470,8 +484,10 @@ func (s *Service) ExpireReviews(ctx context.Context) (int, error) {
 				return err
 			}
 			it = c
-			done, err = putReviewItem(tx, c, &ev)
-			return err
+			if done, err = putReviewItem(tx, c, &ev); err != nil || c.Status == ReviewRemoving {
+				return err
+			}
+			return s.reviewDecided(ctx, tx, c, done)
 		})
 		if err != nil {
 			log.Debug().Err(err).Msg("expire review item")
@@ -489,9 +505,7 @@ func (s *Service) ExpireReviews(ctx context.Context) (int, error) {
 			if _, err := s.removeReviewed(ctx, it); err != nil {
 				log.Debug().Err(err).Msg("review removal")
 			}
-			continue
 		}
-		s.reviewDecided(ctx, it, done)
 	}
 	for _, run := range runs {
 		if ctx.Err() != nil {

@@ -158,19 +158,18 @@ func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant, b *ve
 			if g.Warned || now.Before(g.WarnAt()) {
 				return false, false
 			}
-			var cur *Grant
-			err := s.update(ctx, g.ID, func(c *Grant) (AuditEvent, error) {
+			err := s.updateTell(ctx, g.ID, func(c *Grant) (AuditEvent, error) {
 				if c.Status != GrantActive || c.Warned {
 					return AuditEvent{}, Errorf(ECONFLICT, "grant %s changed", c.ID)
 				}
-				cur = c
 				return c.MarkWarned(now), nil
+			}, func(c *Grant) []Notice {
+				return []Notice{{Kind: NoticeExpiring, Grant: c, Role: s.roleOrNil(c.Role)}}
 			})
 			if err != nil {
 				log.Debug().Err(err).Msg("warn")
 				return false, false
 			}
-			s.notify(ctx, Notice{Kind: NoticeExpiring, Grant: cur, Role: s.roleOrNil(cur.Role)})
 			return true, false
 		}
 		err := s.update(ctx, g.ID, func(c *Grant) (AuditEvent, error) {
@@ -197,7 +196,6 @@ func (s *Service) expireRequests(ctx context.Context, now time.Time, st *SweepSt
 		return fmt.Errorf("sweep: due requests: %w", err)
 	}
 	for _, r := range due {
-		var cur *Request
 		err := s.Store.Update(ctx, func(tx Tx) error {
 			c, err := tx.Request(r.ID)
 			if err != nil {
@@ -207,18 +205,19 @@ func (s *Service) expireRequests(ctx context.Context, now time.Time, st *SweepSt
 			if err != nil {
 				return err
 			}
-			cur = c
 			if err := tx.PutRequest(c); err != nil {
 				return err
 			}
-			return tx.AppendAudit(&ev)
+			if err := tx.AppendAudit(&ev); err != nil {
+				return err
+			}
+			return s.tell(ctx, tx, Notice{Kind: NoticeExpired, Request: c, Role: s.roleOrNil(c.Role)})
 		})
 		if err != nil {
 			zerolog.Ctx(ctx).Debug().Err(err).Str("request", r.ID).Msg("expire request")
 			continue
 		}
 		st.Expired++
-		s.notify(ctx, Notice{Kind: NoticeExpired, Request: cur, Role: s.roleOrNil(cur.Role)})
 	}
 	return nil
 }
@@ -241,12 +240,10 @@ func (s *Service) noteOverdue(ctx context.Context, now time.Time, id string) {
 	if g.Overdue {
 		return
 	}
-	var cur *Grant
-	if err := s.update(ctx, g.ID, func(c *Grant) (AuditEvent, error) { cur = c; return c.MarkOverdue(now), nil }); err != nil {
-		return
-	}
-	s.alert(ctx, fmt.Sprintf("Revocation overdue: grant %s (%s for %s) ended %s ago and is not yet verifiably revoked; jitbot keeps retrying. Last error: %s",
-		cur.ID, cur.Role, cur.Account.Email, FormatDuration(now.Sub(cur.EndsAt).Truncate(time.Second)), cur.LastError))
+	_ = s.updateTell(ctx, g.ID, func(c *Grant) (AuditEvent, error) { return c.MarkOverdue(now), nil }, func(cur *Grant) []Notice {
+		return []Notice{alertNotice(fmt.Sprintf("Revocation overdue: grant %s (%s for %s) ended %s ago and is not yet verifiably revoked; jitbot keeps retrying. Last error: %s",
+			cur.ID, cur.Role, cur.Account.Email, FormatDuration(now.Sub(cur.EndsAt).Truncate(time.Second)), cur.LastError))}
+	})
 }
 
 func (s *Service) overdueCount() int {

@@ -2,6 +2,7 @@ package atlassian
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,20 +43,32 @@ func (c *Client) Holding(ctx context.Context, t access.Target, accounts []access
 	}
 	byAccount := (len(ids) + 9) / 10
 	byListing := g.Users/pageSize + 1
+	listed := false
 	if byListing < byAccount {
+		// The size known may be stale (members added outside jitbot): a listing that grows
+		// past what reading the accounts would cost is given up for that.
 		n := 0
 		err := c.searchUsers(ctx, userSearch{GroupIDs: []string{g.ID}}, func(u *apiUser) error {
 			n++
+			if n >= (byAccount-1)*pageSize {
+				return errListingTooLong
+			}
 			if want[u.AccountID] {
 				held[u.AccountID] = true
 			}
 			return nil
 		})
-		if err != nil {
+		switch {
+		case err == nil:
+			listed = true
+		case errors.Is(err, errListingTooLong):
+			clear(held)
+		default:
 			return nil, describeMany("check", len(ids), t, err)
 		}
 		c.setGroupSize(t.Group, n)
-	} else {
+	}
+	if !listed {
 		for chunk := range slices.Chunk(ids, 10) {
 			err := c.searchUsers(ctx, userSearch{AccountIDs: chunk, GroupIDs: []string{g.ID}}, func(u *apiUser) error {
 				if want[u.AccountID] {
@@ -98,6 +111,9 @@ func (c *Client) addGroupSize(name string, delta int) {
 		c.groups[k] = g
 	}
 }
+
+// errListingTooLong stops a group listing that costs more than reading the accounts would.
+var errListingTooLong = errors.New("group listing longer than reading the accounts")
 
 func describeMany(op string, n int, t access.Target, err error) error {
 	return fmt.Errorf("%s %s for %d accounts: %w", op, t, n, err)

@@ -72,7 +72,10 @@ func (b *Bot) refreshClicked(ctx context.Context, cb slack.InteractionCallback, 
 	if !ok || slices.Contains(r.Messages, ref) {
 		return
 	}
-	b.update(ctx, ref, requestMessage(r, b.role(r.Role), true))
+	d := delivery{Op: opUpdate, Channel: ref.Channel, TS: ref.TS, Request: r.ID, Decide: true}
+	if err := b.enqueue(ctx, d); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("refresh clicked message")
+	}
 }
 
 // clicked is the message a button was clicked on, unless it was an ephemeral or a view.
@@ -91,8 +94,17 @@ func clicked(cb slack.InteractionCallback) (access.MessageRef, bool) {
 	return access.MessageRef{Channel: ch, TS: ts}, ch != "" && ts != ""
 }
 
-// answer shows m to the clicker only.
+// answer shows m to the clicker only: through the click's response URL, which reaches the
+// clicker in any channel they can see, else as an ephemeral message or a DM.
 func (b *Bot) answer(ctx context.Context, cb slack.InteractionCallback, m message) {
+	if cb.ResponseURL != "" {
+		_, _, err := b.api.PostMessageContext(ctx, "", slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...),
+			slack.MsgOptionResponseURL(cb.ResponseURL, slack.ResponseTypeEphemeral))
+		if err == nil {
+			return
+		}
+		zerolog.Ctx(ctx).Debug().Err(err).Msg("slack: answer through response_url failed")
+	}
 	ch := cb.Container.ChannelID
 	if ch == "" {
 		ch = cb.Channel.ID
@@ -100,12 +112,13 @@ func (b *Bot) answer(ctx context.Context, cb slack.InteractionCallback, m messag
 	b.tell(ctx, ch, cb.User.ID, m)
 }
 
-// openDeny opens the deny modal after checking, without changing anything, that the clicker
-// may deny the request now.
+// openDeny opens the deny modal at once, within the click's 3-second trigger: it reads only the
+// stored request (no Slack or Atlassian call). Whether the clicker may deny is checked when the
+// modal is submitted, by the Service, on the state at that moment.
 func (b *Bot) openDeny(ctx context.Context, cb slack.InteractionCallback, id string) {
 	r, err := b.svc.Request(ctx, id)
-	if err == nil {
-		err = b.mayDecide(ctx, r, cb.User.ID)
+	if err == nil && r.Status != access.RequestPending {
+		err = access.Errorf(access.ECONFLICT, "Request %s is already %s; nothing changed.", r.ID, r.Status)
 	}
 	if err != nil {
 		b.answer(ctx, cb, b.failure(ctx, id, err))
@@ -120,21 +133,6 @@ func (b *Bot) openDeny(ctx context.Context, cb slack.InteractionCallback, id str
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("slack: open deny modal")
 		b.answer(ctx, cb, errorMessage(fmt.Sprintf("The deny form could not be opened (%s); please click Deny again.", slackCode(err))))
 	}
-}
-
-// mayDecide runs the domain's checks of a denial on a copy of r: nothing is stored.
-func (b *Bot) mayDecide(ctx context.Context, r *access.Request, user string) error {
-	role := b.role(r.Role)
-	if role == nil {
-		return access.Errorf(access.ECONFLICT, "Role %s of request %s is no longer in the policy.", r.Role, r.ID)
-	}
-	approvers, err := b.svc.Approvers(ctx, role)
-	if err != nil {
-		return err
-	}
-	cp := *r
-	_, err = cp.Deny(access.UserActor(user), r.CreatedAt, "", approvers)
-	return err
 }
 
 // revokeClick ends the grant now: the holder's own or, for operators, anyone's.

@@ -84,3 +84,48 @@ func BenchmarkClickToGrant(b *testing.B) {
 	b.ReportMetric(float64(percentile(ds, 0.50).Microseconds())/1000, "p50-click-to-grant-ms")
 	b.ReportMetric(float64(percentile(ds, 0.99).Microseconds())/1000, "p99-click-to-grant-ms")
 }
+
+// BenchmarkDelivery measures how fast the outbox delivers posts: 20 to one channel, and one
+// to each of 200 channels, against the fake with Slack's rate limits (about one message per
+// second per channel after a burst of 3). It reports messages delivered per second.
+func BenchmarkDelivery(b *testing.B) {
+	for _, tt := range []struct {
+		name           string
+		channels, each int
+	}{
+		{"one_channel", 1, 20},
+		{"many_channels", 200, 1},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			h := newHarness(b)
+			var chans []string
+			for i := range tt.channels {
+				ch := fmt.Sprintf("C0BENCH%03d", i)
+				h.fake.AddChannel(ch)
+				chans = append(chans, ch)
+			}
+			var total time.Duration
+			b.ResetTimer()
+			for n := range b.N {
+				var ds []delivery
+				for _, ch := range chans {
+					for j := range tt.each {
+						ds = append(ds, staticDelivery(ch, textMessage(fmt.Sprintf("bench %d/%d", n, j))))
+					}
+				}
+				start := time.Now()
+				if err := h.bot.enqueue(h.ctx, ds...); err != nil {
+					b.Fatal(err)
+				}
+				for deadline := time.Now().Add(2 * time.Minute); h.outboxLen() > 0; time.Sleep(5 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						b.Fatal("not delivered in 2 minutes")
+					}
+				}
+				total += time.Since(start)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N*tt.channels*tt.each)/total.Seconds(), "msgs/s")
+		})
+	}
+}

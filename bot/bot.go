@@ -19,6 +19,9 @@ type Bot struct {
 	principal *principalCache
 	connected atomic.Bool
 	fatal     chan error
+	out       *deliverer
+	wake      chan struct{}
+	team      atomic.Value  // string: the workspace's team ID, from auth.test
 	busySlots chan struct{} // "busy" answers to clicks being sent now
 }
 
@@ -34,10 +37,11 @@ func New(cfg Config) (*Bot, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	// No built-in retry: a rate-limited call must not hold a worker on Retry-After. The outbox
+	// retries deliveries itself; answers fall back or say so.
 	api := slack.New(cfg.BotToken,
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionAppLevelToken(cfg.AppToken),
-		slack.OptionRetry(2),
 	)
 	return &Bot{
 		cfg:       cfg,
@@ -46,6 +50,8 @@ func New(cfg Config) (*Bot, error) {
 		seen:      newDedupe(15*time.Minute, 20000),
 		principal: newPrincipalCache(cfg.PrincipalTTL),
 		fatal:     make(chan error, 1),
+		out:       newDeliverer(),
+		wake:      make(chan struct{}, 1),
 		busySlots: make(chan struct{}, 8),
 	}, nil
 }

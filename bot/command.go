@@ -37,6 +37,7 @@ type command struct {
 	Reason   string
 	ID       string
 	User     string // history: Slack user ID
+	UserName string // history: a plain @name to look up (Slack sent no ID)
 	Days     int    // history
 	RunName  string // sync, sweep
 	DryRun   bool
@@ -86,7 +87,7 @@ func parseCommand(text string) (command, error) {
 		if err != nil {
 			return c, invalid(sub, "%s", access.ErrorMessage(err))
 		}
-		c.Duration, c.Reason = d, strings.Join(args[2:], " ")
+		c.Duration, c.Reason = d, plainText(strings.Join(args[2:], " "))
 	case cmdRoles, cmdList, cmdHelp:
 		if len(args) > 0 {
 			return c, invalid(sub, "`%s` takes no arguments.", sub)
@@ -105,7 +106,7 @@ func parseCommand(text string) (command, error) {
 		if err != nil {
 			return c, invalid(sub, "%s", access.ErrorMessage(err))
 		}
-		c.Duration, c.Reason = d, strings.Join(args[2:], " ")
+		c.Duration, c.Reason = d, plainText(strings.Join(args[2:], " "))
 	case cmdActive:
 		if len(args) > 1 {
 			return c, invalid(sub, "`active` takes at most one role.")
@@ -115,24 +116,27 @@ func parseCommand(text string) (command, error) {
 		}
 	case cmdHistory:
 		c.Days = defaultHistoryDays
-		if len(args) > 2 {
-			return c, invalid(sub, "Too many arguments.")
+		if n := len(args); n > 0 {
+			if d, ok := parseDays(args[n-1]); ok {
+				c.Days, args = d, args[:n-1]
+			}
 		}
-		for i, a := range args {
-			if n, ok := parseDays(a); ok {
-				c.Days = n
-				continue
-			}
-			if i == len(args)-1 && len(args) == 2 {
-				return c, invalid(sub, "%q is not a number of days.", a)
-			}
-			if m := mentionRE.FindStringSubmatch(a); m != nil {
-				c.User = m[1]
-			} else if strings.HasPrefix(a, "@") || strings.HasPrefix(a, "<") {
-				return c, invalid(sub, "%q is not a Slack user: mention them with @ so Slack sends their ID.", a)
-			} else {
-				c.Role = a
-			}
+		switch {
+		case len(args) == 0:
+		case len(args) == 1 && mentionRE.MatchString(args[0]):
+			c.User = mentionRE.FindStringSubmatch(args[0])[1]
+		case strings.HasPrefix(args[0], "@") && len(args[0]) > 1:
+			// A plain @name (Slack sends no ID when the name was typed rather than picked);
+			// names may have spaces.
+			c.UserName = strings.TrimPrefix(plainText(strings.Join(args, " ")), "@")
+		case len(args) == 1 && (strings.HasPrefix(args[0], "<") || strings.HasPrefix(args[0], "&lt;") || args[0] == "@"):
+			return c, invalid(sub, "%q is not a Slack user: mention them with @ and pick them from the list.", plainText(args[0]))
+		case len(args) == 1:
+			c.Role = args[0]
+		case len(args) == 2:
+			return c, invalid(sub, "%q is not a number of days.", args[1])
+		default:
+			return c, invalid(sub, "Too many arguments.")
 		}
 	case cmdSync, cmdSweep:
 		if len(args) == 0 || len(args) > 2 {
@@ -149,6 +153,37 @@ func parseCommand(text string) (command, error) {
 		return c, access.Errorf(access.EINVALID, "There is no subcommand `%s`.\n%s", truncate(f[0], 40), usageText())
 	}
 	return c, nil
+}
+
+// slackMarkupRE matches Slack's escaped references in command text: <@U…|name>, <#C…|name>,
+// <!subteam^S…|@handle>, <!here>, <https://…|label>.
+var slackMarkupRE = regexp.MustCompile(`<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>`)
+
+// plainText turns command text as Slack sends it (escaped references, &amp; &lt; &gt;) back into
+// what the person typed, so that it is stored and shown as they wrote it.
+func plainText(s string) string {
+	s = slackMarkupRE.ReplaceAllStringFunc(s, func(m string) string {
+		p := slackMarkupRE.FindStringSubmatch(m)
+		sigil, ref, label := p[1], p[2], p[3]
+		switch {
+		case sigil == "@" && label != "":
+			return "@" + strings.TrimPrefix(label, "@")
+		case sigil == "@":
+			return "@" + ref
+		case sigil == "#" && label != "":
+			return "#" + label
+		case sigil == "#":
+			return "#" + ref
+		case sigil == "!" && label != "":
+			return "@" + strings.TrimPrefix(label, "@")
+		case sigil == "!":
+			return "@" + strings.TrimPrefix(ref, "subteam^")
+		case label != "":
+			return label + " (" + ref + ")"
+		}
+		return ref
+	})
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 
 // parseDays reads "7" or "7d".

@@ -23,6 +23,13 @@ type Observer interface {
 	Envelope(kind string)
 	// Acked records how long an envelope of kind waited between its arrival and its ack.
 	Acked(kind string, d time.Duration)
+	// Outbox reports the notifications waiting to be delivered and the age of the oldest.
+	Outbox(waiting int, oldest time.Duration)
+	// Delivered counts one notification delivered with method (chat.postMessage, chat.update).
+	Delivered(method string)
+	// DeliveryFailed counts one failed delivery attempt by reason (Slack's error code,
+	// ratelimited, http_500, …).
+	DeliveryFailed(reason string)
 }
 
 // Config configures a Bot.
@@ -41,6 +48,11 @@ type Config struct {
 	PingInterval time.Duration // Socket Mode watchdog; default slack-go's 30s
 	PrincipalTTL time.Duration // how long resolved principals are cached; default 1m
 	Observer     Observer      // optional
+	// Now is the clock of the outbox (backoff, pacing, ages); default time.Now.
+	Now func() time.Time
+	// DeliverElsewhere leaves the outbox delivery loop out of Run: the caller runs
+	// RunDelivery instead, on one replica of several sharing the store (the leader).
+	DeliverElsewhere bool
 }
 
 func (c *Config) validate() error {
@@ -88,3 +100,6 @@ type nopObserver struct{}
 
 func (nopObserver) Envelope(string)             {}
 func (nopObserver) Acked(string, time.Duration) {}
+func (nopObserver) Outbox(int, time.Duration)   {}
+func (nopObserver) Delivered(string)            {}
+func (nopObserver) DeliveryFailed(string)       {}

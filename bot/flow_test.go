@@ -39,9 +39,7 @@ func TestBot_ApprovalFlow(t *testing.T) {
 			t.Errorf("buttons = %+v / %+v; want Approve/Deny with value %s", a, d, id)
 		}
 	}
-	if got := len(h.request(id).Messages); got != 3 {
-		t.Errorf("request has %d message refs; want 3", got)
-	}
+	h.eventually("3 message refs on the request", func() bool { return len(h.request(id).Messages) == 3 })
 
 	reqs, audit := h.counts()
 	// A non-approver and the requester click: each gets an answer, nothing changes.
@@ -70,6 +68,7 @@ func TestBot_ApprovalFlow(t *testing.T) {
 		t.Error("alice is not in jira-admins after approval")
 	}
 	for _, m := range []bottest.Message{bobDM, carolDM, chanCopy} {
+		h.eventually("copy updated", func() bool { cur, _ := h.fake.Message(m.Channel, m.TS); return len(cur.Buttons()) == 0 })
 		cur, _ := h.fake.Message(m.Channel, m.TS)
 		if len(cur.Buttons()) != 0 || !strings.Contains(cur.PlainText(), "Approved by") || !strings.Contains(cur.PlainText(), bob) {
 			t.Errorf("copy in %s after approval: buttons %v, text %q", m.Channel, cur.Buttons(), cur.PlainText())

@@ -110,7 +110,25 @@ func (b *Bot) runCommand(ctx context.Context, sc slack.SlashCommand, c command) 
 	if err != nil {
 		m = errorMessage(userText(ctx, err))
 	}
-	b.reply(ctx, sc, m)
+	b.replyAll(ctx, sc, splitMessage(m))
+}
+
+// hookUses is how many messages jitbot sends through one response URL (Slack allows 5).
+const hookUses = 4
+
+// replyAll answers a slash command with several messages: the first through the response URL,
+// the rest, when there are more than it takes, in the user's DM through the outbox.
+func (b *Bot) replyAll(ctx context.Context, sc slack.SlashCommand, ms []message) {
+	if len(ms) > hookUses {
+		rest := ms[hookUses-1:]
+		ms = append(ms[:hookUses-1:hookUses-1], textMessage(fmt.Sprintf("The other %d parts of this answer are in your DM with jitbot.", len(rest))))
+		for _, m := range rest {
+			b.dm(ctx, sc.UserID, m)
+		}
+	}
+	for _, m := range ms {
+		b.reply(ctx, sc, m)
+	}
 }
 
 // submit files a request and says who will approve it.
@@ -157,12 +175,23 @@ func (b *Bot) history(ctx context.Context, by access.Actor, c command) (message,
 		}
 		title = fmt.Sprintf("for role %s %s", c.Role, title)
 	}
+	if c.UserName != "" {
+		// The Service says who may read the history: ask it before looking anyone up.
+		if _, err := b.svc.History(ctx, by, access.AuditFilter{Limit: 1}); err != nil {
+			return message{}, err
+		}
+		id, err := b.userByName(ctx, c.UserName)
+		if err != nil {
+			return message{}, err
+		}
+		c.User = id
+	}
 	if c.User == "" {
 		es, err := b.svc.History(ctx, by, f)
 		if err != nil {
 			return message{}, err
 		}
-		return historyMessage(newest(es, 40), title), nil
+		return historyMessage(es, historyTitle(es, f, title)), nil
 	}
 	title = fmt.Sprintf("about <@%s> %s", c.User, title)
 	f.Actor = c.User
@@ -178,7 +207,16 @@ func (b *Bot) history(ctx context.Context, by access.Actor, c command) (message,
 			return message{}, err
 		}
 	}
-	return historyMessage(newest(mergeEvents(acted, about), 40), title), nil
+	es := newest(mergeEvents(acted, about), f.Limit)
+	return historyMessage(es, historyTitle(es, f, title)), nil
+}
+
+// historyTitle says when the answer holds only the newest events.
+func historyTitle(es []access.AuditEvent, f access.AuditFilter, title string) string {
+	if f.Limit > 0 && len(es) >= f.Limit {
+		return title + fmt.Sprintf(" (the newest %d; add DAYS or a role to narrow it)", f.Limit)
+	}
+	return title
 }
 
 // mergeEvents merges two event lists in sequence order, without duplicates.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,6 +35,40 @@ type recorder struct {
 	mu        sync.Mutex
 	envelopes map[string]int
 	acks      []time.Duration
+	waiting   int
+	oldest    time.Duration
+	delivered map[string]int
+	failed    map[string]int
+}
+
+func (r *recorder) Outbox(waiting int, oldest time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.waiting, r.oldest = waiting, oldest
+}
+
+func (r *recorder) Delivered(method string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.delivered == nil {
+		r.delivered = map[string]int{}
+	}
+	r.delivered[method]++
+}
+
+func (r *recorder) DeliveryFailed(reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failed == nil {
+		r.failed = map[string]int{}
+	}
+	r.failed[reason]++
+}
+
+func (r *recorder) failures(reason string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed[reason]
 }
 
 func (r *recorder) Envelope(kind string) {
@@ -70,6 +105,37 @@ type harness struct {
 	polp  *atomic.Pointer[access.Policy]
 	obs   *recorder
 	done  chan error
+	cfg   Config
+	stop  context.CancelFunc // stops the running bot only
+}
+
+// restart stops the running bot as a stopped process would (work in flight is cut off) and
+// starts a new one on the same store, policy and fake Slack.
+func (h *harness) restart() {
+	h.t.Helper()
+	h.stop()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Fatalf("Run returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("Run did not return")
+	}
+	b, err := New(h.cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.svc.Notifier, h.svc.Identity, h.svc.Principals = b, b, b
+	h.bot = b
+	rctx, stop := context.WithCancel(h.ctx)
+	h.stop = stop
+	go func() { h.done <- b.Run(rctx) }()
+	ctx, cancel := h.wait()
+	defer cancel()
+	if err := h.fake.WaitConnected(ctx); err != nil {
+		h.t.Fatalf("bot never reconnected: %v", err)
+	}
 }
 
 func testPolicy() *access.Policy {
@@ -111,7 +177,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	ctx, cancel := context.WithCancel(log.WithContext(context.Background()))
 
-	fake := bottest.NewServer(t)
+	fakeOpts := []bottest.Option{bottest.WithShouldEscape(manifestShouldEscape(t))}
+	if os.Getenv("JITBOT_TEST_LOG") != "" {
+		fakeOpts = append(fakeOpts, bottest.WithLogf(t.Logf))
+	}
+	fake := bottest.NewServer(t, fakeOpts...)
 	for _, u := range []struct{ id, name string }{{alice, "alice"}, {bob, "bob"}, {carol, "carol"}, {dave, "dave"}, {erin, "erin"}, {frank, "frank"}} {
 		fake.AddUser(u.id, u.name, u.name+"@example.com")
 		fake.DMChannel(u.id) // open now, so InChannel(user) filters match DMs posted later
@@ -149,9 +219,14 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	svc.Notifier, svc.Identity, svc.Principals = b, b, b
+	if cfg.Now != nil {
+		svc.Now = cfg.Now
+	}
 
-	h := &harness{t: t, ctx: ctx, fake: fake, store: store, org: org, svc: svc, bot: b, pol: pol, polp: polp, obs: obs, done: make(chan error, 1)}
-	go func() { h.done <- b.Run(ctx) }()
+	h := &harness{t: t, ctx: ctx, fake: fake, store: store, org: org, svc: svc, bot: b, pol: pol, polp: polp, obs: obs, done: make(chan error, 1), cfg: cfg}
+	rctx, stop := context.WithCancel(ctx)
+	h.stop = stop
+	go func() { h.done <- b.Run(rctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -169,6 +244,34 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatalf("bot never connected: %v", err)
 	}
 	return h
+}
+
+// manifestShouldEscape reads should_escape of the slash command in manifest.yaml, so the fake
+// sends command text as Slack would for the app as shipped.
+func manifestShouldEscape(t testing.TB) bool {
+	t.Helper()
+	raw, err := os.ReadFile("../manifest.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*should_escape:\s*(true|false)`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("manifest.yaml: no should_escape")
+	}
+	return string(m[1]) == "true"
+}
+
+// eventually polls cond (bounded) until it holds: for what the outbox records after Slack
+// answered.
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("never: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // wait returns a context bounded for one step of a test.
@@ -219,13 +322,14 @@ func (h *harness) click(user string, m bottest.Message, actionID string) {
 func (h *harness) rawClick(user, channel, ts, actionID, value string) {
 	h.t.Helper()
 	payload, _ := json.Marshal(map[string]any{
-		"type":       "block_actions",
-		"api_app_id": bottest.AppID,
-		"team":       map[string]any{"id": bottest.TeamID, "domain": bottest.TeamDomain},
-		"user":       map[string]any{"id": user, "username": user, "name": user, "team_id": bottest.TeamID},
-		"trigger_id": "1.2.late",
-		"container":  map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
-		"channel":    map[string]any{"id": channel, "name": channel},
+		"type":         "block_actions",
+		"api_app_id":   bottest.AppID,
+		"team":         map[string]any{"id": bottest.TeamID, "domain": bottest.TeamDomain},
+		"user":         map[string]any{"id": user, "username": user, "name": user, "team_id": bottest.TeamID},
+		"trigger_id":   "1.2.late",
+		"response_url": h.fake.ResponseURL(user, channel),
+		"container":    map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
+		"channel":      map[string]any{"id": channel, "name": channel},
 		"actions": []map[string]any{{
 			"type": "button", "action_id": actionID, "block_id": "decide_" + value, "value": value,
 			"text": map[string]any{"type": "plain_text", "text": actionID}, "action_ts": "1.000001",
@@ -264,7 +368,13 @@ func (h *harness) request(id string) *access.Request {
 // granted files and approves a request of alice's through the Service, returning the grant.
 func (h *harness) granted() *access.Grant {
 	h.t.Helper()
-	r, err := h.svc.Submit(h.ctx, access.UserActor(alice), "jira-admin", time.Hour, "incident 42")
+	return h.grantFor(alice)
+}
+
+// grantFor files and approves a request of user's through the Service, returning the grant.
+func (h *harness) grantFor(user string) *access.Grant {
+	h.t.Helper()
+	r, err := h.svc.Submit(h.ctx, access.UserActor(user), "jira-admin", time.Hour, "incident 42")
 	if err != nil {
 		h.t.Fatal(err)
 	}

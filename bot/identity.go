@@ -18,8 +18,14 @@ func (b *Bot) Email(ctx context.Context, slackID string) (string, error) {
 		}
 		return "", slackError("users.info", err)
 	}
-	if u.Deleted || u.IsBot || u.Profile.Email == "" {
-		return "", access.Errorf(access.ENOTFOUND, "Slack user %s has no e-mail address.", slackID)
+	if home, _ := b.team.Load().(string); home != "" && u.TeamID != "" && u.TeamID != home {
+		return "", access.Errorf(access.EFORBIDDEN, "%s", foreignText)
+	}
+	if u.Deleted || u.IsBot {
+		return "", access.Errorf(access.ENOTFOUND, "Slack user %s is deactivated or a bot, and has no e-mail address.", slackID)
+	}
+	if u.Profile.Email == "" {
+		return "", access.Errorf(access.ENOTFOUND, "Slack shows jitbot no e-mail address for user %s: it is hidden or not set.", slackID)
 	}
 	return u.Profile.Email, nil
 }

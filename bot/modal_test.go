@@ -95,10 +95,18 @@ func TestBot_DenyWithReason(t *testing.T) {
 	id := requestID(t, dm)
 	chanCopy := h.next("role channel copy", bottest.And(h.fake.InChannel(roleChannel), bottest.WithButton(actionDeny)))
 
-	// dave may not deny: no modal, an answer, nothing changes.
+	// dave may not deny: the modal opens at once (no slow call before it), and submitting it
+	// is refused; nothing changes.
+	reqs, audit := h.counts()
 	h.click(dave, chanCopy, actionDeny)
-	if m := h.next("dave's refusal", bottest.EphemeralTo(dave)); !strings.Contains(m.PlainText(), "not an approver") {
+	dv := h.view(callbackDeny, dave)
+	h.submit(dave, dv, map[string]map[string]string{blockReason: {inputReason: "because"}})
+	toDave, inDaveDM := bottest.EphemeralTo(dave), h.fake.InChannel(dave)
+	if m := h.next("dave's refusal", func(m bottest.Message) bool { return toDave(m) || inDaveDM(m) }); !strings.Contains(m.PlainText(), "not an approver") {
 		t.Errorf("dave was told %q", m.PlainText())
+	}
+	if r, a := h.counts(); r != reqs || a != audit || h.request(id).Status != access.RequestPending {
+		t.Fatalf("a refused denial changed the store")
 	}
 
 	h.click(bob, dm, actionDeny)
@@ -112,6 +120,7 @@ func TestBot_DenyWithReason(t *testing.T) {
 	if r.Status != access.RequestDenied || r.Decision.Reason != "not during the freeze" || r.Decision.By.SlackID != bob {
 		t.Errorf("request = %s %+v", r.Status, r.Decision)
 	}
+	h.eventually("bob's copy updated", func() bool { cur, _ := h.fake.Message(dm.Channel, dm.TS); return cur.Updated })
 	cur, _ := h.fake.Message(dm.Channel, dm.TS)
 	if len(cur.Buttons()) != 0 || !strings.Contains(cur.PlainText(), "Denied by") {
 		t.Errorf("bob's copy after denial: %q %v", cur.PlainText(), cur.Buttons())

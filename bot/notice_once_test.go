@@ -19,6 +19,8 @@ func TestBot_RunPostedOnce(t *testing.T) {
 	if !strings.Contains(answer.PlainText(), "sync engineering-jira") || !strings.Contains(answer.PlainText(), "run by") {
 		t.Fatalf("frank was told %q", answer.PlainText())
 	}
+	h.next("the run in the audit channel", bottest.And(h.fake.InChannel(auditChannel), bottest.Containing("engineering-jira")))
+	h.eventually("outbox empty", func() bool { return h.outboxLen() == 0 })
 	var posts []string
 	for _, m := range h.fake.Messages() {
 		if m.Channel == auditChannel && strings.Contains(m.PlainText(), "engineering-jira") {
@@ -59,6 +61,7 @@ func TestBot_GrantEndedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.next("ended DM", bottest.And(h.fake.InChannel(alice), bottest.Containing("Access ended")))
+	h.eventually("outbox empty", func() bool { return h.outboxLen() == 0 })
 	ended := 0
 	for _, m := range h.fake.MessagesTo(alice) {
 		if strings.Contains(m.PlainText(), "Access ended") {

@@ -38,6 +38,9 @@ const (
 	viewBlocks       = 100
 	buttonValueLimit = 2000
 	fallbackLimit    = 3000
+	// messageTextBudget is the most text jitbot puts in one message's blocks: Slack refuses a
+	// message with much more (msg_blocks_too_long, around 12,000 characters).
+	messageTextBudget = 10000
 )
 
 // message is what jitbot posts: fallback text and blocks.
@@ -153,6 +156,9 @@ func mentions(ids []string) string {
 func textMessage(text string) message {
 	return message{Text: truncate(text, fallbackLimit), Blocks: []slack.Block{section("text", text)}}
 }
+
+// unbounded is lines' max for answers that splitMessage splits into several messages.
+const unbounded = 1 << 30
 
 // lines packs lines into sections of at most sectionTextLimit characters, at most max blocks;
 // what does not fit is summarized in a last context block.
@@ -386,7 +392,10 @@ func grantClosedMessage(g *access.Grant) message {
 }
 
 // auditMessage is the audit channel's line for a notice.
-func auditMessage(n access.Notice) message {
+func auditMessage(n access.Notice) message { return textMessage(auditText(n)) }
+
+// auditText is the audit channel's text for a notice, whole (the outbox splits it).
+func auditText(n access.Notice) string {
 	var s string
 	switch {
 	case n.Request != nil:
@@ -427,7 +436,7 @@ func auditMessage(n access.Notice) message {
 			}
 		}
 	}
-	return textMessage(s)
+	return s
 }
 
 // alertMessage is a failure that needs a person. A break-glass grant's alert shows the
@@ -502,7 +511,7 @@ func listMessage(rs []*access.Request, gs []*access.Grant) message {
 				blocks = append(blocks, contextBlock("grants_more", fmt.Sprintf("… and %d more grants.", len(gs)-i)))
 				break
 			}
-			blocks = append(blocks, section("grant_"+g.ID, grantLine(g)))
+			blocks = append(blocks, section("mygrant_"+g.ID, grantLine(g))) // grantButtons uses grant_ID
 			if g.Status == access.GrantActive {
 				blocks = append(blocks, grantButtons(g.ID))
 			}
@@ -553,7 +562,7 @@ func activeMessage(gs []*access.Grant, role string) message {
 		}
 		ls = append(ls, l)
 	}
-	return message{Text: fmt.Sprintf("%d active grants", len(gs)), Blocks: lines("active", ls, messageBlocks)}
+	return message{Text: fmt.Sprintf("%d active grants", len(gs)), Blocks: lines("active", ls, unbounded)}
 }
 
 // historyMessage lists audit events, newest last.
@@ -578,7 +587,7 @@ func historyMessage(es []access.AuditEvent, title string) message {
 		}
 		ls = append(ls, l)
 	}
-	return message{Text: fmt.Sprintf("%d audit events", len(es)), Blocks: lines("history", ls, messageBlocks)}
+	return message{Text: fmt.Sprintf("%d audit events", len(es)), Blocks: lines("history", ls, unbounded)}
 }
 
 // runMessage shows a sync or sweep run and its plan or outcome.
@@ -617,7 +626,7 @@ func runMessage(r *access.Run, by string) message {
 		}
 		ls = append(ls, l)
 	}
-	return message{Text: truncate(fmt.Sprintf("%s %s: %s, %d changes", r.Kind, r.Name, r.Outcome, len(r.Changes)), fallbackLimit), Blocks: lines("run", ls, messageBlocks)}
+	return message{Text: truncate(fmt.Sprintf("%s %s: %s, %d changes", r.Kind, r.Name, r.Outcome, len(r.Changes)), fallbackLimit), Blocks: lines("run", ls, unbounded)}
 }
 
 // helpMessage is the usage of command.

@@ -140,6 +140,7 @@ func TestBot_ReviewFlow(t *testing.T) {
 		t.Error("alice is still in site-admins after Remove")
 	}
 	for _, m := range []bottest.Message{bobDM, carolDM} {
+		h.eventually("copy updated", func() bool { cur, _ := h.fake.Message(m.Channel, m.TS); return cur.Updated })
 		cur, _ := h.fake.Message(m.Channel, m.TS)
 		if !cur.Updated || len(cur.Buttons()) != 4 || !strings.Contains(cur.PlainText(), "Removed by <@"+bob+">") {
 			t.Errorf("copy in %s: %d buttons, text %q", m.Channel, len(cur.Buttons()), cur.PlainText())

@@ -331,11 +331,14 @@ func TestBot_ConflictShownOnlyToDeciders(t *testing.T) {
 	h := newHarness(t)
 	g := h.granted()
 	var ref access.MessageRef
-	for _, m := range h.request(g.ID).Messages {
-		if m.Channel == roleChannel {
-			ref = m
+	h.eventually("the role channel's copy is delivered", func() bool { // the outbox posts it
+		for _, m := range h.request(g.ID).Messages {
+			if m.Channel == roleChannel {
+				ref = m
+			}
 		}
-	}
+		return ref.TS != ""
+	})
 	if ref.TS == "" {
 		t.Fatal("no copy of the request in the role channel")
 	}

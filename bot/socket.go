@@ -12,6 +12,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/jitbot/jitbot/access"
 )
 
 // maxAckPayload keeps ack payloads well under Slack's 20 KiB frame limit; larger answers go
@@ -24,6 +26,7 @@ type job struct {
 	kind     string
 	user     string
 	do       func(ctx context.Context)
+	recorded bool // in the inbox: forgotten once done
 }
 
 // Run connects to Slack over Socket Mode and serves until ctx ends (then it returns nil) or a
@@ -31,11 +34,13 @@ type job struct {
 // JITBOT_SLACK_BOT_TOKEN).
 func (b *Bot) Run(ctx context.Context) error {
 	log := zerolog.Ctx(ctx)
-	if _, err := b.api.AuthTestContext(ctx); err != nil {
+	if at, err := b.api.AuthTestContext(ctx); err != nil {
 		if isFatalAuth(err) {
 			return botTokenError(err)
 		}
 		log.Warn().Err(err).Msg("slack auth.test failed; continuing")
+	} else {
+		b.team.Store(at.TeamID)
 	}
 	var opts []socketmode.Option
 	if b.cfg.PingInterval > 0 {
@@ -50,6 +55,10 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	jobs := make(chan job, b.cfg.QueueSize)
 	var wg sync.WaitGroup
+	if b.svc != nil && b.svc.Store != nil && !b.cfg.DeliverElsewhere {
+		wg.Go(func() { b.deliver(ctx) })
+	}
+	b.replay(ctx, jobs)
 	for range b.cfg.Workers {
 		wg.Go(func() {
 			for j := range jobs {
@@ -165,6 +174,15 @@ func (b *Bot) envelope(ctx context.Context, sm *socketmode.Client, evt socketmod
 			}
 		}
 	}
+	recorded := false
+	if work != nil {
+		if err := b.record(ctx, req, kind); err != nil {
+			// Still acked and done; only a crash before it is done would lose it.
+			zerolog.Ctx(ctx).Error().Err(err).Msg("slack: envelope not recorded")
+		} else {
+			recorded = true
+		}
+	}
 	if err := sm.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Str("envelope", req.EnvelopeID).Msg("slack: ack failed")
 	}
@@ -173,7 +191,7 @@ func (b *Bot) envelope(ctx context.Context, sm *socketmode.Client, evt socketmod
 		return
 	}
 	select {
-	case jobs <- job{envelope: req.EnvelopeID, kind: kind, user: user, do: work}:
+	case jobs <- job{envelope: req.EnvelopeID, kind: kind, user: user, do: work, recorded: recorded}:
 	case <-ctx.Done():
 	}
 }
@@ -209,6 +227,20 @@ func (b *Bot) busy(ctx context.Context, evt socketmode.Event) (any, func(context
 
 // route decides, without I/O, the ack payload of an envelope and the work to do after the ack.
 func (b *Bot) route(ctx context.Context, evt socketmode.Event) (payload any, work func(context.Context), user string) {
+	if team, user, ok := b.foreign(evt); ok {
+		zerolog.Ctx(ctx).Warn().Str("team", team).Str("slack_user", user).Msg("slack: refused someone from another workspace")
+		m := errorMessage(foreignText)
+		switch data := evt.Data.(type) {
+		case slack.SlashCommand:
+			return ephemeralOf(m), nil, user
+		case slack.InteractionCallback:
+			if data.Type == slack.InteractionTypeViewSubmission {
+				return nil, nil, user
+			}
+			return nil, func(ctx context.Context) { b.answer(ctx, data, m) }, user
+		}
+		return nil, nil, user
+	}
 	switch data := evt.Data.(type) {
 	case slack.SlashCommand:
 		payload, work = b.routeCommand(ctx, data)
@@ -241,5 +273,15 @@ func (b *Bot) work(parent context.Context, j job) {
 			log.Error().Interface("panic", r).Str("stack", string(debug.Stack())).Msg("slack handler panicked")
 		}
 	}()
+	if j.recorded {
+		// Requests filed for this envelope get an ID derived from it: replaying it after a
+		// crash finds them instead of filing them again.
+		ctx = access.WithRequestID(ctx, access.IDFor(j.envelope))
+		defer func() {
+			if parent.Err() == nil {
+				b.forget(ctx, j.envelope)
+			}
+		}()
+	}
 	j.do(ctx)
 }

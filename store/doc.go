@@ -20,6 +20,13 @@
 // every commit that stored a due time or changed a count, DB tells its watchers
 // (access.Watcher): the sweeper sleeps until the next due time, the gauges follow the counts.
 //
+// # Outbox and inbox
+//
+// outbox holds what jitbot owes people (notices written in the transaction of the change they
+// report, and the Slack messages they become), keyed by an ID from a counter in meta, with
+// outbox_keys mapping a coalescing key (an update of one message) to the waiting item. inbox
+// holds Slack envelopes recorded before their ack until their work is done (outbox.go).
+//
 // # Time
 //
 // Due indexes are keyed by big-endian Unix nanoseconds followed by the record ID, so the grants

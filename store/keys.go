@@ -23,6 +23,10 @@ var (
 	bucketReviews     = []byte("review_items")        // item ID -> access.ReviewItem
 	bucketReviewsRun  = []byte("review_items_by_run") // run \x00 item ID -> empty
 	bucketDueReviews  = []byte("due_review_items")    // timeKey(ReviewItem.Due(), ID) -> empty
+
+	bucketOutbox     = []byte("outbox")      // seqKey(ID) -> access.OutboxItem
+	bucketOutboxKeys = []byte("outbox_keys") // OutboxItem.Key -> seqKey(ID)
+	bucketInbox      = []byte("inbox")       // envelope ID -> access.InboxItem
 )
 
 // Live indexes (live.go), schema version 2.
@@ -37,12 +41,16 @@ var allBuckets = [][]byte{
 	bucketDueGrants, bucketAudit, bucketBindings, bucketFirstSeen, bucketRuns,
 	bucketRunsByTime, bucketRunsByName, bucketReviews, bucketReviewsRun, bucketDueReviews,
 	bucketLiveGrants, bucketPendingReqs, bucketLiveCounts,
+	bucketOutbox, bucketOutboxKeys, bucketInbox,
 }
 
 var (
 	keySchemaVersion = []byte("schema_version")
 	keyAuditHead     = []byte("audit_head") // in meta: access.ChainHead of the audit chain
 )
+
+// keyOutboxSeq in the meta bucket holds the last outbox ID given, big-endian.
+var keyOutboxSeq = []byte("outbox_seq")
 
 // schemaVersion is the layout this code reads and writes. Open refuses newer files and
 // migrates older ones (migrate.go). Version 2 added the live indexes.

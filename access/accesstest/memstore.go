@@ -34,6 +34,7 @@ type memState struct {
 	runs      map[string][]byte
 	reviews   map[string][]byte
 	audit     [][]byte
+	box       memBoxes
 }
 
 // clone copies the maps; values are never changed in place, only replaced. The audit slice is
@@ -48,6 +49,7 @@ func (s memState) clone() memState {
 		runs:      maps.Clone(s.runs),
 		reviews:   maps.Clone(s.reviews),
 		audit:     s.audit[:len(s.audit):len(s.audit)],
+		box:       s.box.clone(),
 	}
 }
 
@@ -73,8 +75,15 @@ func (m *MemStore) Update(ctx context.Context, fn func(access.Tx) error) error {
 		return err
 	}
 	m.committed(note.due, counts)
+	for _, hook := range note.onCommit {
+		hook()
+	}
 	return nil
 }
+
+// OnCommit runs fn after the update commits, never when it is rolled back: fakes that stand
+// for transactional writes (accesstest.Notices, for the outbox) record through it.
+func (t *memTx) OnCommit(fn func()) { t.note.onCommit = append(t.note.onCommit, fn) }
 
 // update runs fn under the lock and returns what the commit tells the watchers.
 func (m *MemStore) update(fn func(access.Tx) error) (memNote, *access.LiveCounts, error) {

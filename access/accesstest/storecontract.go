@@ -40,6 +40,9 @@ func StoreContract(t *testing.T, open func(t *testing.T) access.Store) {
 		{"runs_newest_first_and_prune", contractRuns},
 		{"review_items", contractReviewItems},
 		{"concurrent_decisions_once", contractConcurrentDecisions},
+		{"outbox_order_coalesce_delete", contractOutbox},
+		{"outbox_written_with_the_change_or_not_at_all", contractOutboxRollback},
+		{"inbox", contractInbox},
 		// storelive.go
 		{"live_index_follows_status", contractLiveGrants},
 		{"pending_index_follows_status", contractPendingRequests},

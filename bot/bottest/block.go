@@ -23,6 +23,10 @@ const (
 	MaxButtonValue     = 2000
 	MaxButtonURL       = 3000
 	MaxMessageText     = 40000
+	// MaxBlocksText is the most text, summed over every text field of a message's blocks, that
+	// chat.postMessage and chat.update accept; more is msg_blocks_too_long. Slack's own bound
+	// is not published; about 12,000 characters is where it starts refusing.
+	MaxBlocksText      = 12000
 	MaxViewTitle       = 24
 	MaxPrivateMetadata = 3000
 	MaxCallbackID      = 255
@@ -60,6 +64,37 @@ func decodeBlocks(raw json.RawMessage) ([]obj, error) {
 		return nil, err
 	}
 	return blocks, nil
+}
+
+// blocksTextLen counts the characters of every "text" string in blocks, at any depth.
+func blocksTextLen(raw json.RawMessage) int {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return 0
+	}
+	var walk func(v any, key string) int
+	walk = func(v any, key string) int {
+		switch x := v.(type) {
+		case map[string]any:
+			n := 0
+			for k, e := range x {
+				n += walk(e, k)
+			}
+			return n
+		case []any:
+			n := 0
+			for _, e := range x {
+				n += walk(e, key)
+			}
+			return n
+		case string:
+			if key == "text" {
+				return utf8.RuneCountInString(x)
+			}
+		}
+		return 0
+	}
+	return walk(v, "")
 }
 
 // validateBlocks checks a blocks array against Slack's limits and returns

@@ -7,12 +7,20 @@
 //
 // The Web API methods jitbot calls (auth.test, apps.connections.open,
 // chat.postMessage, chat.update, chat.postEphemeral, conversations.open,
-// users.info, users.lookupByEmail, usergroups.users.list, views.open,
-// views.update, views.push, views.publish) are served under APIURL, with
-// Slack's token checks, Block Kit limits and error codes. Response URLs handed
-// out in payloads point back at the fake. The Socket Mode link sends hello,
-// WebSocket pings and envelopes built as Slack builds them, and records every
-// ack with its latency.
+// users.info, users.list, users.lookupByEmail, usergroups.users.list,
+// views.open, views.update, views.push, views.publish) are served under APIURL,
+// as strict as Slack: token checks; Block Kit limits (repeated block_id, more
+// than 50 blocks or 100 in views, section text over 3,000 characters, more than
+// MaxBlocksText characters of text in a message: msg_blocks_too_long); trigger
+// IDs expire after 3 s; ephemerals only to members of the channel; private
+// channels the bot was not invited to are channel_not_found; per-method tiers
+// and about one post per second per channel, answered with 429 and Retry-After
+// (ratelimit.go; WithoutRateLimits to turn off). Slash command text arrives as
+// Slack sends it for the manifest's should_escape (WithShouldEscape). Users of
+// another workspace (Slack Connect) carry their own team ID. Faults, Throttle
+// and Outage make Slack fail on purpose. Response URLs handed out in payloads
+// point back at the fake. The Socket Mode link sends hello, WebSocket pings and
+// envelopes built as Slack builds them, and records every ack with its latency.
 //
 // # Using it
 //

@@ -39,6 +39,31 @@ func (s *Server) RateLimit(method string, n int, retryAfter time.Duration) {
 	s.Inject(method, Fault{Times: n, Code: "ratelimited", Status: http.StatusTooManyRequests, RetryAfter: retryAfter})
 }
 
+// Throttle makes every call of method answer HTTP 429 with Retry-After until the fake's clock
+// reaches until, as Slack does while an app is over a limit.
+func (s *Server) Throttle(method string, until time.Time, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.throttles == nil {
+		s.throttles = map[string]throttle{}
+	}
+	s.throttles[method] = throttle{until: until, retryAfter: retryAfter}
+}
+
+type throttle struct {
+	until      time.Time
+	retryAfter time.Duration
+}
+
+// throttled reports the Retry-After of a throttled method. Call with s.mu held.
+func (s *Server) throttled(method string) (time.Duration, bool) {
+	t, ok := s.throttles[method]
+	if !ok || !s.now().Before(t.until) {
+		return 0, false
+	}
+	return t.retryAfter, true
+}
+
 // Delay makes the next n calls of method answer d later than usual.
 func (s *Server) Delay(method string, n int, d time.Duration) {
 	s.Inject(method, Fault{Times: n, Delay: d})

@@ -19,6 +19,14 @@ type hook struct {
 	created time.Time
 }
 
+// ResponseURL hands out a response URL for userID in channelID, as a payload built by a test
+// would carry (Slack puts one in every slash command and message click).
+func (s *Server) ResponseURL(userID, channelID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.newHook(userID, channelID, "")
+}
+
 // newHook returns a fresh response URL. Call with s.mu held.
 func (s *Server) newHook(user, channel, messageKey string) string {
 	id := s.nextID("")

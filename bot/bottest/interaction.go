@@ -18,13 +18,25 @@ func (s *Server) SlashCommand(ctx context.Context, userID, command, text string)
 // SlashCommandIn is SlashCommand typed in channelID.
 func (s *Server) SlashCommandIn(ctx context.Context, userID, channelID, command, text string) (Ack, error) {
 	s.mu.Lock()
+	text = s.slashText(text)
+	s.mu.Unlock()
+	return s.SlashCommandSent(ctx, userID, channelID, command, text)
+}
+
+// SlashCommandSent is SlashCommandIn with text sent exactly as given, whatever the escaping.
+func (s *Server) SlashCommandSent(ctx context.Context, userID, channelID, command, text string) (Ack, error) {
+	s.mu.Lock()
 	chName := channelID
 	if ch, ok := s.channels[channelID]; ok {
 		chName = ch.name
 	}
+	team := TeamID
+	if u, ok := s.users[userID]; ok && u.TeamID != "" {
+		team = u.TeamID
+	}
 	payload := obj{
 		"token":                 "fake-verification-token",
-		"team_id":               TeamID,
+		"team_id":               team,
 		"team_domain":           TeamDomain,
 		"channel_id":            channelID,
 		"channel_name":          chName,
@@ -302,7 +314,11 @@ func (s *Server) userName(id string) string {
 // userJSONShort is the user object of interaction payloads. Call with s.mu held.
 func (s *Server) userJSONShort(id string) obj {
 	name := s.userName(id)
-	return obj{"id": id, "username": name, "name": name, "team_id": TeamID}
+	team := TeamID
+	if u, ok := s.users[id]; ok && u.TeamID != "" {
+		team = u.TeamID
+	}
+	return obj{"id": id, "username": name, "name": name, "team_id": team}
 }
 
 // nowTS is a Slack timestamp for now. Call with s.mu held.

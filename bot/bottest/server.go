@@ -70,6 +70,13 @@ type Server struct {
 
 	calls  map[string]int
 	faults map[string][]*Fault
+
+	now       func() time.Time
+	noLimits  bool
+	limits    limiter
+	outage    int // HTTP status every Web API call answers while Slack is down; 0 when up
+	throttles map[string]throttle
+	escape    bool // slash command text as with should_escape: true
 }
 
 // Option configures a Server.
@@ -127,6 +134,8 @@ func New(opts ...Option) *Server {
 		waiters:         map[string][]chan Ack{},
 		calls:           map[string]int{},
 		faults:          map[string][]*Fault{},
+		now:             time.Now,
+		escape:          true,
 	}
 	for _, o := range opts {
 		o(s)

@@ -149,6 +149,12 @@ func (s *Server) WaitConnected(ctx context.Context) error {
 	return s.wait(ctx, func() bool { return s.liveConns() > 0 })
 }
 
+// WaitDisconnected waits until no Socket Mode link is open, closing or not (a killed client's
+// links close when its socket does).
+func (s *Server) WaitDisconnected(ctx context.Context) error {
+	return s.wait(ctx, func() bool { return len(s.conns) == 0 })
+}
+
 // Disconnect sends a disconnect frame with reason (refresh_requested, warning,
 // link_disabled, too_many_websockets) on every open link. The links stop
 // receiving envelopes at once and are closed when the client closes them or

@@ -14,6 +14,7 @@ type User struct {
 	TZ       string
 	IsBot    bool
 	Deleted  bool
+	TeamID   string // the user's own workspace; another one for Slack Connect users (default TeamID)
 }
 
 type channel struct {
@@ -21,7 +22,9 @@ type channel struct {
 	name    string
 	im      bool
 	user    string   // the other member of a DM
-	members []string // nil: anyone may get ephemerals here
+	members []string // the people in it: only they can be shown ephemerals here
+	private bool     // a private channel: the bot can post only when invited
+	noBot   bool     // the bot is not a member
 }
 
 // AddUser adds or replaces a user. An empty email gives a user without one.
@@ -48,12 +51,22 @@ func (s *Server) AddUserGroup(id string, members ...string) {
 	s.notify()
 }
 
-// AddChannel adds a channel the bot is a member of. With members, ephemerals
-// there go only to them (others get user_not_in_channel); without, to anyone.
+// AddChannel adds a public channel the bot is a member of, with members: ephemerals there go
+// only to them (others get user_not_in_channel), as in Slack.
 func (s *Server) AddChannel(id string, members ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.channels[id] = &channel{id: id, name: strings.ToLower(id), members: slices.Clone(members)}
+	s.notify()
+}
+
+// AddPrivateChannel adds a private channel with members. Unless invited, the bot is not in it:
+// chat.postMessage there answers channel_not_found, as Slack does for a private channel the
+// bot cannot see.
+func (s *Server) AddPrivateChannel(id string, invited bool, members ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[id] = &channel{id: id, name: strings.ToLower(id), members: slices.Clone(members), private: true, noBot: !invited}
 	s.notify()
 }
 
@@ -78,9 +91,12 @@ func (s *Server) openDM(userID string) (string, bool) {
 }
 
 // resolveChannel maps a channel argument (C…, D…, G… or a user ID) to a known
-// channel. Call with s.mu held.
+// channel the bot can see. Call with s.mu held.
 func (s *Server) resolveChannel(arg string) (*channel, bool) {
 	if ch, ok := s.channels[arg]; ok {
+		if ch.private && ch.noBot {
+			return nil, false
+		}
 		return ch, true
 	}
 	if _, ok := s.users[arg]; ok {

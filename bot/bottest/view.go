@@ -53,7 +53,7 @@ type trigger struct {
 func (s *Server) issueTrigger(user string) string {
 	s.seq++
 	id := fmt.Sprintf("%d.%d.%x", 1000+s.seq, s.startedAt.Unix(), s.seq*7919)
-	s.triggers[id] = &trigger{user: user, issued: time.Now()}
+	s.triggers[id] = &trigger{user: user, issued: s.now()}
 	return id
 }
 
@@ -71,7 +71,7 @@ func (s *Server) useTrigger(id string) (*trigger, error) {
 	switch {
 	case id == "" || !ok:
 		return nil, fail("invalid_trigger_id")
-	case t.used || time.Since(t.issued) > s.triggerTTL:
+	case t.used || s.now().Sub(t.issued) > s.triggerTTL:
 		return nil, fail("expired_trigger_id")
 	}
 	t.used = true

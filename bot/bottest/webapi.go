@@ -3,9 +3,11 @@ package bottest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -100,6 +102,7 @@ var methods = map[string]method{
 	"chat.postEphemeral":    (*Server).chatPostEphemeral,
 	"conversations.open":    (*Server).conversationsOpen,
 	"users.info":            (*Server).usersInfo,
+	"users.list":            (*Server).usersList,
 	"users.lookupByEmail":   (*Server).usersLookupByEmail,
 	"usergroups.users.list": (*Server).usergroupsUsersList,
 	"views.open":            (*Server).viewsOpen,
@@ -113,10 +116,37 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if s.applyFault(w, r, s.takeFault(name)) {
 		return
 	}
+	s.mu.Lock()
+	down := s.outage
+	s.mu.Unlock()
+	if down != 0 && name != "apps.connections.open" {
+		writeJSON(w, down, obj{"ok": false, "error": http.StatusText(down)})
+		return
+	}
 	a, err := parseArgs(r)
 	if err != nil {
 		writeJSON(w, http.StatusOK, obj{"ok": false, "error": "invalid_form_data"})
 		return
+	}
+	if name != "apps.connections.open" && s.checkBotToken(a) == nil {
+		s.mu.Lock()
+		ch := ""
+		if name == "chat.postMessage" {
+			ch = a.get("channel")
+			if c, ok := s.resolveChannel(ch); ok {
+				ch = c.id
+			}
+		}
+		wait, limited := s.throttled(name)
+		if !limited {
+			wait, limited = s.rateLimited(name, ch)
+		}
+		s.mu.Unlock()
+		if limited {
+			s.log("bottest: %s -> 429 for %s", name, wait)
+			writeRateLimited(w, wait)
+			return
+		}
 	}
 	var res obj
 	if name == "apps.connections.open" {
@@ -187,6 +217,9 @@ func checkContent(text string, blocks json.RawMessage, requireText bool) error {
 		if problems := validateBlocks(blocks, MaxMessageBlocks); len(problems) > 0 {
 			return fail("invalid_blocks", problems...)
 		}
+		if n := blocksTextLen(blocks); n > MaxBlocksText {
+			return fail("msg_blocks_too_long", fmt.Sprintf("[ERROR] blocks hold %d characters of text; at most %d are accepted", n, MaxBlocksText))
+		}
 	}
 	if len([]rune(text)) > MaxMessageText {
 		return fail("msg_too_long")
@@ -251,7 +284,7 @@ func (s *Server) chatPostEphemeral(a *args) (obj, error) {
 	if _, ok := s.users[user]; !ok {
 		return nil, fail("user_not_found")
 	}
-	if ch.members != nil && !contains(ch.members, user) {
+	if !contains(ch.members, user) {
 		return nil, fail("user_not_in_channel")
 	}
 	text, blocks := a.get("text"), a.json("blocks")
@@ -289,6 +322,38 @@ func (s *Server) usersInfo(a *args) (obj, error) {
 		return nil, fail("user_not_found")
 	}
 	return obj{"user": userJSON(u)}, nil
+}
+
+// usersList pages through the workspace's users, ordered by ID: limit (default 200, at most
+// 1000) and cursor as Slack takes them, next_cursor empty on the last page.
+func (s *Server) usersList(a *args) (obj, error) {
+	ids := make([]string, 0, len(s.users))
+	for id := range s.users {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	limit := 200
+	if n, err := strconv.Atoi(a.get("limit")); err == nil && n > 0 {
+		limit = min(n, 1000)
+	}
+	start := 0
+	if c := a.get("cursor"); c != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(c, "dXNlcjo"))
+		if err != nil || n < 0 || n > len(ids) {
+			return nil, fail("invalid_cursor")
+		}
+		start = n
+	}
+	end := min(start+limit, len(ids))
+	members := make([]obj, 0, end-start)
+	for _, id := range ids[start:end] {
+		members = append(members, userJSON(s.users[id]))
+	}
+	next := ""
+	if end < len(ids) {
+		next = "dXNlcjo" + itoa(end)
+	}
+	return obj{"members": members, "cache_ts": s.now().Unix(), "response_metadata": obj{"next_cursor": next}}, nil
 }
 
 func (s *Server) usersLookupByEmail(a *args) (obj, error) {
@@ -343,9 +408,13 @@ func userJSON(u *User) obj {
 	if u.Email != "" {
 		profile["email"] = u.Email
 	}
+	team := u.TeamID
+	if team == "" {
+		team = TeamID
+	}
 	return obj{
 		"id":        u.ID,
-		"team_id":   TeamID,
+		"team_id":   team,
 		"name":      u.Name,
 		"real_name": u.RealName,
 		"deleted":   u.Deleted,

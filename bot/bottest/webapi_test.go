@@ -44,11 +44,20 @@ func TestServer_PostMessage_limits(t *testing.T) {
 		{name: "no_text", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionText("", false)}, wantErr: "no_text"},
 		{name: "unknown_channel", channel: "C404", opts: []slack.MsgOption{slack.MsgOptionText("hi", false)}, wantErr: "channel_not_found"},
 		{name: "user_id_opens_dm", channel: "U1", opts: []slack.MsgOption{slack.MsgOptionText("hi", false)}},
+		{name: "duplicate_block_id", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionBlocks(
+			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "a", false, false), nil, nil, slack.SectionBlockOptionBlockID("x")),
+			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "b", false, false), nil, nil, slack.SectionBlockOptionBlockID("x")))}, wantErr: "invalid_blocks"},
+		{name: "blocks_text_12000", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionBlocks(section(strings.Repeat("x", 3000)), section(strings.Repeat("x", 3000)), section(strings.Repeat("x", 3000)), section(strings.Repeat("x", 3000)))}},
+		{name: "blocks_text_12001", channel: "C1", opts: []slack.MsgOption{slack.MsgOptionBlocks(section(strings.Repeat("x", 3000)), section(strings.Repeat("x", 3000)), section(strings.Repeat("x", 3000)), section(strings.Repeat("x", 3000)), section("y"))}, wantErr: "msg_blocks_too_long"},
+		{name: "private_not_invited", channel: "G1", opts: []slack.MsgOption{slack.MsgOptionText("hi", false)}, wantErr: "channel_not_found"},
+		{name: "private_invited", channel: "G2", opts: []slack.MsgOption{slack.MsgOptionText("hi", false)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testContext(t)
 			fake := newFake(t)
+			fake.AddPrivateChannel("G1", false, "U1")
+			fake.AddPrivateChannel("G2", true, "U1")
 			_, _, err := b0(t, fake).PostMessageContext(ctx, tt.channel, tt.opts...)
 			if tt.wantErr == "" {
 				if err != nil {
@@ -215,4 +224,123 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// Slack's rate limits: about one message per second per channel after a short burst, and a
+// per-minute allowance per method; over them, 429 with Retry-After.
+func TestServer_RateLimits(t *testing.T) {
+	ctx := testContext(t)
+	now := time.Unix(1700000000, 0)
+	fake := newFake(t, bottest.WithClock(func() time.Time { return now }))
+	api := b0(t, fake)
+	post := func(ch string) error {
+		_, _, err := api.PostMessageContext(ctx, ch, slack.MsgOptionText("hi", false))
+		return err
+	}
+	for i := range bottest.ChannelBurst {
+		if err := post("C1"); err != nil {
+			t.Fatalf("post %d: %v", i, err)
+		}
+	}
+	var rl *slack.RateLimitedError
+	if err := post("C1"); !errors.As(err, &rl) || rl.RetryAfter != time.Second {
+		t.Fatalf("post over the burst = %v; want 429 Retry-After 1s", err)
+	}
+	if err := post("U1"); err != nil {
+		t.Errorf("another channel is limited too: %v", err)
+	}
+	now = now.Add(time.Second)
+	if err := post("C1"); err != nil {
+		t.Errorf("post a second later: %v", err)
+	}
+	for i := range bottest.Tier3 {
+		if _, err := api.GetUserByEmailContext(ctx, "alice@example.com"); err != nil {
+			t.Fatalf("users.lookupByEmail %d: %v", i, err)
+		}
+	}
+	if _, err := api.GetUserByEmailContext(ctx, "alice@example.com"); !errors.As(err, &rl) || rl.RetryAfter != time.Minute {
+		t.Fatalf("users.lookupByEmail over tier 3 = %v; want 429 Retry-After 60s", err)
+	}
+}
+
+func TestServer_Outage(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t)
+	end := fake.Outage(500)
+	_, _, err := b0(t, fake).PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false))
+	var sc slack.StatusCodeError
+	if !errors.As(err, &sc) || sc.Code != 500 {
+		t.Fatalf("post during outage = %v; want HTTP 500", err)
+	}
+	end()
+	if _, _, err := b0(t, fake).PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false)); err != nil {
+		t.Fatalf("post after outage: %v", err)
+	}
+}
+
+// Command text arrives as Slack sends it for should_escape.
+func TestServer_SlashCommand_escape(t *testing.T) {
+	for _, tt := range []struct {
+		escape bool
+		want   string
+	}{
+		{true, "history <@U1|alice> &lt;x&gt; &amp; <#C1|c1> @nobody"},
+		{false, "history @alice &lt;x&gt; &amp; #c1 @nobody"},
+	} {
+		fake := newFake(t, bottest.WithShouldEscape(tt.escape))
+		fake.PutUser(bottest.User{ID: "U9", Name: "ann.lee", RealName: "Ann Lee"})
+		got := fake.EscapedText("history @alice <x> & #c1 @nobody")
+		if got != tt.want {
+			t.Errorf("escape %v: %q; want %q", tt.escape, got, tt.want)
+		}
+		if tt.escape {
+			if got := fake.EscapedText("history @Ann Lee 3"); got != "history <@U9|ann.lee> 3" {
+				t.Errorf("real name with a space: %q", got)
+			}
+		}
+	}
+}
+
+func TestServer_UsersList(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t)
+	fake.PutUser(bottest.User{ID: "U7", Name: "guest", TeamID: "T0OTHER"})
+	users, err := b0(t, fake).GetUsersContext(ctx, slack.GetUsersOptionLimit(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 4 {
+		t.Fatalf("users.list gave %d users over pages; want 4", len(users))
+	}
+	for _, u := range users {
+		if u.ID == "U7" && u.TeamID != "T0OTHER" {
+			t.Errorf("Slack Connect user team = %q", u.TeamID)
+		}
+	}
+}
+
+// An ephemeral goes only to a member of the channel, as in Slack.
+func TestServer_PostEphemeral_members(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t)
+	fake.AddChannel("C2", "U1")
+	api := b0(t, fake)
+	for _, tt := range []struct {
+		channel, user, wantErr string
+	}{
+		{"C2", "U1", ""},
+		{"C2", "U2", "user_not_in_channel"},
+		{"C1", "U1", "user_not_in_channel"}, // a channel with no people in it
+		{fake.DMChannel("U2"), "U2", ""},
+		{fake.DMChannel("U2"), "U1", "user_not_in_channel"},
+	} {
+		_, err := api.PostEphemeralContext(ctx, tt.channel, tt.user, slack.MsgOptionText("psst", false))
+		var se slack.SlackErrorResponse
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("ephemeral to %s in %s: %v", tt.user, tt.channel, err)
+		case tt.wantErr != "" && (!errors.As(err, &se) || se.Err != tt.wantErr):
+			t.Errorf("ephemeral to %s in %s = %v; want %s", tt.user, tt.channel, err, tt.wantErr)
+		}
+	}
 }

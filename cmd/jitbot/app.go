@@ -117,7 +117,7 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
 		Command: cfg.SlashCommand, Service: a.svc, Policy: a.policy.Load,
-		Observer: a.metrics,
+		Observer: a.metrics, DeliverElsewhere: a.runLocks != nil, // etcd: the leader delivers (lead.go) Now: a.now,
 	})
 	if err != nil {
 		db.Close()
@@ -231,10 +231,15 @@ func (a *App) reload(ctx context.Context) error {
 	if err != nil {
 		a.log.Error().Err(err).Msg("policy reload refused")
 		ev := access.AuditEvent{Time: now, Action: access.ActionPolicyRefused, Actor: access.SystemActor, Subject: a.cfg.PolicyFile, Detail: err.Error()}
-		if aerr := a.db.Update(ctx, func(tx access.Tx) error { return tx.AppendAudit(&ev) }); aerr != nil {
+		alert := access.Notice{Kind: access.NoticeAlert, Text: "Policy reload refused; the previous policy stays in force.\n" + err.Error()}
+		if aerr := a.db.Update(ctx, func(tx access.Tx) error {
+			if err := tx.AppendAudit(&ev); err != nil {
+				return err
+			}
+			return a.bot.Notify(ctx, tx, alert)
+		}); aerr != nil {
 			a.log.Error().Err(aerr).Msg("audit policy refusal")
 		}
-		_ = a.bot.Notify(ctx, access.Notice{Kind: access.NoticeAlert, Text: "Policy reload refused; the previous policy stays in force.\n" + err.Error()})
 		return err
 	}
 	ev := access.AuditEvent{Time: now, Action: access.ActionPolicyReloaded, Actor: access.SystemActor, Subject: a.cfg.PolicyFile,

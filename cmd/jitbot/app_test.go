@@ -53,7 +53,8 @@ func TestApp_httpEndpoints(t *testing.T) {
 	if !strings.Contains(string(body), "\njitbot_ready 1\n") {
 		t.Errorf("/metrics of a ready bot lacks jitbot_ready 1")
 	}
-	for _, m := range []string{"jitbot_pending_requests", "jitbot_overdue_revocations", "jitbot_revocation_lag_seconds", "jitbot_slack_ack_latency_seconds"} {
+	for _, m := range []string{"jitbot_pending_requests", "jitbot_overdue_revocations", "jitbot_revocation_lag_seconds", "jitbot_slack_ack_latency_seconds",
+		"jitbot_slack_notifications_waiting", "jitbot_slack_notifications_oldest_waiting_seconds"} {
 		if !strings.Contains(string(body), m) {
 			t.Errorf("/metrics lacks %s", m)
 		}

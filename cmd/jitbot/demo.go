@@ -174,11 +174,11 @@ func (s *sandbox) settle(ctx context.Context) {
 	s.show()
 }
 
-// waitQuiet waits until Slack and Atlassian have seen no new traffic for a moment, so the
-// effects of the last action are printed together.
+// waitQuiet waits until Slack and Atlassian have seen no new traffic for a moment and jitbot's
+// outbox is empty, so the effects of the last action are printed together.
 func (s *sandbox) waitQuiet(ctx context.Context) {
 	last, same := -1, 0
-	for i := 0; i < 500 && ctx.Err() == nil && same < 10; i++ {
+	for i := 0; i < 1000 && ctx.Err() == nil && (same < 10 || s.outboxWaiting(ctx)); i++ {
 		n := len(s.slack.Messages()) + len(s.org.Requests())
 		for _, m := range s.slack.Messages() {
 			n += len(m.History)
@@ -190,6 +190,18 @@ func (s *sandbox) waitQuiet(ctx context.Context) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// outboxWaiting reports whether Slack messages wait in jitbot's outbox (paced by Slack's
+// limits, they may take a few seconds).
+func (s *sandbox) outboxWaiting(ctx context.Context) bool {
+	waiting := false
+	_ = s.app.db.View(ctx, func(tx access.Tx) error {
+		items, err := tx.Outbox(1)
+		waiting = len(items) > 0
+		return err
+	})
+	return waiting
 }
 
 // interact reads commands: `as NAME`, `/access …`, `click N`, `wait DURATION`, `quit`.

@@ -40,7 +40,10 @@ func (a *App) newLeadership() *leadership {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := a.bot.Notify(ctx, access.Notice{Kind: access.NoticeAudit, Actor: access.SystemActor, Text: text}); err != nil {
+			err := a.db.Update(ctx, func(tx access.Tx) error {
+				return a.bot.Notify(ctx, tx, access.Notice{Kind: access.NoticeAudit, Actor: access.SystemActor, Text: text})
+			})
+			if err != nil {
 				l.log.Warn().Err(err).Msg("post leadership change")
 			}
 		}()
@@ -49,11 +52,15 @@ func (a *App) newLeadership() *leadership {
 }
 
 // lead is the work of the leading replica: the revocation sweeper (which first re-drives every
-// intent left in flight) and the scheduled jobs. It stops when ctx ends: at once when the
+// intent left in flight), the scheduled jobs and, with several replicas, the delivery of the
+// Slack outbox. It stops when ctx ends: at once when the
 // lease is lost.
 func (a *App) lead(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.svc.RunSweeper(ctx, a.cfg.SweepInterval) })
+	if a.bot != nil && a.runLocks != nil { // several replicas: one delivers the outbox
+		g.Go(func() error { a.bot.RunDelivery(ctx); return nil })
+	}
 	if a.sched != nil {
 		g.Go(func() error { return a.sched.run(ctx) })
 	}

@@ -43,7 +43,7 @@ type benchEnv struct {
 	endLag bool            // lags are measured from each grant's end instead (real clock)
 }
 
-func (e *benchEnv) Notify(_ context.Context, n access.Notice) error {
+func (e *benchEnv) Notify(_ context.Context, _ access.Tx, n access.Notice) error {
 	if n.Kind != access.NoticeEnded {
 		return nil
 	}

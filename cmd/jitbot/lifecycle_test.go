@@ -52,12 +52,12 @@ type lcNotes struct {
 	onEnded func(g *access.Grant)
 }
 
-func (n *lcNotes) Notify(ctx context.Context, x access.Notice) error {
+func (n *lcNotes) Notify(ctx context.Context, tx access.Tx, x access.Notice) error {
 	if x.Kind == access.NoticeEnded && n.onEnded != nil {
 		n.onEnded(x.Grant)
 		return nil
 	}
-	return n.Notices.Notify(ctx, x)
+	return n.Notices.Notify(ctx, tx, x)
 }
 
 // count returns how many notices of kind were sent, about grant id when id is not "".

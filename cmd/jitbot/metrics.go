@@ -22,6 +22,10 @@ type metrics struct {
 	ackLatency     prometheus.Histogram
 	runs           *prometheus.CounterVec
 	changes        *prometheus.CounterVec
+	outboxWaiting  prometheus.Gauge
+	outboxOldest   prometheus.Gauge
+	delivered      *prometheus.CounterVec
+	deliveryFailed *prometheus.CounterVec
 
 	// Gauges of the store's live counters, set on every commit that changes them.
 	active, failed, pending prometheus.Gauge
@@ -41,10 +45,15 @@ func newMetrics(st access.Store) *metrics {
 		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 3}})
 	m.runs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jitbot_runs_total", Help: "Sync, sweep and guard runs by rule and outcome."}, []string{"kind", "rule", "outcome"})
 	m.changes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jitbot_run_changes_total", Help: "Changes applied by sync rules, sweeps and the guard."}, []string{"kind", "rule"})
+	m.outboxWaiting = prometheus.NewGauge(prometheus.GaugeOpts{Name: "jitbot_slack_notifications_waiting", Help: "Slack messages in the outbox, not yet delivered."})
+	m.outboxOldest = prometheus.NewGauge(prometheus.GaugeOpts{Name: "jitbot_slack_notifications_oldest_waiting_seconds", Help: "Age of the oldest Slack message waiting in the outbox."})
+	m.delivered = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jitbot_slack_notifications_delivered_total", Help: "Slack messages delivered from the outbox, by Web API method."}, []string{"method"})
+	m.deliveryFailed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jitbot_slack_notifications_failed_total", Help: "Failed attempts to deliver a Slack message, by reason (Slack's error code, ratelimited, http_NNN)."}, []string{"reason"})
 	m.active = prometheus.NewGauge(prometheus.GaugeOpts{Name: "jitbot_active_grants", Help: "Grants giving access now."})
 	m.failed = prometheus.NewGauge(prometheus.GaugeOpts{Name: "jitbot_failed_grants", Help: "Grants whose provisioning or revocation keeps failing."})
 	m.pending = prometheus.NewGauge(prometheus.GaugeOpts{Name: "jitbot_pending_requests", Help: "Requests waiting for a decision."})
 	m.reg.MustRegister(m.revocations, m.overdue, m.lag, m.atlassianCalls, m.envelopes, m.ackLatency, m.runs, m.changes,
+		m.outboxWaiting, m.outboxOldest, m.delivered, m.deliveryFailed,
 		m.active, m.failed, m.pending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -90,6 +99,18 @@ func (m *metrics) Envelope(kind string) { m.envelopes.WithLabelValues(kind).Inc(
 
 // Acked records an envelope's ack latency.
 func (m *metrics) Acked(_ string, d time.Duration) { m.ackLatency.Observe(d.Seconds()) }
+
+// Outbox records how many Slack messages wait and how old the oldest is.
+func (m *metrics) Outbox(waiting int, oldest time.Duration) {
+	m.outboxWaiting.Set(float64(waiting))
+	m.outboxOldest.Set(oldest.Seconds())
+}
+
+// Delivered counts a delivered Slack message.
+func (m *metrics) Delivered(method string) { m.delivered.WithLabelValues(method).Inc() }
+
+// DeliveryFailed counts a failed delivery attempt.
+func (m *metrics) DeliveryFailed(reason string) { m.deliveryFailed.WithLabelValues(reason).Inc() }
 
 func (m *metrics) run(r *access.Run) {
 	if r == nil {

@@ -70,8 +70,11 @@ func (s *scheduler) reschedule() {
 			}
 			if err != nil {
 				zerolog.Ctx(ctx).Error().Err(err).Msg("scheduled job")
-				_ = s.app.bot.Notify(ctx, access.Notice{Kind: access.NoticeAlert,
-					Text: fmt.Sprintf("Scheduled job %q failed and will run again at its next time: %s", job, access.ErrorMessage(err))})
+				n := access.Notice{Kind: access.NoticeAlert,
+					Text: fmt.Sprintf("Scheduled job %q failed and will run again at its next time: %s", job, access.ErrorMessage(err))}
+				if err := s.app.db.Update(ctx, func(tx access.Tx) error { return s.app.bot.Notify(ctx, tx, n) }); err != nil {
+					zerolog.Ctx(ctx).Error().Err(err).Msg("queue alert")
+				}
 			}
 		})
 		if err != nil { // the policy loader already checked every schedule

@@ -67,7 +67,8 @@ func (a *App) checkPolicyTargets(ctx context.Context, refs []policies.Ref, when 
 	sortProblems(problems)
 	text := fmt.Sprintf("Policy targets that do not resolve in Atlassian (checked %s); grants and runs that use them will fail until the policy or the organization is fixed:\n%s", when, formatProblems(problems))
 	a.log.Error().Str("when", when).Int("problems", len(problems)).Msg("policy targets do not resolve")
-	if err := a.bot.Notify(ctx, access.Notice{Kind: access.NoticeAlert, Text: text}); err != nil {
+	alert := access.Notice{Kind: access.NoticeAlert, Text: text}
+	if err := a.db.Update(ctx, func(tx access.Tx) error { return a.bot.Notify(ctx, tx, alert) }); err != nil {
 		a.log.Error().Err(err).Msg("post policy target alert")
 	}
 	return problems
