@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -77,6 +78,10 @@ func (s *Service) updateTell(ctx context.Context, id string, fn func(g *Grant) (
 		return nil
 	})
 }
+
+// errRecorded means another driver of the same intent (another replica) recorded the step
+// first: nothing to write, and nothing went wrong.
+var errRecorded = errors.New("step already recorded")
 
 // drive takes grant id's intent (provision or revoke) as far as it can now. Failures are
 // recorded on the grant with the next retry time; drive never loses an intent. While Atlassian
@@ -356,8 +361,11 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 			return fmt.Errorf("give %s: %w", it.Target, err)
 		}
 		if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
+			if cur.Items[i].Added {
+				return AuditEvent{}, errRecorded
+			}
 			return cur.ItemAdded(i, s.now()), nil
-		}); err != nil {
+		}); err != nil && !errors.Is(err, errRecorded) {
 			return err
 		}
 	}
@@ -564,6 +572,10 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 		return err
 	}); err != nil {
 		return 0, fmt.Errorf("recover intents: %w", err)
+	}
+	if s.Shared {
+		now := s.now()
+		gs = slices.DeleteFunc(gs, func(g *Grant) bool { return g.NextAttempt.After(now) })
 	}
 	s.forAccounts(gs, func(g *Grant) {
 		if ctx.Err() != nil {
