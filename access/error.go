@@ -3,6 +3,8 @@ package access
 import (
 	"errors"
 	"fmt"
+
+	"github.com/rs/zerolog"
 )
 
 // Error codes. The set is closed.
@@ -51,4 +53,13 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Something went wrong inside jitbot; an operator can find the details in its log."
+}
+
+// logFailure is the log event for err: debug for an expected conflict (the record changed
+// under the caller, a concurrent driver holds it), error for anything else.
+func logFailure(log *zerolog.Logger, err error) *zerolog.Event {
+	if ErrorCode(err) == ECONFLICT {
+		return log.Debug().Err(err)
+	}
+	return log.Error().Err(err)
 }

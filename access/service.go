@@ -19,12 +19,9 @@ type Service struct {
 	Provisioner Provisioner
 	Notifier    Notifier
 	Observer    Observer
-	// Wanted says whether a source other than grants (a sync rule, a standing membership)
-	// wants u in group; an ending grant leaves such memberships in place. Engine.Wanted when
-	// not set.
-	Wanted func(ctx context.Context, u *User, group string) (reason string, ok bool, err error)
 	// Engine reads group members for access reviews, removes the memberships reviewers reject
-	// through its guards, and says which memberships sync rules and the guard want.
+	// through its guards, and says which memberships sync rules and the guard want (an ending
+	// grant leaves those in place).
 	Engine *Engine
 	Policy func() *Policy
 	Now    func() time.Time
@@ -68,13 +65,6 @@ func (s *Service) observer() Observer {
 		return nopObserver{}
 	}
 	return s.Observer
-}
-
-func (s *Service) wanted() func(ctx context.Context, u *User, group string) (string, bool, error) {
-	if s.Wanted == nil && s.Engine != nil {
-		return s.Engine.Wanted
-	}
-	return s.Wanted
 }
 
 func (s *Service) now() time.Time {

@@ -411,8 +411,8 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 			}
 		}
 	}
-	if wanted := s.wanted(); it.Target.Kind == TargetGroup && wanted != nil && s.Directory != nil {
-		if s.Wanted == nil && !s.Engine.MayWant(it.Target.Group) {
+	if it.Target.Kind == TargetGroup && s.Engine != nil && s.Directory != nil {
+		if !s.Engine.MayWant(it.Target.Group) {
 			// No sync rule adds to the group and the member is not standing in it: no need
 			// to read the member (one Atlassian call per revocation saved).
 			return "", nil
@@ -421,7 +421,7 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 		if err != nil {
 			return "", fmt.Errorf("read member: %w", err)
 		}
-		why, ok, err := wanted(ctx, u, it.Target.Group)
+		why, ok, err := s.Engine.Wanted(ctx, u, it.Target.Group)
 		if err != nil {
 			return "", err
 		}

@@ -167,7 +167,7 @@ func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant, b *ve
 				return []Notice{{Kind: NoticeExpiring, Grant: c, Role: s.roleOrNil(c.Role)}}
 			})
 			if err != nil {
-				log.Debug().Err(err).Msg("warn")
+				logFailure(&log, err).Msg("warn")
 				return false, false
 			}
 			return true, false
@@ -176,7 +176,7 @@ func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant, b *ve
 			return c.BeginRevoke(SystemActor, false, "expired", now, s.lease())
 		})
 		if err != nil {
-			log.Debug().Err(err).Msg("begin revoke")
+			logFailure(&log, err).Msg("begin revoke")
 			return false, false
 		}
 	}
@@ -214,7 +214,7 @@ func (s *Service) expireRequests(ctx context.Context, now time.Time, st *SweepSt
 			return s.tell(ctx, tx, Notice{Kind: NoticeExpired, Request: c, Role: s.roleOrNil(c.Role)})
 		})
 		if err != nil {
-			zerolog.Ctx(ctx).Debug().Err(err).Str("request", r.ID).Msg("expire request")
+			logFailure(zerolog.Ctx(ctx), err).Str("request", r.ID).Msg("expire request")
 			continue
 		}
 		st.Expired++
