@@ -112,10 +112,7 @@ func NewRequest(id string, role *Role, requester Actor, account Account, d time.
 	if reason == "" && (role.ReasonRequired || role.BreakGlass) {
 		return nil, AuditEvent{}, Errorf(EINVALID, "Role %s needs a reason: say why after the duration, e.g. `request %s %s fixing SSO`.", role.Name, role.Name, FormatDuration(d))
 	}
-	pt := role.PendingTimeout
-	if pt <= 0 {
-		pt = 24 * time.Hour
-	}
+	pt := role.pendingTimeout()
 	r := &Request{
 		ID: id, Kind: KindAccess, Role: role.Name, Requester: requester, Account: account,
 		Duration: d, Reason: reason, Status: RequestPending, CreatedAt: now,
@@ -149,10 +146,7 @@ func NewExtension(id string, role *Role, g *Grant, requester Actor, by time.Dura
 	if reason == "" && role.ReasonRequired {
 		return nil, AuditEvent{}, Errorf(EINVALID, "Role %s needs a reason: `extend %s %s REASON`.", role.Name, g.ID, FormatDuration(by))
 	}
-	pt := role.PendingTimeout
-	if pt <= 0 {
-		pt = 24 * time.Hour
-	}
+	pt := role.pendingTimeout()
 	if until := g.EndsAt.Sub(now); until > 0 && until < pt {
 		pt = until // an extension undecided when the grant ends is moot
 	}

@@ -74,14 +74,11 @@ func (s *Service) now() time.Time {
 	return s.Now()
 }
 
-func dur(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
+// lease is settings().lease, for the files the store-revision work is changing.
+func (s *Service) lease() time.Duration { return s.settings().lease }
 
-func (s *Service) lease() time.Duration { return dur(s.Lease, 2*time.Minute) }
+// dur is orDefault, for the files the store-revision work is changing.
+func dur(d, def time.Duration) time.Duration { return orDefault(d, def) }
 
 func (s *Service) policy() (*Policy, error) {
 	if s.Policy == nil {
@@ -172,15 +169,16 @@ func (s *Service) jitter(d time.Duration) time.Duration {
 
 // backoff returns when to retry after attempts failures.
 func (s *Service) backoff(attempts int, now time.Time, failed bool) time.Time {
+	set := s.settings()
 	if failed {
-		return now.Add(s.jitter(dur(s.FailedRetry, 15*time.Minute)))
+		return now.Add(s.jitter(set.failedRetry))
 	}
-	d := dur(s.RetryBase, 10*time.Second)
-	for i := 1; i < attempts && d < dur(s.RetryMax, 10*time.Minute); i++ {
+	d := set.retryBase
+	for i := 1; i < attempts && d < set.retryMax; i++ {
 		d *= 2
 	}
-	if m := dur(s.RetryMax, 10*time.Minute); d > m {
-		d = m
+	if d > set.retryMax {
+		d = set.retryMax
 	}
 	return now.Add(s.jitter(d))
 }

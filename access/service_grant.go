@@ -34,7 +34,7 @@ func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, erro
 	}
 	now := s.now()
 	err = s.update(ctx, id, func(g *Grant) (AuditEvent, error) {
-		return g.BeginRevoke(by, operator, "ended early", now, s.lease())
+		return g.BeginRevoke(by, operator, "ended early", now, s.settings().lease)
 	})
 	if err != nil {
 		return g, fmt.Errorf("revoke grant %s: %w", id, err)
@@ -116,8 +116,8 @@ func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (defer
 	callCtx := WithoutRetries(ctx)
 	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone. An intent
 	// just written (BeginRevoke, NewGrant) is already held: no second write for it.
-	if op := g.Op(); op != "" && g.NextAttempt.Before(s.now().Add(s.lease()/2)) {
-		until := s.now().Add(s.lease())
+	if op := g.Op(); op != "" && g.NextAttempt.Before(s.now().Add(s.settings().lease/2)) {
+		until := s.now().Add(s.settings().lease)
 		if err := s.Store.Update(ctx, func(tx Tx) error {
 			cur, err := tx.Grant(id)
 			if err != nil {
@@ -191,10 +191,7 @@ func (s *Service) fail(ctx context.Context, id string, cause error) {
 		if err != nil {
 			return err
 		}
-		max := s.MaxAttempts
-		if max <= 0 {
-			max = 6
-		}
+		max := s.settings().maxAttempts
 		if ErrorCode(cause) == EFORBIDDEN {
 			max = 1 // misconfiguration: a person must look now; retries continue slowly
 		}
@@ -203,23 +200,23 @@ func (s *Service) fail(ctx context.Context, id string, cause error) {
 		nextText := clock(next)
 		switch {
 		case probe:
-			next = now.Add(s.outageProbe())
-			nextText = fmt.Sprintf("%s, then every %s until Atlassian answers", clock(next), FormatDuration(s.outageProbe()))
+			next = now.Add(s.settings().outageProbe)
+			nextText = fmt.Sprintf("%s, then every %s until Atlassian answers", clock(next), FormatDuration(s.settings().outageProbe))
 		case down:
-			next = now.Add(s.outageHold())
+			next = now.Add(s.settings().outageHold)
 			nextText = fmt.Sprintf("as soon as Atlassian answers again, at the latest %s", clock(next))
 		}
 		cur.noteFailure(now, why, down)
 		if !cur.Late.Alerted {
 			// Come back when the alert is due, if that is before the next attempt.
-			if at := cur.StepDue().Add(s.alertAfter()); at.After(now) && at.Before(next) {
+			if at := cur.StepDue().Add(s.settings().alertAfter); at.After(now) && at.Before(next) {
 				next, nextText = at, clock(at)
 			}
 		}
 		ev, becameFailed := cur.Retry(cause, next, max, now)
 		var lev AuditEvent
 		// A refused key or permission needs a person now; anything else is alerted once late.
-		text, lev = cur.lateAlert(now, s.alertAfter(), becameFailed && ErrorCode(cause) == EFORBIDDEN, nextText)
+		text, lev = cur.lateAlert(now, s.settings().alertAfter, becameFailed && ErrorCode(cause) == EFORBIDDEN, nextText)
 		if err := tx.PutGrant(cur); err != nil {
 			return err
 		}
@@ -538,7 +535,7 @@ func (s *Service) finishRevoke(ctx context.Context, id string, removed []int, go
 		return err
 	}
 	if still != nil {
-		return errStillVisible(*still, dur(s.ConsistencyWindow, 30*time.Second))
+		return errStillVisible(*still, s.settings().consistencyWindow)
 	}
 	s.overdue.Delete(done.ID)
 	lag := done.EndedAt.Sub(done.EndsAt)

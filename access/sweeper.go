@@ -122,10 +122,7 @@ func ending(g *Grant, now time.Time) bool {
 // are handled in order by one worker, so overlapping grants see each other's state and a
 // shared membership is removed once, by the last grant to end.
 func (s *Service) forAccounts(gs []*Grant, fn func(g *Grant)) {
-	workers := s.Workers
-	if workers <= 0 {
-		workers = 8
-	}
+	workers := s.settings().workers
 	var order []string
 	byAccount := map[string][]*Grant{}
 	for _, g := range gs {
@@ -173,7 +170,7 @@ func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant, b *ve
 			return true, false
 		}
 		err := s.update(ctx, g.ID, func(c *Grant) (AuditEvent, error) {
-			return c.BeginRevoke(SystemActor, false, "expired", now, s.lease())
+			return c.BeginRevoke(SystemActor, false, "expired", now, s.settings().lease)
 		})
 		if err != nil {
 			logFailure(&log, err).Msg("begin revoke")
@@ -233,7 +230,7 @@ func (s *Service) noteOverdue(ctx context.Context, now time.Time, id string) {
 		s.overdue.Delete(id)
 		return
 	}
-	if g.EndsAt.IsZero() || now.Sub(g.EndsAt) < dur(s.OverdueAfter, 5*time.Minute) {
+	if g.EndsAt.IsZero() || now.Sub(g.EndsAt) < s.settings().overdueAfter {
 		return
 	}
 	s.overdue.Store(id, struct{}{})
