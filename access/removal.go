@@ -44,7 +44,7 @@ func (e *Engine) RemoveMembers(ctx context.Context, source string, rs []Removal)
 	}
 	fail := func(err error) ([]Change, error) {
 		if len(rs) == 1 {
-			return out, fmt.Errorf("remove %s from %s: %w", who(rs[0].Account), rs[0].Group, err)
+			return out, fmt.Errorf("remove %s from %s: %w", rs[0].Account.Handle(), rs[0].Group, err)
 		}
 		return out, fmt.Errorf("%s: remove %d memberships: %w", source, len(rs), err)
 	}
