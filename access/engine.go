@@ -30,14 +30,6 @@ type Engine struct {
 	running running // rules running now: a second start is refused
 }
 
-// Run outcomes.
-const (
-	OutcomeOK      = "ok"
-	OutcomeStopped = "stopped" // bad input or a guard stopped the run before any change
-	OutcomeFailed  = "failed"  // Atlassian or the store failed; the next run resumes
-	OutcomeDryRun  = "dry-run"
-)
-
 // GuardRunName is the name of guard runs.
 const GuardRunName = "guard"
 
@@ -174,7 +166,7 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 	if err != nil {
 		ev = log.Warn().Err(err)
 	}
-	ev.Str("outcome", run.Outcome).Int("changes", len(run.Changes)).Int("calls", run.Calls).Msg("run")
+	ev.Str("outcome", string(run.Outcome)).Int("changes", len(run.Changes)).Int("calls", run.Calls).Msg("run")
 	if !record {
 		return run, nil
 	}

@@ -39,6 +39,20 @@ type Change struct {
 	Error    string   `json:"error,omitempty"`
 }
 
+// Outcome is how a run ended. Outcomes lists them.
+type Outcome string
+
+// Run outcomes.
+const (
+	OutcomeOK      Outcome = "ok"
+	OutcomeStopped Outcome = "stopped" // bad input or a guard stopped the run before any change
+	OutcomeFailed  Outcome = "failed"  // Atlassian or the store failed; the next run resumes
+	OutcomeDryRun  Outcome = "dry-run"
+)
+
+// Outcomes is every run outcome.
+var Outcomes = []Outcome{OutcomeOK, OutcomeStopped, OutcomeFailed, OutcomeDryRun}
+
 // Run is one execution of a sync rule, sweep, drift check or digest, and its outcome.
 type Run struct {
 	ID       string    `json:"id"`
@@ -48,7 +62,7 @@ type Run struct {
 	Finished time.Time `json:"finished,omitempty"`
 	DryRun   bool      `json:"dry_run,omitempty"`
 	Changes  []Change  `json:"changes,omitempty"`
-	Outcome  string    `json:"outcome"` // ok | stopped | failed | dry-run
+	Outcome  Outcome   `json:"outcome"`
 	Error    string    `json:"error,omitempty"`
 	Calls    int       `json:"calls,omitempty"`
 	By       *Actor    `json:"by,omitempty"` // who ran it now (WithRunBy); nil for the schedule

@@ -151,7 +151,7 @@ func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (defer
 	if err == nil {
 		return false
 	}
-	log.Warn().Err(err).Str("op", g.Op()).Msg("grant step failed; will retry")
+	log.Warn().Err(err).Str("op", string(g.Op())).Msg("grant step failed; will retry")
 	s.fail(ctx, id, err)
 	return false
 }
