@@ -51,31 +51,8 @@ func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (Audi
 // updateTell is update that also writes, in the same transaction, the notices tell returns for
 // the changed grant.
 func (s *Service) updateTell(ctx context.Context, id string, fn func(g *Grant) (AuditEvent, error), tell func(g *Grant) []Notice) error {
-	return s.Store.Update(ctx, func(tx Tx) error {
-		g, err := tx.Grant(id)
-		if err != nil {
-			return err
-		}
-		ev, err := fn(g)
-		if err != nil {
-			return err
-		}
-		if err := tx.PutGrant(g); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ev); err != nil {
-			return err
-		}
-		if tell == nil {
-			return nil
-		}
-		for _, n := range tell(g) {
-			if err := s.tell(ctx, tx, n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	_, err := updateRecord(ctx, s, grantRecords, id, fn, tell)
+	return err
 }
 
 // drive takes grant id's intent (provision or revoke) as far as it can now. Failures are
@@ -118,14 +95,7 @@ func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (defer
 	// just written (BeginRevoke, NewGrant) is already held: no second write for it.
 	if op := g.Op(); op != "" && g.NextAttempt.Before(s.now().Add(s.settings().lease/2)) {
 		until := s.now().Add(s.settings().lease)
-		if err := s.Store.Update(ctx, func(tx Tx) error {
-			cur, err := tx.Grant(id)
-			if err != nil {
-				return err
-			}
-			cur.Lease(until)
-			return tx.PutGrant(cur)
-		}); err != nil {
+		if err := mark(ctx, s, grantRecords, id, func(cur *Grant) { cur.Lease(until) }); err != nil {
 			log.Error().Err(err).Msg("lease grant")
 			return false
 		}
@@ -327,26 +297,12 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 				continue
 			}
 		}
-		if err := s.Store.Update(ctx, func(tx Tx) error {
-			c, err := tx.Grant(g.ID)
-			if err != nil {
-				return err
-			}
-			c.MarkAddSent(i)
-			return tx.PutGrant(c)
-		}); err != nil {
+		if err := mark(ctx, s, grantRecords, g.ID, func(c *Grant) { c.MarkAddSent(i) }); err != nil {
 			return err
 		}
 		if err := s.Provisioner.Add(ctx, g.Account, it.Target); err != nil {
 			if refused(err) {
-				if uerr := s.Store.Update(ctx, func(tx Tx) error {
-					c, err := tx.Grant(g.ID)
-					if err != nil {
-						return err
-					}
-					c.AddRefused(i)
-					return tx.PutGrant(c)
-				}); uerr != nil {
+				if uerr := mark(ctx, s, grantRecords, g.ID, func(c *Grant) { c.AddRefused(i) }); uerr != nil {
 					return errors.Join(err, uerr)
 				}
 			}

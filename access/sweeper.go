@@ -193,22 +193,10 @@ func (s *Service) expireRequests(ctx context.Context, now time.Time, st *SweepSt
 		return fmt.Errorf("sweep: due requests: %w", err)
 	}
 	for _, r := range due {
-		err := s.Store.Update(ctx, func(tx Tx) error {
-			c, err := tx.Request(r.ID)
-			if err != nil {
-				return err
-			}
-			ev, err := c.Expire(now)
-			if err != nil {
-				return err
-			}
-			if err := tx.PutRequest(c); err != nil {
-				return err
-			}
-			if err := tx.AppendAudit(&ev); err != nil {
-				return err
-			}
-			return s.tell(ctx, tx, Notice{Kind: NoticeExpired, Request: c, Role: s.roleOrNil(c.Role)})
+		_, err := updateRecord(ctx, s, requestRecords, r.ID, func(c *Request) (AuditEvent, error) {
+			return c.Expire(now)
+		}, func(c *Request) []Notice {
+			return []Notice{{Kind: NoticeExpired, Request: c, Role: s.roleOrNil(c.Role)}}
 		})
 		if err != nil {
 			logFailure(zerolog.Ctx(ctx), err).Str("request", r.ID).Msg("expire request")
