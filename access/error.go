@@ -17,10 +17,29 @@ const (
 	EINTERNAL    = "internal"
 )
 
-// Error is a domain error: a code and a plain sentence that is safe to show in Slack.
+// Error is a domain error: a code and a plain sentence that is safe to show in Slack. The
+// sentence says what was wrong; how to type the fix is the bot's to say, from Usage.
 type Error struct {
 	Code    string
 	Message string
+	// Usage, when set, is the command that does what was meant, as the words a person types
+	// after the slash command ("request jira-admin 1h fixing SSO"): plain words, no mark-up.
+	Usage string
+}
+
+// WithUsage sets the command that does what was meant (see Error.Usage) and returns e.
+func (e *Error) WithUsage(format string, args ...any) *Error {
+	e.Usage = fmt.Sprintf(format, args...)
+	return e
+}
+
+// ErrorUsage returns the Usage of the first *Error in err's chain, or "".
+func ErrorUsage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Usage
+	}
+	return ""
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -79,6 +79,16 @@ func slackError(op string, err error) error {
 	return fmt.Errorf("slack %s: %w", op, &access.Error{Code: code, Message: fmt.Sprintf("Slack refused %s (%v).", op, err)})
 }
 
+// errorAnswer is what a person is told about err: userText and, when the domain names the
+// command that does what was meant, that command in the bot's syntax.
+func (b *Bot) errorAnswer(ctx context.Context, err error) message {
+	text := userText(ctx, err)
+	if u := access.ErrorUsage(err); u != "" {
+		return textMessage(":warning: " + escape(text) + " For example: `" + escape(b.cfg.Command+" "+u) + "`")
+	}
+	return errorMessage(text)
+}
+
 // userText is what a person is told about err: the domain's sentence, or for internal errors a
 // generic sentence with a reference that is logged with the whole chain.
 func userText(ctx context.Context, err error) string {
