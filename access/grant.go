@@ -101,10 +101,7 @@ func (g *Grant) Targets() string {
 }
 
 func (g *Grant) event(action string, a Actor, now time.Time, detail string) AuditEvent {
-	e := AuditEvent{Time: now, Action: action, Actor: a, Subject: g.ID, Role: g.Role, Member: g.Account.Email, Detail: detail}
-	if e.Member == "" {
-		e.Member = g.Account.ID
-	}
+	e := AuditEvent{Time: now, Action: action, Actor: a, Subject: g.ID, Role: g.Role, Member: g.Account.Handle(), Detail: detail}
 	if g.BreakGlass {
 		e.Tags = append(e.Tags, TagBreakGlass)
 	}
