@@ -66,7 +66,7 @@ func (e *Engine) RemoveMembers(ctx context.Context, source string, rs []Removal)
 		grp := p.snap.group(c.Group)
 		c.Group, c.GroupID = grp.Name, grp.ID
 		if !p.snap.isMember(c.Group, c.Account.ID) {
-			c.Done, c.Reason = true, "already not a member"
+			c.Done, c.Absent, c.Reason = true, true, "already not a member"
 			continue
 		}
 		if u := p.snap.users[c.Account.ID]; u != nil {

@@ -35,6 +35,7 @@ type Change struct {
 	Resource string   `json:"resource,omitempty"` // the role's resource as Atlassian reports it
 	Reason   string   `json:"reason"`
 	Done     bool     `json:"done,omitempty"`
+	Absent   bool     `json:"absent,omitempty"`  // done with no call: the member was already not there
 	Skipped  string   `json:"skipped,omitempty"` // why a guard left it out
 	Error    string   `json:"error,omitempty"`
 }
