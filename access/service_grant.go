@@ -51,7 +51,11 @@ func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (Audi
 // updateTell is update that also writes, in the same transaction, the notices tell returns for
 // the changed grant.
 func (s *Service) updateTell(ctx context.Context, id string, fn func(g *Grant) (AuditEvent, error), tell func(g *Grant) []Notice) error {
-	_, err := updateRecord(ctx, s, grantRecords, id, fn, tell)
+	var ns notices[Grant]
+	if tell != nil {
+		ns = tellOf(tell)
+	}
+	_, err := updateRecord(ctx, s, grantRecords, id, fn, ns)
 	return err
 }
 

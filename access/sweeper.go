@@ -195,9 +195,9 @@ func (s *Service) expireRequests(ctx context.Context, now time.Time, st *SweepSt
 	for _, r := range due {
 		_, err := updateRecord(ctx, s, requestRecords, r.ID, func(c *Request) (AuditEvent, error) {
 			return c.Expire(now)
-		}, func(c *Request) []Notice {
+		}, tellOf(func(c *Request) []Notice {
 			return []Notice{{Kind: NoticeExpired, Request: c, Role: s.roleOrNil(c.Role)}}
-		})
+		}))
 		if err != nil {
 			logFailure(zerolog.Ctx(ctx), err).Str("request", r.ID).Msg("expire request")
 			continue
