@@ -87,7 +87,7 @@ func TestBot_usageOfDomainError(t *testing.T) {
 	h := newHarness(t)
 	_, m := h.slash(alice, "request jira-admin 1h")
 	got := m.PlainText()
-	for _, w := range []string{"Role jira-admin needs a reason", "For example: `/access request jira-admin 1h fixing SSO`"} {
+	for _, w := range []string{"Role jira-admin needs a reason", "Try `/access request jira-admin 1h fixing SSO`."} {
 		if !strings.Contains(got, w) {
 			t.Errorf("answer %q does not contain %q", got, w)
 		}

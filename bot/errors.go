@@ -84,7 +84,7 @@ func slackError(op string, err error) error {
 func (b *Bot) errorAnswer(ctx context.Context, err error) message {
 	text := userText(ctx, err)
 	if u := access.ErrorUsage(err); u != "" {
-		return textMessage(":warning: " + escape(text) + " For example: `" + escape(b.cfg.Command+" "+u) + "`")
+		return textMessage(":warning: " + escape(text) + " Try `" + escape(b.cfg.Command+" "+u) + "`.")
 	}
 	return errorMessage(text)
 }
