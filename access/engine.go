@@ -26,6 +26,10 @@ type Engine struct {
 	Now         func() time.Time
 	// OnRun, when set, is told of every run recorded (for metrics). It must be quick.
 	OnRun func(*Run)
+	// Exclusive, when set, holds a rule across processes (several replicas on one store) for
+	// the length of a run that changes Atlassian. It returns the func that lets go, or an error
+	// when another process holds the rule (or the hold cannot be taken): the run does not start.
+	Exclusive func(ctx context.Context, key string) (release func(), err error)
 
 	running running // rules running now: a second start is refused
 }
@@ -130,11 +134,20 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 	now := e.now()
 	if !dryRun {
 		// Only runs that change Atlassian are exclusive: a dry run or plan may look alongside.
-		done, err := e.running.start(string(kind)+"\x00"+name, title(&Run{Kind: kind, Name: name}), now)
+		key, what := string(kind)+"\x00"+name, title(&Run{Kind: kind, Name: name})
+		done, err := e.running.start(key, what, now)
 		if err != nil {
 			return nil, err
 		}
 		defer done()
+		if e.Exclusive != nil {
+			release, err := e.Exclusive(ctx, string(kind)+"/"+name)
+			if err != nil {
+				return nil, &RunningError{What: what, Since: now, err: Errorf(ECONFLICT,
+					"%s is running on another jitbot replica (or the hold on it could not be taken); this start was not run. Its outcome is posted to the audit channel.", what)}
+			}
+			defer release()
+		}
 	}
 	run := &Run{ID: uuid.NewString(), Kind: kind, Name: name, Started: now, DryRun: dryRun, By: runBy(ctx)}
 	log := zerolog.Ctx(ctx).With().Str("run", run.ID).Str("run_kind", string(kind)).Str("rule", name).Bool("dry_run", dryRun).Logger()

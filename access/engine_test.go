@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +67,7 @@ func newFixture(t *testing.T) *fixture {
 		},
 	}
 	f.eng = &access.Engine{
-		Store: f.store, Org: f.org, Provisioner: f.org, Notifier: f.notes,
+		Store: accesstest.Twice(f.store), Org: f.org, Provisioner: f.org, Notifier: f.notes,
 		Policy: func() *access.Policy { return f.pol },
 		Now:    func() time.Time { return f.now },
 	}
@@ -546,5 +547,40 @@ func TestEngine_Run_syncToProtected(t *testing.T) {
 				t.Errorf("run %+v, %v; want it stopped", r, err)
 			}
 		})
+	}
+}
+
+// TestEngine_Run_exclusive: with Exclusive set (several replicas), a run that changes
+// Atlassian holds its rule for its length; a rule held elsewhere is not run and changes
+// nothing; a dry run needs no hold.
+func TestEngine_Run_exclusive(t *testing.T) {
+	f := newFixture(t)
+	f.user("alice", true, "scim-engineering")
+	var held []string
+	released := 0
+	elsewhere := false
+	f.eng.Exclusive = func(_ context.Context, key string) (func(), error) {
+		if elsewhere {
+			return nil, errors.New("held by another replica")
+		}
+		held = append(held, key)
+		return func() { released++ }, nil
+	}
+	elsewhere = true
+	_, err := f.eng.Run(context.Background(), access.RunSync, "engineering-jira", false)
+	if !access.IsRunning(err) || access.ErrorCode(err) != access.ECONFLICT || !strings.Contains(access.ErrorMessage(err), "another jitbot replica") {
+		t.Fatalf("run held elsewhere: %v", err)
+	}
+	if m := members(f, "jira-users"); m != "" || len(f.runs(t, "engineering-jira")) != 0 {
+		t.Fatalf("a run held elsewhere changed %q or was recorded", m)
+	}
+	f.run(t, access.RunSync, "engineering-jira", true) // dry run: no hold asked
+	if len(held) != 0 {
+		t.Fatalf("a dry run took the hold: %v", held)
+	}
+	elsewhere = false
+	f.run(t, access.RunSync, "engineering-jira", false)
+	if !slices.Equal(held, []string{"sync/engineering-jira"}) || released != 1 || members(f, "jira-users") != "alice" {
+		t.Fatalf("held %v, released %d, members %q", held, released, members(f, "jira-users"))
 	}
 }

@@ -161,6 +161,11 @@ func (g *Grant) Due() time.Time {
 // or through another live grant whose own prior state is inherited as from).
 func (g *Grant) RecordPrior(i int, had bool, from string, now time.Time) AuditEvent {
 	it := &g.Items[i]
+	if it.Checked {
+		// Recorded by another driver of the same intent (another replica) first: the first
+		// look is the one taken before any add of this grant, so it stays.
+		return g.event(ActionGrantPrior, SystemActor, now, fmt.Sprintf("%s: prior state already recorded; kept", it.Target))
+	}
 	it.Checked, it.Had = true, had
 	d := fmt.Sprintf("%s: not held before", it.Target)
 	if had {

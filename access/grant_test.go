@@ -246,3 +246,30 @@ func TestVerifyChain(t *testing.T) {
 		t.Fatalf("edit not detected: %+v", b)
 	}
 }
+
+// TestGrant_twoDrivers: two drivers of one provisioning intent (two replicas) record in any
+// order; the second's later look never turns what the grant gave into "held before", which
+// would leave the access in place at the end.
+func TestGrant_twoDrivers(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	t.Run("prior_recorded_twice", func(t *testing.T) {
+		g := approvedGrant(t)
+		g.RecordPrior(0, false, "", now) // the first driver, before any add
+		g.MarkAddSent(0)
+		g.ItemAdded(0, now)
+		g.RecordPrior(0, true, "seen after the first driver's add", now) // the second, late
+		if it := g.Items[0]; it.Had || !it.Added || !it.Checked {
+			t.Fatalf("item %+v: the grant's own add became prior access", it)
+		}
+	})
+	t.Run("read_back_after_the_add", func(t *testing.T) {
+		g := approvedGrant(t)
+		g.RecordPrior(0, false, "", now)
+		g.MarkAddSent(0)
+		g.ItemAdded(0, now)
+		g.RecordReadBack(0, true, now) // the second driver reads back what the first added
+		if it := g.Items[0]; it.Had || !it.Added {
+			t.Fatalf("item %+v: the grant's own add became prior access", it)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -141,31 +142,47 @@ func (s *Service) hold(ctx context.Context, g *Grant) {
 // release brings every grant held or backed off by the outage forward to now and drives them
 // as one sweep batch (Workers accounts at once, grants of one account in order, removals read
 // back together). It runs in the background: the caller is the probe that saw Atlassian answer.
+// Grants are brought forward releaseBatch at a time, each batch one transaction: a store that
+// bounds a transaction's size (etcd) takes any number of held grants.
 func (s *Service) release(ctx context.Context) {
 	now := s.now()
+	var live []*Grant
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		live, err = tx.LiveGrants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking, GrantFailed}})
+		return err
+	})
 	var gs []*Grant
-	err := s.Store.Update(ctx, func(tx Tx) error {
-		live, err := tx.LiveGrants(GrantFilter{Status: []GrantStatus{GrantProvisioning, GrantRevoking, GrantFailed}})
+	for batch := range slices.Chunk(live, releaseBatch) {
 		if err != nil {
-			return err
+			break
 		}
-		for _, g := range live {
-			if g.Late == nil || !g.Late.Outage {
-				continue
-			}
-			if _, busy := s.busy.Load(g.ID); busy {
-				continue
-			}
-			if g.NextAttempt.After(now) {
-				g.NextAttempt = now
-				if err := tx.PutGrant(g); err != nil {
+		var held []*Grant
+		err = s.Store.Update(ctx, func(tx Tx) error {
+			held = held[:0] // the store may run this again after a conflict
+			for _, g := range batch {
+				if _, busy := s.busy.Load(g.ID); busy {
+					continue
+				}
+				cur, err := tx.Grant(g.ID)
+				if err != nil {
 					return err
 				}
+				if cur.Late == nil || !cur.Late.Outage || cur.Ended() || cur.Status == GrantActive {
+					continue
+				}
+				if cur.NextAttempt.After(now) {
+					cur.NextAttempt = now
+					if err := tx.PutGrant(cur); err != nil {
+						return err
+					}
+				}
+				held = append(held, cur)
 			}
-			gs = append(gs, g)
-		}
-		return nil
-	})
+			return nil
+		})
+		gs = append(gs, held...)
+	}
 	if err != nil {
 		zerolog.Ctx(ctx).Error().Err(err).Msg("release grants held during the outage")
 		return
@@ -174,3 +191,7 @@ func (s *Service) release(ctx context.Context) {
 	// As a sweep batch: revocations' removals are read back together.
 	s.sweepBatch(ctx, now, gs, &SweepStats{})
 }
+
+// releaseBatch is how many held grants one transaction of release brings forward (a grant's
+// record and index entries are a handful of keys; etcd takes 128 in one transaction).
+const releaseBatch = 16

@@ -7,6 +7,8 @@ import (
 
 // Store runs transactions. Update runs fn in one read-write transaction: when fn returns an
 // error nothing it wrote is kept. Every transition and its audit event go through one Update.
+// A store with optimistic concurrency (etcd) runs fn again when its commit loses to another,
+// so fn must change nothing outside the transaction but variables it sets afresh on each run.
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error
@@ -41,6 +43,9 @@ type Tx interface {
 
 	PutRun(r *Run) error
 	Runs(name string, limit int) ([]*Run, error)
+	// PruneRuns deletes the oldest runs started before before, at most PruneBatch of them, and
+	// returns how many it deleted: call it again (a new Update) while it returns PruneBatch, so
+	// no transaction grows with a backlog.
 	PruneRuns(before time.Time) (int, error)
 
 	ReviewItem(id string) (*ReviewItem, error)
@@ -83,6 +88,10 @@ type Tx interface {
 	// zero when nothing is scheduled: O(1).
 	NextDue() (time.Time, error)
 }
+
+// PruneBatch is the most runs one PruneRuns deletes (three keys each: a store that bounds a
+// transaction, etcd, takes 128).
+const PruneBatch = 32
 
 // ReviewFilter selects review items. Zero fields match all.
 type ReviewFilter struct {

@@ -43,6 +43,10 @@ func (g *Grant) RecordReadBack(i int, present bool, now time.Time) AuditEvent {
 	it := &g.Items[i]
 	var d string
 	switch {
+	case it.Added || it.Had:
+		// Another driver of the same intent (another replica) finished the item meanwhile:
+		// what it recorded stands (present now because this grant gave it).
+		d = fmt.Sprintf("%s: read back before adding again: already recorded as %s; kept", it.Target, map[bool]string{true: "given by this grant", false: "held before"}[it.Added])
 	case !present:
 		d = fmt.Sprintf("%s: read back before adding again: not present", it.Target)
 	case it.AddSent:

@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jitbot/jitbot/access"
+	"github.com/jitbot/jitbot/access/accesstest"
 )
 
 const (
@@ -41,7 +43,7 @@ func newReviewFixture(t *testing.T, onNoResponse string) *reviewFixture {
 	f.grant(t, "bob", "site-admins")
 	pp := people{emails: map[string]string{reviewer1: "sec1@example.com", reviewer2: "sec2@example.com", outsider: "dave@example.com"}}
 	svc := &access.Service{
-		Store: f.store, Identity: pp, Principals: pp, Notifier: f.notes, Engine: f.eng,
+		Store: accesstest.Twice(f.store), Identity: pp, Principals: pp, Notifier: f.notes, Engine: f.eng,
 		Policy: func() *access.Policy { return f.pol }, Now: func() time.Time { return f.now },
 	}
 	return &reviewFixture{fixture: f, svc: svc}
@@ -395,5 +397,24 @@ func TestService_Review_decidedToOutsider(t *testing.T) {
 	}
 	if _, err := f.svc.Review(context.Background(), access.UserActor(reviewer2), id, false); access.ErrorCode(err) != access.ECONFLICT {
 		t.Errorf("second reviewer on a decided item: %v; want a conflict", err)
+	}
+}
+
+// TestService_StartReview_manyMembers: a review of 80 members starts on a store that takes at
+// most 60 writes in one transaction (etcd bounds a transaction): the items are stored in
+// batches, all of them, before anyone is told.
+func TestService_StartReview_manyMembers(t *testing.T) {
+	f := newReviewFixture(t, "")
+	for i := range 80 {
+		f.user(fmt.Sprintf("member%02d", i), true, "jira-users")
+	}
+	f.svc.Store = accesstest.Bounded(accesstest.Twice(f.store), 60)
+	items := f.start(t)
+	if len(items) != 83 { // 80 + alice, sec1 in site-admins and carol in jira-users
+		t.Fatalf("%d items, want 83", len(items))
+	}
+	stored, err := f.svc.ReviewItems(context.Background(), access.ReviewFilter{Review: "quarterly"})
+	if err != nil || len(stored) != len(items) {
+		t.Fatalf("%d items stored (%v), want %d", len(stored), err, len(items))
 	}
 }

@@ -28,7 +28,11 @@ type Service struct {
 	// After is the sweeper's timer on the clock of Now: time.After when not set.
 	After func(d time.Duration) <-chan time.Time
 
-	Lease             time.Duration // how long an intent is held by the caller (default 2m)
+	Lease time.Duration // how long an intent is held by the caller (default 2m)
+	// Shared says several processes drive grants on one store (replicas on etcd): Recover then
+	// leaves an intent whose lease still runs to the process holding it (the sweeper takes it
+	// when the lease runs out) instead of driving it alongside.
+	Shared            bool
 	MaxAttempts       int           // attempts before a grant is failed and alerted (default 6)
 	RetryBase         time.Duration // first backoff (default 10s), doubled up to RetryMax
 	RetryMax          time.Duration // default 10m

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -521,6 +522,10 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 		return err
 	}); err != nil {
 		return 0, fmt.Errorf("recover intents: %w", err)
+	}
+	if s.Shared {
+		now := s.now()
+		gs = slices.DeleteFunc(gs, func(g *Grant) bool { return g.NextAttempt.After(now) })
 	}
 	s.forAccounts(gs, func(g *Grant) {
 		if ctx.Err() != nil {

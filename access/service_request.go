@@ -122,36 +122,40 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
 	}
 	var g *Grant
+	filed := r
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		if err := checkLimits(tx, p, role, r, why != "", now); err != nil {
+		c := *r // Update may run fn again after a conflict: file a fresh copy each time
+		filed = &c
+		if err := checkLimits(tx, p, role, &c, why != "", now); err != nil {
 			return err
 		}
 		if err := a.bind(tx); err != nil {
 			return err
 		}
 		var err error
-		if g, err = s.file(tx, r, ev, role, why, now); err != nil {
+		if g, err = s.file(tx, &c, ev, role, why, now); err != nil {
 			return err
 		}
 		// What people are told is written with the request, in the same transaction.
-		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers}); err != nil {
+		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: &c, Role: role, Actor: by, Approvers: approvers}); err != nil {
 			return err
 		}
-		if r.BreakGlass {
-			alert := Notice{Kind: NoticeAlert, Request: r, Grant: g, Role: role, Actor: by, Approvers: approvers,
-				Text: fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(r.Duration), r.ID, r.Reason)}
+		if c.BreakGlass {
+			alert := Notice{Kind: NoticeAlert, Request: &c, Grant: g, Role: role, Actor: by, Approvers: approvers,
+				Text: fmt.Sprintf("Break-glass: %s granted %s to themselves for %s (request %s). Reason: %s", by.SlackID, role.Name, FormatDuration(c.Duration), c.ID, c.Reason)}
 			if err := s.tell(ctx, tx, alert); err != nil {
 				return err
 			}
 		}
 		if g != nil {
-			return s.tell(ctx, tx, Notice{Kind: NoticeApproved, Request: r, Role: role, Actor: r.Decision.By})
+			return s.tell(ctx, tx, Notice{Kind: NoticeApproved, Request: &c, Role: role, Actor: c.Decision.By})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit request for %s: %w", role.Name, err)
 	}
+	r = filed
 	zerolog.Ctx(ctx).Info().Str("request", r.ID).Str("role", r.Role).Bool("auto", why != "").Msg("request submitted")
 	if g != nil {
 		s.drive(ctx, g.ID)
@@ -456,31 +460,35 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	if aerr != nil {
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
 	}
+	filed := r
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		if err := checkLimits(tx, p, role, r, why != "", now); err != nil {
+		c := *r // Update may run fn again after a conflict: file a fresh copy each time
+		filed = &c
+		if err := checkLimits(tx, p, role, &c, why != "", now); err != nil {
 			return err
 		}
 		if err := a.bind(tx); err != nil {
 			return err
 		}
-		if _, err := s.file(tx, r, ev, role, why, now); err != nil {
+		if _, err := s.file(tx, &c, ev, role, why, now); err != nil {
 			return err
 		}
-		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: r, Role: role, Actor: by, Approvers: approvers}); err != nil {
+		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: &c, Role: role, Actor: by, Approvers: approvers}); err != nil {
 			return err
 		}
-		if r.Status != RequestApproved {
+		if c.Status != RequestApproved {
 			return nil
 		}
 		eg, err := tx.Grant(id)
 		if err != nil {
 			return err
 		}
-		return s.tell(ctx, tx, Notice{Kind: NoticeExtended, Request: r, Grant: eg, Role: role, Actor: PolicyActor})
+		return s.tell(ctx, tx, Notice{Kind: NoticeExtended, Request: &c, Grant: eg, Role: role, Actor: PolicyActor})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("extend grant %s: %w", id, err)
 	}
+	r = filed
 	return r, nil
 }
 

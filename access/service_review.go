@@ -99,25 +99,42 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Str("review", name).Msg("resolve reviewers")
 	}
-	err = s.Store.Update(ctx, func(tx Tx) error {
-		for _, it := range items {
-			if err := tx.PutReviewItem(it); err != nil {
-				return err
+	// Stored reviewItemBatch at a time, each batch one transaction: a store that bounds a
+	// transaction's size (etcd) takes a review of any number of members. The notice goes with
+	// the last batch, so nobody is told of the review before every item is stored.
+	notice := Notice{Kind: NoticeReview, Actor: PolicyActor, Items: items, Reviewers: reviewers,
+		Text: startSummary(rv, items, left, reviewers, now)}
+	batches := slices.Collect(slices.Chunk(items, reviewItemBatch))
+	if len(batches) == 0 {
+		batches = [][]*ReviewItem{nil}
+	}
+	for i, batch := range batches {
+		err = s.Store.Update(ctx, func(tx Tx) error {
+			for _, it := range batch {
+				if err := tx.PutReviewItem(it); err != nil {
+					return err
+				}
+				ev := it.event(ActionReviewStarted, PolicyActor, now, "certify membership of "+it.Group+" by "+it.Deadline.UTC().Format(time.RFC3339))
+				if err := tx.AppendAudit(&ev); err != nil {
+					return err
+				}
 			}
-			ev := it.event(ActionReviewStarted, PolicyActor, now, "certify membership of "+it.Group+" by "+it.Deadline.UTC().Format(time.RFC3339))
-			if err := tx.AppendAudit(&ev); err != nil {
-				return err
+			if i < len(batches)-1 {
+				return nil
 			}
+			return s.tell(ctx, tx, notice)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("start review %s: store items: %w", name, err)
 		}
-		return s.tell(ctx, tx, Notice{Kind: NoticeReview, Actor: PolicyActor, Items: items, Reviewers: reviewers,
-			Text: startSummary(rv, items, left, reviewers, now)})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("start review %s: store items: %w", name, err)
 	}
 	zerolog.Ctx(ctx).Info().Str("review", name).Str("run", run).Int("items", len(items)).Int("left_out", left).Msg("review started")
 	return items, nil
 }
+
+// reviewItemBatch is how many review items one transaction of StartReview stores (an item, its
+// two index entries and its audit event are four keys; etcd takes 128 in one transaction).
+const reviewItemBatch = 25
 
 // startSummary is the audit channel's line for a review that started.
 func startSummary(rv *Review, items []*ReviewItem, left int, reviewers []string, now time.Time) string {

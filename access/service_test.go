@@ -100,7 +100,7 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) newService(st access.Store) *access.Service {
 	pp := people{emails: map[string]string{"U0ALICE": "alice@example.com", "U0BOB": "bob@example.com", "U0LEAD": "lead@example.com", "U0SEC1": "sec1@example.com", "U0NOMAIL": ""}}
 	return &access.Service{
-		Store: st, Directory: h.org, Identity: pp, Principals: pp, Provisioner: h.prov, Notifier: h.notes,
+		Store: accesstest.Twice(st), Directory: h.org, Identity: pp, Principals: pp, Provisioner: h.prov, Notifier: h.notes,
 		Policy: func() *access.Policy { return h.policy }, Now: h.clock.Now,
 		Jitter: func(d time.Duration) time.Duration { return d }, MaxAttempts: 3,
 	}
@@ -607,5 +607,42 @@ func TestService_extendAndRevoke(t *testing.T) {
 	}
 	if h.member("acc-alice") || h.grant(r.ID).Status != access.GrantRevoked {
 		t.Fatal("revoke now did not end the grant")
+	}
+}
+
+// TestService_Recover_shared: with several processes on one store, a new leader's Recover
+// leaves an intent another process holds (its lease still runs) to that process, and drives
+// one whose lease ran out; a single process re-drives every intent it finds at start.
+func TestService_Recover_shared(t *testing.T) {
+	h := newHarness(t)
+	put := func(id string, lease time.Time) {
+		r, _, err := access.NewRequest(id, h.policy.Role("jira-software"), alice, access.Account{ID: "acc-alice", Email: "alice@example.com"}, time.Hour, "r", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.ApproveByPolicy(t0, "test"); err != nil {
+			t.Fatal(err)
+		}
+		g, _, err := access.NewGrant(r, h.policy.Role("jira-software"), t0, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.NextAttempt = lease
+		if err := h.store.Update(h.ctx(), func(tx access.Tx) error { return tx.PutGrant(g) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("HELD", t0.Add(time.Minute))  // another replica is driving it
+	put("LEFT", t0.Add(-time.Second)) // its holder died
+	h.svc.Shared = true
+	if n, err := h.svc.Recover(h.ctx()); err != nil || n != 1 {
+		t.Fatalf("shared Recover drove %d intents (%v), want only the one whose lease ran out", n, err)
+	}
+	if h.grant("HELD").Status != access.GrantProvisioning || h.grant("LEFT").Status != access.GrantActive {
+		t.Fatalf("HELD %s, LEFT %s: want HELD left to its holder, LEFT driven", h.grant("HELD").Status, h.grant("LEFT").Status)
+	}
+	h.svc.Shared = false
+	if n, err := h.svc.Recover(h.ctx()); err != nil || n != 1 || h.grant("HELD").Status != access.GrantActive {
+		t.Fatalf("single-process Recover: %d (%v), HELD %s", n, err, h.grant("HELD").Status)
 	}
 }

@@ -50,6 +50,9 @@ type Config struct {
 	Observer     Observer      // optional
 	// Now is the clock of the outbox (backoff, pacing, ages); default time.Now.
 	Now func() time.Time
+	// DeliverElsewhere leaves the outbox delivery loop out of Run: the caller runs
+	// RunDelivery instead, on one replica of several sharing the store (the leader).
+	DeliverElsewhere bool
 }
 
 func (c *Config) validate() error {

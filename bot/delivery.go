@@ -84,6 +84,15 @@ func (b *Bot) now() time.Time {
 	return time.Now()
 }
 
+// RunDelivery runs the outbox delivery loop until ctx ends, for a Bot configured with
+// DeliverElsewhere: with several replicas on one store, only the leader delivers, so no
+// message is sent twice.
+func (b *Bot) RunDelivery(ctx context.Context) {
+	if b.svc != nil && b.svc.Store != nil {
+		b.deliver(ctx)
+	}
+}
+
 // deliver runs the delivery loop until ctx ends. It never calls Atlassian and nothing that
 // changes Atlassian waits on it.
 func (b *Bot) deliver(ctx context.Context) {

@@ -55,7 +55,7 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	jobs := make(chan job, b.cfg.QueueSize)
 	var wg sync.WaitGroup
-	if b.svc != nil && b.svc.Store != nil {
+	if b.svc != nil && b.svc.Store != nil && !b.cfg.DeliverElsewhere {
 		wg.Go(func() { b.deliver(ctx) })
 	}
 	b.replay(ctx, jobs)

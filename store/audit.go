@@ -102,78 +102,83 @@ func (db *DB) VerifyAudit() (*access.ChainBreak, int, error) {
 		n   int
 	)
 	err := db.view("verify audit", func(t *tx) error {
-		b, err := t.bucket(bucketAudit)
-		if err != nil {
-			return fmt.Errorf("verify audit: %w", err)
-		}
-		prev := ""
-		var last uint64
-		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			e, err := decodeEvent(k, v)
-			if err != nil {
-				brk = &access.ChainBreak{Seq: last + 1, Reason: err.Error()}
-				return nil
-			}
-			n++
-			switch {
-			case len(k) != 8 || binary.BigEndian.Uint64(k) != e.Seq:
-				brk = &access.ChainBreak{Seq: keyNanos(k), Reason: fmt.Sprintf("event stored under key %x carries sequence %d", k, e.Seq)}
-			case n > 1 && e.Seq != last+1:
-				brk = &access.ChainBreak{Seq: e.Seq, Reason: fmt.Sprintf("sequence gap after event %d", last)}
-			case e.PrevHash != prev:
-				brk = &access.ChainBreak{Seq: e.Seq, Reason: fmt.Sprintf("previous-hash link does not match event %d", last)}
-			case e.ChainHash(prev, db.key) != e.Hash:
-				brk = &access.ChainBreak{Seq: e.Seq, Reason: "event content does not match its hash (edited, or wrong audit key)"}
-			}
-			if brk != nil {
-				return nil
-			}
-			prev, last = e.Hash, e.Seq
-		}
-		meta, err := t.bucket(bucketMeta)
-		if err != nil {
-			return fmt.Errorf("verify audit: %w", err)
-		}
-		raw := meta.Get(keyAuditHead)
-		if raw == nil {
-			if n > 0 {
-				brk = &access.ChainBreak{Seq: last, Reason: "the chain's head record is missing, so events removed from the end cannot be ruled out (or the file was last written by a jitbot that kept no head)"}
-			}
-			return nil
-		}
-		var head access.ChainHead
-		if err := json.Unmarshal(raw, &head); err != nil {
-			brk = &access.ChainBreak{Seq: last, Reason: "the chain's head record is unreadable: " + err.Error()}
-			return nil
-		}
-		brk = head.Check(last, prev, db.key)
-		return nil
+		var err error
+		brk, n, err = t.verifyAudit()
+		return err
 	})
 	return brk, n, err
+}
+
+func (t *tx) verifyAudit() (brk *access.ChainBreak, n int, err error) {
+	b, err := t.bucket(bucketAudit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("verify audit: %w", err)
+	}
+	prev := ""
+	var last uint64
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		e, err := decodeEvent(k, v)
+		if err != nil {
+			return &access.ChainBreak{Seq: last + 1, Reason: err.Error()}, n, nil
+		}
+		n++
+		switch {
+		case len(k) != 8 || binary.BigEndian.Uint64(k) != e.Seq:
+			brk = &access.ChainBreak{Seq: keyNanos(k), Reason: fmt.Sprintf("event stored under key %x carries sequence %d", k, e.Seq)}
+		case n > 1 && e.Seq != last+1:
+			brk = &access.ChainBreak{Seq: e.Seq, Reason: fmt.Sprintf("sequence gap after event %d", last)}
+		case e.PrevHash != prev:
+			brk = &access.ChainBreak{Seq: e.Seq, Reason: fmt.Sprintf("previous-hash link does not match event %d", last)}
+		case e.ChainHash(prev, t.key) != e.Hash:
+			brk = &access.ChainBreak{Seq: e.Seq, Reason: "event content does not match its hash (edited, or wrong audit key)"}
+		}
+		if brk != nil {
+			return brk, n, nil
+		}
+		prev, last = e.Hash, e.Seq
+	}
+	meta, err := t.bucket(bucketMeta)
+	if err != nil {
+		return nil, n, fmt.Errorf("verify audit: %w", err)
+	}
+	raw := meta.Get(keyAuditHead)
+	if raw == nil {
+		if n > 0 {
+			return &access.ChainBreak{Seq: last, Reason: "the chain's head record is missing, so events removed from the end cannot be ruled out (or the file was last written by a jitbot that kept no head)"}, n, nil
+		}
+		return nil, n, nil
+	}
+	var head access.ChainHead
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return &access.ChainBreak{Seq: last, Reason: "the chain's head record is unreadable: " + err.Error()}, n, nil
+	}
+	return head.Check(last, prev, t.key), n, nil
 }
 
 // ExportAudit calls fn for every event at or after since (all when zero), oldest first, in one
 // read transaction. It stops at fn's first error and returns it.
 func (db *DB) ExportAudit(since time.Time, fn func(access.AuditEvent) error) error {
-	return db.view("export audit", func(t *tx) error {
-		b, err := t.bucket(bucketAudit)
+	return db.view("export audit", func(t *tx) error { return t.exportAudit(since, fn) })
+}
+
+func (t *tx) exportAudit(since time.Time, fn func(access.AuditEvent) error) error {
+	b, err := t.bucket(bucketAudit)
+	if err != nil {
+		return fmt.Errorf("export audit: %w", err)
+	}
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		e, err := decodeEvent(k, v)
 		if err != nil {
 			return fmt.Errorf("export audit: %w", err)
 		}
-		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			e, err := decodeEvent(k, v)
-			if err != nil {
-				return fmt.Errorf("export audit: %w", err)
-			}
-			if !since.IsZero() && e.Time.Before(since) {
-				continue
-			}
-			if err := fn(e); err != nil {
-				return err
-			}
+		if !since.IsZero() && e.Time.Before(since) {
+			continue
 		}
-		return nil
-	})
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }

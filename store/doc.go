@@ -1,10 +1,11 @@
 // Package store persists access requests, grants, audit events, identity bindings, sweep
-// first-seen times and cron runs in a single bbolt file. *DB implements access.Store.
+// first-seen times and cron runs in a single bbolt file. *DB implements access.Store; KVStore
+// is the same store over any Backend (package store/etcdstore puts it on etcd).
 //
 // # Layout
 //
 // Buckets and key encodings are listed in keys.go. Values are JSON. The transaction code
-// reads and writes buckets through the small kv interface of kv.go (bbolt's own method names),
+// reads and writes buckets through the small KV interface of kv.go (bbolt's own method names),
 // so every record, index and the audit chain are written once for any backend. Secondary indexes
 // (grants by account, grants and requests by due time, runs by time and by name) are kept in
 // step with their records inside the same transaction: every Put reads the stored previous

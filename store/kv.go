@@ -1,30 +1,49 @@
 package store
 
 import (
+	"context"
+
 	bolt "go.etcd.io/bbolt"
 )
 
-// kv is what the transaction code needs from a key-value backend: named buckets of sorted
+// KV is what the transaction code needs from a key-value backend: named buckets of sorted
 // byte keys. Its method names and signatures are bbolt's, so bbolt's types fit with a thin
-// adapter, and another backend can carry every record, index and the audit chain unchanged.
-type kv interface {
+// adapter, and another backend (etcd, package store/etcdstore) carries every record, index
+// and the audit chain unchanged.
+type KV interface {
 	// Bucket returns the named bucket, or nil when it does not exist.
-	Bucket(name []byte) bucket
+	Bucket(name []byte) Bucket
 }
 
-// bucket is one bucket of a kv transaction. Keys sort bytewise. A value returned by Get or a
-// cursor is valid until the transaction ends and must not be changed.
-type bucket interface {
+// Bucket is one bucket of a KV transaction. Keys sort bytewise. A value returned by Get or a
+// cursor is valid until the transaction ends and must not be changed. A backend whose reads
+// can fail (a network store) returns nil and fails the whole transaction instead.
+type Bucket interface {
 	Get(k []byte) []byte
 	Put(k, v []byte) error
 	Delete(k []byte) error
 	// ForEach calls fn for every key in order and stops at fn's first error.
 	ForEach(fn func(k, v []byte) error) error
-	Cursor() cursor
+	Cursor() Cursor
 }
 
-// cursor walks a bucket in key order. Every method returns a nil key past either end.
-type cursor interface {
+// Backend runs KV transactions.
+type Backend interface {
+	// Update runs fn in one read-write transaction: nothing fn wrote is kept when it returns
+	// an error. A backend with optimistic concurrency may run fn more than once.
+	Update(ctx context.Context, fn func(KV) error) error
+	// View runs fn in one read-only transaction over a consistent snapshot.
+	View(ctx context.Context, fn func(KV) error) error
+}
+
+type (
+	kv     = KV
+	bucket = Bucket
+	cursor = Cursor
+)
+
+// Cursor walks a bucket in key order. Every method returns a nil key past either end.
+type Cursor interface {
 	First() (k, v []byte)
 	Last() (k, v []byte)
 	Next() (k, v []byte)

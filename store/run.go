@@ -112,8 +112,8 @@ func (t *tx) runs(name string, limit int) ([]*access.Run, error) {
 	return out, nil
 }
 
-// PruneRuns deletes runs started before before and returns how many it deleted. It is a range
-// scan of runs_by_time.
+// PruneRuns deletes the oldest runs started before before, at most access.PruneBatch, and
+// returns how many it deleted. It is a range scan of runs_by_time.
 func (t *tx) PruneRuns(before time.Time) (int, error) {
 	n, err := t.pruneRuns(before)
 	if err != nil {
@@ -130,7 +130,7 @@ func (t *tx) pruneRuns(before time.Time) (int, error) {
 	var keys [][]byte
 	limit := nanos(before)
 	c := byTime.Cursor()
-	for k, _ := c.First(); k != nil && keyNanos(k) < limit; k, _ = c.Next() {
+	for k, _ := c.First(); k != nil && keyNanos(k) < limit && len(keys) < access.PruneBatch; k, _ = c.Next() {
 		keys = append(keys, bytes.Clone(k))
 	}
 	for _, k := range keys {

@@ -40,8 +40,9 @@ func (l memLive) counts() access.LiveCounts {
 }
 
 type memNote struct {
-	due    time.Time
-	counts bool
+	due      time.Time
+	counts   bool
+	onCommit []func() // OnCommit hooks, run once the update is kept
 }
 
 func (n *memNote) noteDue(at time.Time) {

@@ -75,8 +75,15 @@ func (m *MemStore) Update(ctx context.Context, fn func(access.Tx) error) error {
 		return err
 	}
 	m.committed(note.due, counts)
+	for _, hook := range note.onCommit {
+		hook()
+	}
 	return nil
 }
+
+// OnCommit runs fn after the update commits, never when it is rolled back: fakes that stand
+// for transactional writes (accesstest.Notices, for the outbox) record through it.
+func (t *memTx) OnCommit(fn func()) { t.note.onCommit = append(t.note.onCommit, fn) }
 
 // update runs fn under the lock and returns what the commit tells the watchers.
 func (m *MemStore) update(fn func(access.Tx) error) (memNote, *access.LiveCounts, error) {
@@ -408,16 +415,20 @@ func (t *memTx) PruneRuns(before time.Time) (int, error) {
 	if err := t.checkWritable("prune runs"); err != nil {
 		return 0, err
 	}
-	n := 0
-	for id, data := range t.st.runs {
+	var old []*access.Run
+	for _, data := range t.st.runs {
 		r, err := memDecode[access.Run](data)
 		if err != nil {
-			return n, err
+			return 0, err
 		}
 		if r.Started.Before(before) {
-			delete(t.st.runs, id)
-			n++
+			old = append(old, r)
 		}
 	}
-	return n, nil
+	slices.SortFunc(old, func(a, b *access.Run) int { return cmp.Or(a.Started.Compare(b.Started), cmp.Compare(a.ID, b.ID)) })
+	old = old[:min(len(old), access.PruneBatch)]
+	for _, r := range old {
+		delete(t.st.runs, r.ID)
+	}
+	return len(old), nil
 }

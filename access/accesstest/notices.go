@@ -17,10 +17,18 @@ type Notices struct {
 var _ access.Notifier = (*Notices)(nil)
 
 // Notify records n (called in the transaction of the change it reports).
-func (n *Notices) Notify(_ context.Context, _ access.Tx, x access.Notice) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.all = append(n.all, x)
+func (n *Notices) Notify(_ context.Context, tx access.Tx, x access.Notice) error {
+	record := func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.all = append(n.all, x)
+	}
+	// Like the outbox, a notice exists only if its transaction commits.
+	if c, ok := tx.(interface{ OnCommit(func()) }); ok {
+		c.OnCommit(record)
+		return nil
+	}
+	record()
 	return nil
 }
 

@@ -39,6 +39,7 @@ func StoreContract(t *testing.T, open func(t *testing.T) access.Store) {
 		{"first_seen_replaces", contractFirstSeen},
 		{"runs_newest_first_and_prune", contractRuns},
 		{"review_items", contractReviewItems},
+		{"concurrent_decisions_once", contractConcurrentDecisions},
 		{"outbox_order_coalesce_delete", contractOutbox},
 		{"outbox_written_with_the_change_or_not_at_all", contractOutboxRollback},
 		{"inbox", contractInbox},
@@ -795,4 +796,23 @@ func contractRuns(t *testing.T, s access.Store) {
 	}
 	contractIDs(t, "after prune", list("", 0), []string{"S1", "A3", "B2", "A2"})
 	contractIDs(t, "by name after prune", list("sweep-b", 0), []string{"B2"})
+
+	// A backlog goes PruneBatch at a time, oldest first, so no transaction grows with it.
+	var backlog []any
+	for i := range access.PruneBatch + 5 {
+		backlog = append(backlog, run(fmt.Sprintf("OLD%03d", i), "sync-old", contractT0.Add(-time.Duration(i+1)*time.Minute)))
+	}
+	contractPut(t, s, backlog...)
+	var counts []int
+	for range 3 {
+		contractUpdate(t, s, func(tx access.Tx) (err error) {
+			n, err = tx.PruneRuns(contractT0)
+			return err
+		})
+		counts = append(counts, n)
+	}
+	if !slices.Equal(counts, []int{access.PruneBatch, 5, 0}) {
+		t.Errorf("pruning a backlog of %d: %v deleted per call, want [%d 5 0]", access.PruneBatch+5, counts, access.PruneBatch)
+	}
+	contractIDs(t, "after pruning the backlog", list("", 0), []string{"S1", "A3", "B2", "A2"})
 }

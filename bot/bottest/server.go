@@ -61,6 +61,8 @@ type Server struct {
 
 	tickets    map[string]bool // unused tickets
 	conns      []*conn
+	spread     bool // WithSpread: envelopes go to the open links in turn
+	turn       int
 	sent       map[string]*sentEnvelope
 	deliveries []Envelope
 	acks       []Ack
@@ -79,6 +81,11 @@ type Server struct {
 
 // Option configures a Server.
 type Option func(*Server)
+
+// WithSpread hands each envelope to the next open link in turn, as Slack spreads envelopes
+// over the connections of an app run as several replicas. By default the newest link gets
+// every envelope.
+func WithSpread() Option { return func(s *Server) { s.spread = true } }
 
 // WithBotToken sets the only bot token (xoxb-…) the Web API accepts.
 func WithBotToken(token string) Option { return func(s *Server) { s.botToken = token } }

@@ -204,10 +204,24 @@ func (s *Server) Drop() {
 	}
 }
 
-// pickConn waits for an open link and returns the newest.
+// pickConn waits for an open link and returns the newest (WithSpread: the next in turn).
 func (s *Server) pickConn(ctx context.Context) (*conn, error) {
 	var c *conn
 	err := s.wait(ctx, func() bool {
+		if s.spread {
+			var open []*conn
+			for _, x := range s.conns {
+				if !x.closing {
+					open = append(open, x)
+				}
+			}
+			if len(open) == 0 {
+				return false
+			}
+			s.turn++
+			c = open[s.turn%len(open)]
+			return true
+		}
 		for i := len(s.conns) - 1; i >= 0; i-- {
 			if !s.conns[i].closing {
 				c = s.conns[i]

@@ -20,24 +20,26 @@ import (
 	"github.com/jitbot/jitbot/atlassian"
 	"github.com/jitbot/jitbot/bot"
 	"github.com/jitbot/jitbot/policies"
-	"github.com/jitbot/jitbot/store"
+	"github.com/jitbot/jitbot/store/etcdstore"
 )
 
 // App is the running jitbot: every part wired together.
 type App struct {
-	cfg     *Config
-	log     zerolog.Logger
-	now     func() time.Time
-	db      *store.DB
-	policy  atomic.Pointer[access.Policy]
-	atl     *atlassian.Client
-	svc     *access.Service
-	engine  *access.Engine
-	bot     *bot.Bot
-	metrics *metrics
-	sched   *scheduler
-	httpLn  net.Listener
-	backups *backups
+	cfg      *Config
+	log      zerolog.Logger
+	now      func() time.Time
+	db       stateStore
+	leader   *leadership
+	runLocks *runLocks // several replicas: rules held across them (nil with bbolt)
+	policy   atomic.Pointer[access.Policy]
+	atl      *atlassian.Client
+	svc      *access.Service
+	engine   *access.Engine
+	bot      *bot.Bot
+	metrics  *metrics
+	sched    *scheduler
+	httpLn   net.Listener
+	backups  *backups
 
 	refs          atomic.Pointer[[]policies.Ref] // groups, resources and principals of the policy
 	atlPending    atomic.Pointer[string]         // why the Atlassian key is not verified yet; nil once it is
@@ -76,13 +78,17 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 	a.refs.Store(&refs)
 	pending := "Atlassian key not verified yet"
 	a.atlPending.Store(&pending)
-	db, err := store.Open(cfg.DBPath, store.Options{AuditKey: []byte(cfg.AuditKey.Reveal())})
+	sc := cfg.Store
+	sc.DBPath = cfg.DBPath // the field the rest of the wiring (and tests) set
+	db, err := openState(ctx, sc, []byte(cfg.AuditKey.Reveal()), 0)
 	if err != nil {
-		return nil, fmt.Errorf("open store (JITBOT_DB_PATH): %w", err)
+		return nil, err
 	}
 	a.db = db
 	a.metrics = newMetrics(db)
-	a.backups = newBackups(db, cfg.Backup, log, a.now, a.metrics.reg)
+	a.leader = a.newLeadership()
+	bolt, _ := db.(boltState) // backups copy the bbolt file; etcd has its own snapshots
+	a.backups = newBackups(bolt.DB, cfg.Backup, log, a.now, a.metrics.reg)
 	a.atl, err = atlassian.New(atlassian.Config{
 		BaseURL: cfg.AtlassianURL, OrgID: cfg.AtlassianOrgID, DirectoryID: cfg.DirectoryID,
 		APIKey: atlassian.Secret(cfg.AtlassianAPIKey.Reveal()), Now: a.now, Sleep: opt.AtlassianSleep,
@@ -93,14 +99,25 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		return nil, fmt.Errorf("atlassian client: %w", err)
 	}
 	a.engine = &access.Engine{Store: db, Org: a.atl, Provisioner: a.atl, Roles: a.atl, Policy: a.policy.Load, Now: a.now, OnRun: a.metrics.run}
+	if e, ok := db.(*etcdstore.DB); ok {
+		// Several replicas: a rule runs on one of them at a time, whoever starts it.
+		a.runLocks = &runLocks{cli: e.Client(), prefix: e.Prefix(), ttl: cfg.Store.LeaderTTL}
+		a.engine.Exclusive = a.runLocks.hold
+	}
 	a.svc = &access.Service{
 		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
 		Engine: a.engine, Observer: a.metrics, AlertAfter: cfg.AlertAfter,
 	}
+	if a.runLocks != nil {
+		// Every replica drives the grants of the clicks it handles: a new leader leaves an
+		// intent another replica holds to it, and one a dead replica held is re-driven by the
+		// sweeper when its lease runs out, a few TTLs later.
+		a.svc.Shared, a.svc.Lease = true, 3*cfg.Store.LeaderTTL
+	}
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
 		Command: cfg.SlashCommand, Service: a.svc, Policy: a.policy.Load,
-		Observer: a.metrics, Now: a.now,
+		Observer: a.metrics, DeliverElsewhere: a.runLocks != nil, // etcd: the leader delivers (lead.go) Now: a.now,
 	})
 	if err != nil {
 		db.Close()
@@ -119,6 +136,9 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 func (a *App) Close() error {
 	if a.db == nil {
 		return nil
+	}
+	if a.runLocks != nil {
+		a.runLocks.close()
 	}
 	return a.db.Close()
 }
@@ -173,13 +193,11 @@ func (a *App) Run(ctx context.Context) error {
 			return err
 		}
 		a.checkPolicyTargets(ctx, *a.refs.Load(), "at start-up")
-		g.Go(func() error { return a.svc.RunSweeper(ctx, a.cfg.SweepInterval) })
-		if a.sched != nil {
-			g.Go(func() error { return a.sched.run(ctx) })
-		}
+		// The sweeper and scheduled jobs run on the leading replica only (always, with bbolt).
+		g.Go(func() error { return a.leader.run(ctx, a.lead) })
 		g.Go(func() error { return a.watchReload(ctx) })
 		a.atlPending.Store(nil)
-		a.log.Info().Str("policy", a.cfg.PolicyFile).Str("db", a.cfg.DBPath).Msg("jitbot started")
+		a.log.Info().Str("policy", a.cfg.PolicyFile).Str("store", a.cfg.Store.describe()).Msg("jitbot started")
 		return nil
 	})
 	err := g.Wait()

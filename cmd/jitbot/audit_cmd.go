@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/jitbot/jitbot/access"
-	"github.com/jitbot/jitbot/store"
 )
 
 func cmdAudit(args []string, environ []string, stdout io.Writer) error {
@@ -21,10 +21,10 @@ func cmdAudit(args []string, environ []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: write `jitbot audit verify` or `jitbot audit export`", errUsage)
 	}
 	e := newEnv(environ)
-	path := e.str("JITBOT_DB_PATH", "jitbot.db")
+	path := e.storeConfig()
 	key := e.secret("JITBOT_AUDIT_KEY", false)
 	if len(e.errs) > 0 {
-		return &exitError{code: 1, err: e.errs[0]}
+		return &exitError{code: 1, err: fmt.Errorf("bad configuration:\n%w", errors.Join(e.errs...))}
 	}
 	switch args[0] {
 	case "verify":
@@ -55,29 +55,32 @@ func cmdAudit(args []string, environ []string, stdout io.Writer) error {
 	return fmt.Errorf("%w: unknown audit command %q", errUsage, args[0])
 }
 
-// openReadOnly opens an existing database; a path with no file is an error (opening it would
-// create an empty database and report on that).
-func openReadOnly(path string, key []byte) (*store.DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &exitError{code: 1, err: fmt.Errorf("there is no jitbot database at %s (JITBOT_DB_PATH); nothing was checked", path)}
+// openReadOnly opens the configured store for reading the audit log: an existing bbolt file
+// (the bot stopped; a path with no file is an error, since opening it would create an empty
+// database and report on that) or the etcd prefix (any time).
+func openReadOnly(path StoreConfig, key []byte) (stateStore, error) {
+	if path.Kind != storeEtcd {
+		if _, err := os.Stat(path.DBPath); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, &exitError{code: 1, err: fmt.Errorf("there is no jitbot database at %s (JITBOT_DB_PATH); nothing was checked", path.DBPath)}
+			}
+			return nil, &exitError{code: 1, err: fmt.Errorf("open %s: %w", path.DBPath, err)}
 		}
-		return nil, &exitError{code: 1, err: fmt.Errorf("open %s: %w", path, err)}
 	}
-	db, err := store.Open(path, store.Options{AuditKey: key, Timeout: time.Second})
+	db, err := openState(context.Background(), path, key, time.Second)
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
 	}
 	return db, nil
 }
 
-func auditVerify(path string, key []byte, stdout io.Writer) error {
+func auditVerify(path StoreConfig, key []byte, stdout io.Writer) error {
 	db, err := openReadOnly(path, key)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	brk, n, err := db.VerifyAudit()
+	brk, n, err := db.VerifyAudit(context.Background())
 	if err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("verify audit log: %w", err)}
 	}
@@ -91,7 +94,7 @@ func auditVerify(path string, key []byte, stdout io.Writer) error {
 	return nil
 }
 
-func auditExport(path string, key []byte, since time.Time, format string, stdout io.Writer) error {
+func auditExport(path StoreConfig, key []byte, since time.Time, format string, stdout io.Writer) error {
 	db, err := openReadOnly(path, key)
 	if err != nil {
 		return err
@@ -116,7 +119,7 @@ func auditExport(path string, key []byte, since time.Time, format string, stdout
 		}
 		flush = func() error { return nil }
 	}
-	if err := db.ExportAudit(since, w); err != nil {
+	if err := db.ExportAudit(context.Background(), since, w); err != nil {
 		return fmt.Errorf("export audit log: %w", err)
 	}
 	return flush()

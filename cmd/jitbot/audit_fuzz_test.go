@@ -51,7 +51,7 @@ func FuzzAuditExport(f *testing.F) {
 		want := []string{ev.Actor.String(), subject, role, member, detail}
 
 		var out bytes.Buffer
-		if err := auditExport(path, []byte("k"), time.Time{}, "csv", &out); err != nil {
+		if err := auditExport(StoreConfig{Kind: storeBolt, DBPath: path}, []byte("k"), time.Time{}, "csv", &out); err != nil {
 			t.Fatalf("csv export: %v", err)
 		}
 		recs, err := csv.NewReader(bytes.NewReader(out.Bytes())).ReadAll()
@@ -68,7 +68,7 @@ func FuzzAuditExport(f *testing.F) {
 		}
 
 		out.Reset()
-		if err := auditExport(path, []byte("k"), time.Time{}, "json", &out); err != nil {
+		if err := auditExport(StoreConfig{Kind: storeBolt, DBPath: path}, []byte("k"), time.Time{}, "json", &out); err != nil {
 			t.Fatalf("json export: %v", err)
 		}
 		sc := bufio.NewScanner(&out)
@@ -90,7 +90,7 @@ func FuzzAuditExport(f *testing.F) {
 			t.Fatalf("the JSON export has %d lines; want 1", lines)
 		}
 		out.Reset()
-		if err := auditVerify(path, []byte("k"), &out); err != nil {
+		if err := auditVerify(StoreConfig{Kind: storeBolt, DBPath: path}, []byte("k"), &out); err != nil {
 			t.Fatalf("audit verify after storing %q: %v", detail, err)
 		}
 	})

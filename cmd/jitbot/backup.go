@@ -82,7 +82,13 @@ func newBackups(db *store.DB, cfg backupConfig, log zerolog.Logger, now func() t
 }
 
 // run writes one copy into the backup directory and deletes the oldest beyond Keep.
+// errEtcdBackup answers a backup asked of a replica whose store is etcd.
+var errEtcdBackup = errors.New("jitbot backups copy the bbolt store; with JITBOT_STORE=etcd the state is in the etcd cluster: take an etcd snapshot (etcdctl snapshot save)")
+
 func (b *backups) run(ctx context.Context) error {
+	if b.db == nil {
+		return errEtcdBackup
+	}
 	name := filepath.Join(b.cfg.Dir, backupPrefix+b.now().UTC().Format(backupTimeLayout)+backupSuffix)
 	err := os.MkdirAll(b.cfg.Dir, 0o700)
 	if err == nil {
@@ -137,6 +143,10 @@ func (b *backups) prune() error {
 func (b *backups) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !fromLoopback(r) {
 		http.Error(w, "GET /backup answers only on a loopback address (127.0.0.1 or ::1); run `jitbot backup FILE` beside the bot", http.StatusForbidden)
+		return
+	}
+	if b.db == nil {
+		http.Error(w, errEtcdBackup.Error(), http.StatusNotFound)
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -220,6 +230,9 @@ func cmdBackup(ctx context.Context, args, environ []string, stdout io.Writer) er
 	e := newEnv(environ)
 	dbPath := e.str("JITBOT_DB_PATH", "jitbot.db")
 	httpAddr := e.str("JITBOT_HTTP_ADDR", ":8080")
+	if e.str("JITBOT_STORE", storeBolt) == storeEtcd {
+		return &exitError{code: 1, err: errEtcdBackup}
+	}
 	if len(e.errs) > 0 {
 		return &exitError{code: 1, err: errors.Join(e.errs...)}
 	}

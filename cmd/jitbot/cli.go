@@ -21,6 +21,7 @@ commands:
   audit verify             check the audit log's hash chain (bot stopped)
   audit export [--since DURATION] [--format json|csv]
                            write audit events to stdout (bot stopped)
+  migrate --to etcd        copy the bbolt file into etcd (JITBOT_ETCD_*), verified (bot stopped)
   backup FILE              write a consistent copy of the store to FILE (bot running or stopped)
   version                  version, commit and Go version
   help [COMMAND]           this text, or one command's
@@ -74,7 +75,8 @@ exit: 0.
 
 verify checks the hash chain of the audit log in JITBOT_DB_PATH (with JITBOT_AUDIT_KEY when
 the chain is keyed) and says where it breaks. export writes the audit events to stdout as
-JSON lines or CSV with a header. Both need the bot stopped (bbolt allows one process).
+JSON lines or CSV with a header. With bbolt both need the bot stopped (bbolt allows one
+process); with JITBOT_STORE=etcd they read the etcd prefix while the replicas run.
 
   --since DURATION   only events newer than this, such as 24h or 7d
   --format FORMAT    json (JSON lines, the default) or csv
@@ -89,6 +91,18 @@ from the bbolt file at JITBOT_DB_PATH. Restore by stopping the bot and putting t
 place of JITBOT_DB_PATH.
 
 exit: 0 when FILE holds a complete copy.
+`,
+	"migrate": `usage: jitbot migrate --to etcd
+
+Copies the bbolt file at JITBOT_DB_PATH into the etcd cluster of JITBOT_ETCD_ENDPOINTS under
+JITBOT_ETCD_PREFIX (with JITBOT_ETCD_CA_FILE, _CERT_FILE, _KEY_FILE, _USERNAME, _PASSWORD),
+audit chain included, then reads every key back and checks the audit chain there with
+JITBOT_AUDIT_KEY. It refuses a prefix that holds data. Stop the bot first; afterwards run the
+replicas with JITBOT_STORE=etcd.
+
+  --to etcd   the store to copy into
+
+exit: 0 when the copy is complete and verified; 1 otherwise; 2 bad usage.
 `,
 	"version": `usage: jitbot version
 
@@ -139,6 +153,8 @@ func Main(ctx context.Context, args, environ []string, stdout, stderr io.Writer)
 		err = cmdPlan(ctx, args, environ, stdout)
 	case "audit":
 		err = cmdAudit(args, environ, stdout)
+	case "migrate":
+		err = cmdMigrate(ctx, args, environ, stdout)
 	case "backup":
 		err = cmdBackup(ctx, args, environ, stdout)
 	case "version":

@@ -24,6 +24,7 @@ type Config struct {
 	DirectoryID     string
 	PolicyFile      string
 	DBPath          string
+	Store           StoreConfig // JITBOT_STORE, JITBOT_ETCD_*, JITBOT_LEADER_TTL (DBPath is Store.DBPath)
 	HTTPAddr        string
 	SweepInterval   time.Duration
 	RunRetention    time.Duration // how long stored sync/sweep/guard runs are kept
@@ -105,7 +106,7 @@ func LoadConfig(environ []string) (*Config, error) {
 		AtlassianAPIKey: e.secret("JITBOT_ATLASSIAN_API_KEY", true),
 		DirectoryID:     e.str("JITBOT_ATLASSIAN_DIRECTORY_ID", "-"),
 		PolicyFile:      e.str("JITBOT_POLICY_FILE", "policy.yaml"),
-		DBPath:          e.str("JITBOT_DB_PATH", "jitbot.db"),
+		Store:           e.storeConfig(),
 		HTTPAddr:        e.str("JITBOT_HTTP_ADDR", ":8080"),
 		SlashCommand:    e.str("JITBOT_SLASH_COMMAND", "/access"),
 		AuditKey:        e.secret("JITBOT_AUDIT_KEY", false),
@@ -130,9 +131,7 @@ func LoadConfig(environ []string) (*Config, error) {
 	if c.PolicyFile == "" {
 		e.problem("JITBOT_POLICY_FILE", "must not be empty")
 	}
-	if c.DBPath == "" {
-		e.problem("JITBOT_DB_PATH", "must not be empty")
-	}
+	c.DBPath = c.Store.DBPath
 	if !strings.HasPrefix(c.SlashCommand, "/") || strings.ContainsAny(c.SlashCommand, " \t") {
 		e.problem("JITBOT_SLASH_COMMAND", "%q must be a slash command such as /access", c.SlashCommand)
 	}
@@ -174,6 +173,9 @@ func LoadConfig(environ []string) (*Config, error) {
 		e.problem("JITBOT_LOG_FORMAT", "%q must be json or console", c.LogFormat)
 	}
 	c.Backup = loadBackup(e)
+	if c.Store.Kind == storeEtcd && c.Backup.Dir != "" {
+		e.problem("JITBOT_BACKUP_DIR", "copies the bbolt store; with JITBOT_STORE=etcd leave it empty and snapshot the etcd cluster (etcdctl snapshot save)")
+	}
 	if len(e.errs) > 0 {
 		return nil, fmt.Errorf("bad configuration:\n%w", errors.Join(e.errs...))
 	}

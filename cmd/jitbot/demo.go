@@ -129,7 +129,7 @@ func (s *sandbox) story(ctx context.Context) []string {
 	s.waitQuiet(ctx)
 	s.settle(ctx)
 
-	brk, n, err := s.app.db.VerifyAudit()
+	brk, n, err := s.app.db.VerifyAudit(ctx)
 	expect(err == nil && brk == nil && n > 0, "the audit chain is intact")
 	s.say("\n== audit chain: %d events, intact=%v", n, err == nil && brk == nil)
 	return problems

@@ -1,7 +1,14 @@
 // Command jitbot is the composition root: it reads configuration, opens the store, loads the
 // policy, builds the Atlassian client and the Slack bot, and runs the sweeper, the scheduled
 // jobs and the HTTP endpoints. It also holds the command-line tools (policy check [--online],
-// plan, audit verify/export, demo, version).
+// plan, audit verify/export, backup, migrate --to etcd, demo, version).
+//
+// # Several replicas
+//
+// With JITBOT_STORE=etcd every replica handles the Slack envelopes it gets; the one elected
+// with an etcd lease (leader.go) runs the sweeper and the scheduled jobs (lead.go) and stops
+// them the moment its lease is in doubt; sync rules, sweeps and guard checks are held across
+// replicas while they run (runlock.go).
 //
 // # Start-up
 //

@@ -19,6 +19,7 @@ var importRules = []importRule{
 	{pkg: "access", forbidden: []string{"github.com/slack-go/", "go.etcd.io/bbolt", "github.com/robfig/cron", "net/http", "cel.dev/", "github.com/prometheus/", "go.yaml.in/"}},
 	{pkg: "policies", internal: []string{"access"}, forbidden: []string{"github.com/slack-go/", "go.etcd.io/bbolt", "github.com/robfig/cron", "net/http"}},
 	{pkg: "store", internal: []string{"access"}, forbidden: []string{"github.com/slack-go/", "github.com/robfig/cron", "net/http", "cel.dev/", "go.yaml.in/"}},
+	{pkg: "store/etcdstore", internal: []string{"access", "store"}, forbidden: []string{"github.com/slack-go/", "github.com/robfig/cron", "cel.dev/", "go.yaml.in/"}},
 	{pkg: "atlassian", internal: []string{"access"}, forbidden: []string{"github.com/slack-go/", "go.etcd.io/bbolt", "github.com/robfig/cron", "cel.dev/", "go.yaml.in/"}},
 	{pkg: "bot", internal: []string{"access"}, forbidden: []string{"go.etcd.io/bbolt", "github.com/robfig/cron", "go.yaml.in/"}},
 	{pkg: "access/accesstest", internal: []string{"access"}, forbidden: []string{"github.com/slack-go/", "go.etcd.io/bbolt", "net/http"}},
@@ -102,7 +103,7 @@ func TestImportRules_detects(t *testing.T) {
 
 // TestImportRules_testPackagesOnlyInTestsAndDemo: production packages never depend on fakes.
 func TestImportRules_testPackagesOnlyInTestsAndDemo(t *testing.T) {
-	for _, pkg := range []string{"access", "policies", "store", "atlassian", "bot"} {
+	for _, pkg := range []string{"access", "policies", "store", "store/etcdstore", "atlassian", "bot"} {
 		for _, d := range goListDeps(t, module+"/"+pkg) {
 			if strings.HasSuffix(d, "test") && strings.HasPrefix(d, module) {
 				t.Errorf("%s depends on %s; fakes are for tests and jitbot demo only", pkg, d)

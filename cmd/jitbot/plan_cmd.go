@@ -10,7 +10,6 @@ import (
 	"github.com/jitbot/jitbot/access/accesstest"
 	"github.com/jitbot/jitbot/atlassian"
 	"github.com/jitbot/jitbot/policies"
-	"github.com/jitbot/jitbot/store"
 )
 
 // cmdPlan prints what sync rules, sweeps and the guard would change in the live org.
@@ -22,7 +21,7 @@ func cmdPlan(ctx context.Context, args, environ []string, stdout io.Writer) erro
 	}
 	e := newEnv(environ)
 	policyFile := e.str("JITBOT_POLICY_FILE", "policy.yaml")
-	dbPath := e.str("JITBOT_DB_PATH", "jitbot.db")
+	sc := e.storeConfig()
 	cfg := atlassian.Config{
 		BaseURL: e.url("JITBOT_ATLASSIAN_API_URL", "https://api.atlassian.com"), OrgID: e.str("JITBOT_ATLASSIAN_ORG_ID", ""),
 		DirectoryID: e.str("JITBOT_ATLASSIAN_DIRECTORY_ID", "-"), APIKey: atlassian.Secret(e.secret("JITBOT_ATLASSIAN_API_KEY", true).Reveal()),
@@ -44,7 +43,7 @@ func cmdPlan(ctx context.Context, args, environ []string, stdout io.Writer) erro
 	// Live grants shape the desired state. The bot holds the database while it runs; then the
 	// plan is made as if no grant were live, and says so.
 	var st access.Store
-	if db, err := store.Open(dbPath, store.Options{Timeout: time.Second}); err == nil {
+	if db, err := openState(ctx, sc, nil, time.Second); err == nil {
 		defer db.Close()
 		st = db
 	} else {

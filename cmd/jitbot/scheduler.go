@@ -41,7 +41,7 @@ func (s *scheduler) run(ctx context.Context) error {
 			if s.cron != nil {
 				<-s.cron.Stop().Done()
 			}
-			s.cron = nil
+			s.cron = nil // stopped (this replica no longer leads): a reload starts nothing here
 			return nil
 		}
 	}
@@ -128,10 +128,7 @@ func (s *scheduler) start(ctx context.Context) {
 		add(s.app.cfg.Backup.Schedule, "backup", s.app.backups.run)
 	}
 	add("@every 1h", "prune runs", func(ctx context.Context) error {
-		return s.app.db.Update(ctx, func(tx access.Tx) error {
-			_, err := tx.PruneRuns(s.app.now().Add(-s.app.cfg.RunRetention))
-			return err
-		})
+		return pruneRuns(ctx, s.app.db, s.app.now().Add(-s.app.cfg.RunRetention))
 	})
 	c.Start()
 	s.cron = c
@@ -143,4 +140,18 @@ type cronLogger struct{ l zerolog.Logger }
 func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug().Fields(kv).Msg(msg) }
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error().Err(err).Fields(kv).Msg(msg)
+}
+
+// pruneRuns deletes every run started before before, access.PruneBatch per transaction.
+func pruneRuns(ctx context.Context, st access.Store, before time.Time) error {
+	for {
+		var n int
+		err := st.Update(ctx, func(tx access.Tx) (err error) {
+			n, err = tx.PruneRuns(before)
+			return err
+		})
+		if err != nil || n < access.PruneBatch {
+			return err
+		}
+	}
 }
