@@ -78,12 +78,6 @@ func (s *Service) now() time.Time {
 	return s.Now()
 }
 
-// lease is settings().lease, for the files the store-revision work is changing.
-func (s *Service) lease() time.Duration { return s.settings().lease }
-
-// dur is orDefault, for the files the store-revision work is changing.
-func dur(d, def time.Duration) time.Duration { return orDefault(d, def) }
-
 func (s *Service) policy() (*Policy, error) {
 	if s.Policy == nil {
 		return nil, Errorf(EUNAVAILABLE, "No policy is loaded.")

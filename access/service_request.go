@@ -33,7 +33,7 @@ func (s *Service) match(ctx context.Context, slackID string) (acct Account, bind
 		return err
 	})
 	now := s.now()
-	if err == nil && now.Sub(b.At) < dur(s.BindingTTL, 24*time.Hour) {
+	if err == nil && now.Sub(b.At) < s.settings().bindingTTL {
 		return b.Account, nil, nil
 	}
 	if err != nil && ErrorCode(err) != ENOTFOUND {
@@ -228,7 +228,7 @@ func (s *Service) startGrant(tx Tx, r *Request, role *Role, now time.Time) (*Gra
 		}
 		return nil, tx.AppendAudit(&ev)
 	}
-	g, ev, err := NewGrant(r, role, now, s.lease())
+	g, ev, err := NewGrant(r, role, now, s.settings().lease)
 	if err != nil {
 		return nil, err
 	}
@@ -259,18 +259,10 @@ func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, e
 	now := s.now()
 	var g *Grant
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		cur, err := tx.Request(id)
+		cur, err := transition(ctx, s, tx, requestRecords, id, func(c *Request) (AuditEvent, error) {
+			return c.ApproveAs(by, acct, now, role, approvers)
+		}, nil)
 		if err != nil {
-			return err
-		}
-		ev, err := cur.ApproveAs(by, acct, now, role, approvers)
-		if err != nil {
-			return err
-		}
-		if err := tx.PutRequest(cur); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ev); err != nil {
 			return err
 		}
 		r = cur
@@ -366,54 +358,27 @@ func (s *Service) Deny(ctx context.Context, by Actor, id, reason string) (*Reque
 		return r, err
 	}
 	now := s.now()
-	err = s.Store.Update(ctx, func(tx Tx) error {
-		cur, err := tx.Request(id)
-		if err != nil {
-			return err
-		}
-		ev, err := cur.Deny(by, now, reason, approvers)
-		if err != nil {
-			return err
-		}
-		r = cur
-		if err := tx.PutRequest(cur); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ev); err != nil {
-			return err
-		}
-		return s.tell(ctx, tx, Notice{Kind: NoticeDenied, Request: cur, Role: role, Actor: by})
-	})
+	cur, err := updateRecord(ctx, s, requestRecords, id, func(c *Request) (AuditEvent, error) {
+		return c.Deny(by, now, reason, approvers)
+	}, tellOf(func(c *Request) []Notice {
+		return []Notice{{Kind: NoticeDenied, Request: c, Role: role, Actor: by}}
+	}))
 	if err != nil {
 		return r, fmt.Errorf("deny request %s: %w", id, err)
 	}
-	return r, nil
+	return cur, nil
 }
 
 // Cancel withdraws by's pending request id.
 func (s *Service) Cancel(ctx context.Context, by Actor, id string) (*Request, error) {
 	id = NormalizeID(id)
-	var r *Request
-	err := s.Store.Update(ctx, func(tx Tx) error {
-		cur, err := tx.Request(id)
-		if err != nil {
-			return err
-		}
-		ev, err := cur.Cancel(by, s.now())
-		if err != nil {
-			return err
-		}
-		r = cur
-		if err := tx.PutRequest(cur); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ev); err != nil {
-			return err
-		}
-		return s.tell(ctx, tx, Notice{Kind: NoticeCancelled, Request: cur, Actor: by})
-	})
+	r, err := updateRecord(ctx, s, requestRecords, id, func(c *Request) (AuditEvent, error) {
+		return c.Cancel(by, s.now())
+	}, tellOf(func(c *Request) []Notice {
+		return []Notice{{Kind: NoticeCancelled, Request: c, Actor: by}}
+	}))
 	if err != nil {
-		return r, fmt.Errorf("cancel request %s: %w", id, err)
+		return nil, fmt.Errorf("cancel request %s: %w", id, err)
 	}
 	return r, nil
 }
@@ -604,24 +569,10 @@ func (s *Service) History(ctx context.Context, by Actor, f AuditFilter) ([]Audit
 
 // AddMessages remembers Slack messages that show request id (or its grant), to update later.
 func (s *Service) AddMessages(ctx context.Context, id string, refs ...MessageRef) error {
-	return s.Store.Update(ctx, func(tx Tx) error {
-		r, err := tx.Request(id)
-		if err != nil {
-			return err
-		}
-		r.Messages = append(r.Messages, refs...)
-		return tx.PutRequest(r)
-	})
+	return mark(ctx, s, requestRecords, id, func(r *Request) { r.Messages = append(r.Messages, refs...) })
 }
 
 // AddGrantMessages remembers Slack messages that show grant id.
 func (s *Service) AddGrantMessages(ctx context.Context, id string, refs ...MessageRef) error {
-	return s.Store.Update(ctx, func(tx Tx) error {
-		g, err := tx.Grant(id)
-		if err != nil {
-			return err
-		}
-		g.Messages = append(g.Messages, refs...)
-		return tx.PutGrant(g)
-	})
+	return mark(ctx, s, grantRecords, id, func(g *Grant) { g.Messages = append(g.Messages, refs...) })
 }

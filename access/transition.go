@@ -12,6 +12,7 @@ type records[T any] struct {
 var (
 	grantRecords   = records[Grant]{get: Tx.Grant, put: Tx.PutGrant}
 	requestRecords = records[Request]{get: Tx.Request, put: Tx.PutRequest}
+	reviewRecords  = records[ReviewItem]{get: Tx.ReviewItem, put: Tx.PutReviewItem}
 )
 
 // notices returns what people are told of a record just changed; it may read more of tx (the
