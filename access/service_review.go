@@ -182,23 +182,6 @@ func (s *Service) ReviewItems(ctx context.Context, f ReviewFilter) ([]*ReviewIte
 	return out, err
 }
 
-// AddReviewMessages remembers a Slack message that shows the items with the given IDs.
-func (s *Service) AddReviewMessages(ctx context.Context, ref MessageRef, ids ...string) error {
-	return s.Store.Update(ctx, func(tx Tx) error {
-		for _, id := range ids {
-			it, err := tx.ReviewItem(id)
-			if err != nil {
-				return err
-			}
-			it.Messages = append(it.Messages, ref)
-			if err := tx.PutReviewItem(it); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // Review records by's decision on the review item: keep certifies the membership, remove takes
 // it away through the Engine's guards. Only a reviewer of the item's review (resolved from the
 // policy now, never from the button) may decide, and never about their own membership
