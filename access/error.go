@@ -7,20 +7,26 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Error codes. The set is closed.
+// Code says what kind of failure an *Error is. Callers match on it, never on the message.
+type Code string
+
+// Error codes. The set is closed: Codes lists it.
 const (
-	EINVALID     = "invalid"
-	ENOTFOUND    = "not_found"
-	ECONFLICT    = "conflict"
-	EFORBIDDEN   = "forbidden"
-	EUNAVAILABLE = "unavailable"
-	EINTERNAL    = "internal"
+	EINVALID     Code = "invalid"
+	ENOTFOUND    Code = "not_found"
+	ECONFLICT    Code = "conflict"
+	EFORBIDDEN   Code = "forbidden"
+	EUNAVAILABLE Code = "unavailable"
+	EINTERNAL    Code = "internal"
 )
+
+// Codes is every error code.
+var Codes = []Code{EINVALID, ENOTFOUND, ECONFLICT, EFORBIDDEN, EUNAVAILABLE, EINTERNAL}
 
 // Error is a domain error: a code and a plain sentence that is safe to show in Slack. The
 // sentence says what was wrong; how to type the fix is the bot's to say, from Usage.
 type Error struct {
-	Code    string
+	Code    Code
 	Message string
 	// Usage, when set, is the command that does what was meant, as the words a person types
 	// after the slash command ("request jira-admin 1h fixing SSO"): plain words, no mark-up.
@@ -45,13 +51,13 @@ func ErrorUsage(err error) string {
 func (e *Error) Error() string { return e.Message }
 
 // Errorf returns an *Error with the code and a formatted message.
-func Errorf(code, format string, args ...any) *Error {
+func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any other
 // error, and "" for nil.
-func ErrorCode(err error) string {
+func ErrorCode(err error) Code {
 	if err == nil {
 		return ""
 	}

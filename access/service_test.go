@@ -188,7 +188,7 @@ func TestService_Approve_refusals(t *testing.T) {
 		name     string
 		by       access.Actor
 		twice    bool
-		wantCode string
+		wantCode access.Code
 	}{
 		{"requester", alice, false, access.EFORBIDDEN},
 		{"non_approver", bob, false, access.EFORBIDDEN},
@@ -223,7 +223,7 @@ func TestService_Submit_badInput(t *testing.T) {
 		role     string
 		d        time.Duration
 		reason   string
-		wantCode string
+		wantCode access.Code
 		wantText string
 	}{
 		{"unknown_role", alice, "root", time.Hour, "x", access.ENOTFOUND, "jira-software"},

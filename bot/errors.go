@@ -67,7 +67,7 @@ func botTokenError(err error) error {
 // missing users and groups, EUNAVAILABLE for transient trouble, EFORBIDDEN for auth and scope
 // problems.
 func slackError(op string, err error) error {
-	var code string
+	var code access.Code
 	switch c := slackCode(err); c {
 	case "user_not_found", "users_not_found", "no_such_subteam":
 		code = access.ENOTFOUND

@@ -19,7 +19,7 @@ func TestPrincipalChecker(t *testing.T) {
 	c := NewPrincipalChecker(bottest.DefaultBotToken, fake.APIURL())
 	tests := []struct {
 		p    string
-		want string
+		want access.Code
 	}{
 		{"Una@example.com", ""},
 		{"Sam@example.com", ""},

@@ -162,7 +162,7 @@ func contractSame(t *testing.T, what string, got, want any) {
 	}
 }
 
-func contractCode(t *testing.T, what string, err error, want string) {
+func contractCode(t *testing.T, what string, err error, want access.Code) {
 	t.Helper()
 	if got := access.ErrorCode(err); got != want {
 		t.Errorf("%s: error code %q (%v), want %q", what, got, err, want)
