@@ -100,7 +100,7 @@ func (g *Grant) Targets() string {
 	return strings.Join(s, ", ")
 }
 
-func (g *Grant) event(action string, a Actor, now time.Time, detail string) AuditEvent {
+func (g *Grant) event(action Action, a Actor, now time.Time, detail string) AuditEvent {
 	e := AuditEvent{Time: now, Action: action, Actor: a, Subject: g.ID, Role: g.Role, Member: g.Account.Handle(), Detail: detail}
 	if g.BreakGlass {
 		e.Tags = append(e.Tags, TagBreakGlass)

@@ -168,7 +168,7 @@ func CheckDuration(role *Role, d time.Duration) error {
 	return nil
 }
 
-func (r *Request) event(action string, a Actor, now time.Time, detail string) AuditEvent {
+func (r *Request) event(action Action, a Actor, now time.Time, detail string) AuditEvent {
 	e := AuditEvent{Time: now, Action: action, Actor: a, Subject: r.ID, Role: r.Role, Member: r.Account.Handle(), Detail: detail}
 	if r.BreakGlass {
 		e.Tags = append(e.Tags, TagBreakGlass)

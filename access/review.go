@@ -72,7 +72,7 @@ func (it *ReviewItem) Open() bool { return it.Status == ReviewPending || it.Stat
 func (it *ReviewItem) Member() string { return it.Account.Handle() }
 
 // event returns an audit event about the item.
-func (it *ReviewItem) event(action string, by Actor, now time.Time, detail string) AuditEvent {
+func (it *ReviewItem) event(action Action, by Actor, now time.Time, detail string) AuditEvent {
 	return AuditEvent{Time: now, Action: action, Actor: by, Subject: it.ID, Role: it.Group, Member: it.Member(),
 		Detail: fmt.Sprintf("review %s: %s", it.Review, detail)}
 }

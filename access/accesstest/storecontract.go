@@ -588,7 +588,7 @@ func contractCancelledContext(t *testing.T, s access.Store) {
 	}
 }
 
-func contractEvent(action, subject, role, member string, actor access.Actor, at time.Time) access.AuditEvent {
+func contractEvent(action access.Action, subject, role, member string, actor access.Actor, at time.Time) access.AuditEvent {
 	return access.AuditEvent{Time: at, Action: action, Actor: actor, Subject: subject, Role: role, Member: member, Detail: "d " + subject}
 }
 
