@@ -92,7 +92,7 @@ func (s *Service) policy() (*Policy, error) {
 func (s *Service) role(p *Policy, name string) (*Role, error) {
 	r := p.Role(name)
 	if r == nil {
-		return nil, Errorf(ENOTFOUND, "There is no role %q. %s", name, RoleList(p))
+		return nil, Errorf(ENOTFOUND, "There is no role %q. %s", name, RoleList(p)).WithUsage("roles")
 	}
 	return r, nil
 }
@@ -102,7 +102,7 @@ func RoleList(p *Policy) string {
 	if len(p.Roles) == 0 {
 		return "The policy defines no roles."
 	}
-	s := "The policy's roles (`roles` lists those you may request): "
+	s := "The policy's roles (the roles command lists those you may request): "
 	for i, r := range p.Roles {
 		if i > 0 {
 			s += ", "

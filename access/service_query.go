@@ -84,7 +84,7 @@ func (s *Service) Active(ctx context.Context, by Actor, role string) ([]*Grant, 
 		if err != nil {
 			return nil, err
 		}
-		return nil, Errorf(EFORBIDDEN, "Only auditors can see every active grant; `list` shows yours.")
+		return nil, Errorf(EFORBIDDEN, "Only auditors can see every active grant; list shows yours.").WithUsage("list")
 	}
 	var gs []*Grant
 	err := s.Store.View(ctx, func(tx Tx) error {

@@ -51,7 +51,7 @@ func (b *Bot) checkRequest(user, roleName string, d time.Duration, reason string
 	}
 	role := p.Role(roleName)
 	if role == nil {
-		return access.Errorf(access.ENOTFOUND, "There is no role %q. %s", roleName, access.RoleList(p))
+		return access.Errorf(access.ENOTFOUND, "There is no role %q. %s", roleName, access.RoleList(p)).WithUsage("roles")
 	}
 	_, _, err := access.NewRequest("check", role, access.UserActor(user), access.Account{}, d, reason, time.Now())
 	return err
