@@ -23,14 +23,9 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	if _, _, err := NewRequest("check", role, by, Account{}, d, reason, s.now()); err != nil {
 		return nil, err
 	}
-	id, fixed := requestID(ctx)
-	if fixed {
-		if r, err := s.Request(ctx, id); err == nil {
-			if r.Requester.Is(by) {
-				return r, nil // filed already: the same Slack envelope, replayed
-			}
-			id = NewID() // another's request has that ID: never overwrite it
-		}
+	id, prior := s.newRequestID(ctx, by)
+	if prior != nil {
+		return prior, nil // filed already: the same Slack envelope, replayed
 	}
 	a, err := s.asker(ctx, by)
 	if err != nil {
@@ -167,6 +162,23 @@ func (s *Service) startGrant(tx Tx, r *Request, role *Role, now time.Time) (*Gra
 	return g, tx.AppendAudit(&ev)
 }
 
+// newRequestID is the ID of a new request by by: the Slack envelope's when it has one, so a
+// replayed envelope files nothing new. filed is the request already stored under that ID when
+// it is by's; another's request under it is never overwritten (a fresh ID is returned).
+func (s *Service) newRequestID(ctx context.Context, by Actor) (id string, filed *Request) {
+	id, fixed := requestID(ctx)
+	if !fixed {
+		return id, nil
+	}
+	if r, err := s.Request(ctx, id); err == nil {
+		if r.Requester.Is(by) {
+			return id, r
+		}
+		return NewID(), nil
+	}
+	return id, nil
+}
+
 // Approve records by's approval of request id. Once enough approvers agree the grant is given
 // (or the extension applied) before Approve returns.
 func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, error) {
@@ -291,14 +303,9 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	if err != nil {
 		return nil, err
 	}
-	rid, fixed := requestID(ctx)
-	if fixed {
-		if r, err := s.Request(ctx, rid); err == nil {
-			if r.Requester.Is(by) {
-				return r, nil // asked already: the same Slack envelope, replayed
-			}
-			rid = NewID() // another's request has that ID: never overwrite it
-		}
+	rid, prior := s.newRequestID(ctx, by)
+	if prior != nil {
+		return prior, nil // asked already: the same Slack envelope, replayed
 	}
 	now := s.now()
 	r, ev, err := NewExtension(rid, role, g, by, d, reason, now)
