@@ -50,18 +50,8 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		c := *r // Update may run fn again after a conflict: file a fresh copy each time
 		filed = &c
-		if err := checkLimits(tx, p, role, &c, why != "", now); err != nil {
-			return err
-		}
-		if err := a.bind(tx); err != nil {
-			return err
-		}
 		var err error
-		if g, err = s.file(tx, &c, ev, role, why, now); err != nil {
-			return err
-		}
-		// What people are told is written with the request, in the same transaction.
-		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: &c, Role: role, Actor: by, Approvers: approvers}); err != nil {
+		if g, err = s.fileNew(ctx, tx, p, role, a, &c, ev, why, now, approvers); err != nil {
 			return err
 		}
 		if c.BreakGlass {
@@ -160,6 +150,26 @@ func (s *Service) startGrant(tx Tx, r *Request, role *Role, now time.Time) (*Gra
 		return nil, err
 	}
 	return g, tx.AppendAudit(&ev)
+}
+
+// fileNew stores new request c in tx: checked against the policy's limits, with the asker's
+// identity binding and, when decided now (why), its grant. What its approvers are told is
+// written with it, in the same transaction.
+func (s *Service) fileNew(ctx context.Context, tx Tx, p *Policy, role *Role, a Asker, c *Request, ev AuditEvent, why string, now time.Time, approvers []string) (*Grant, error) {
+	if err := checkLimits(tx, p, role, c, why != "", now); err != nil {
+		return nil, err
+	}
+	if err := a.bind(tx); err != nil {
+		return nil, err
+	}
+	g, err := s.file(tx, c, ev, role, why, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: c, Role: role, Actor: c.Requester, Approvers: approvers}); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // newRequestID is the ID of a new request by by: the Slack envelope's when it has one, so a
@@ -329,16 +339,7 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		c := *r // Update may run fn again after a conflict: file a fresh copy each time
 		filed = &c
-		if err := checkLimits(tx, p, role, &c, why != "", now); err != nil {
-			return err
-		}
-		if err := a.bind(tx); err != nil {
-			return err
-		}
-		if _, err := s.file(tx, &c, ev, role, why, now); err != nil {
-			return err
-		}
-		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: &c, Role: role, Actor: by, Approvers: approvers}); err != nil {
+		if _, err := s.fileNew(ctx, tx, p, role, a, &c, ev, why, now, approvers); err != nil {
 			return err
 		}
 		if c.Status != RequestApproved {
