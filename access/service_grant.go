@@ -60,6 +60,10 @@ func (s *Service) updateTell(ctx context.Context, id string, fn func(g *Grant) (
 	return err
 }
 
+// errRecorded means another driver of the same intent (another replica) recorded the step
+// first: nothing to write, and nothing went wrong.
+var errRecorded = errors.New("step already recorded")
+
 // drive takes grant id's intent (provision or revoke) as far as it can now. Failures are
 // recorded on the grant with the next retry time; drive never loses an intent. While Atlassian
 // is down one grant probes it and the others are held (outage.go).
@@ -314,8 +318,11 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 			return fmt.Errorf("give %s: %w", it.Target, err)
 		}
 		if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) {
+			if cur.Items[i].Added {
+				return AuditEvent{}, errRecorded
+			}
 			return cur.ItemAdded(i, s.now()), nil
-		}); err != nil {
+		}); err != nil && !errors.Is(err, errRecorded) {
 			return err
 		}
 	}

@@ -646,3 +646,61 @@ func TestService_Recover_shared(t *testing.T) {
 		t.Fatalf("single-process Recover: %d (%v), HELD %s", n, err, h.grant("HELD").Status)
 	}
 }
+
+// racingProv is another replica finishing the same add: when this process's Add reaches
+// Atlassian, the other driver has already recorded the item as given.
+type racingProv struct {
+	access.Provisioner
+	store access.Store
+}
+
+func (p racingProv) Add(ctx context.Context, a access.Account, t access.Target) error {
+	if err := p.Provisioner.Add(ctx, a, t); err != nil {
+		return err
+	}
+	return p.store.Update(ctx, func(tx access.Tx) error {
+		gs, err := tx.LiveGrants(access.GrantFilter{AccountID: a.ID, Status: []access.GrantStatus{access.GrantProvisioning}})
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			for i := range g.Items {
+				if g.Items[i].Target == t && !g.Items[i].Added {
+					ev := g.ItemAdded(i, t0)
+					if err := tx.PutGrant(g); err != nil {
+						return err
+					}
+					if err := tx.AppendAudit(&ev); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// TestService_twoDriversRecordOnce: when another driver of the same intent records the item
+// as given first, this one writes nothing more for it: the audit log says "given" once.
+func TestService_twoDriversRecordOnce(t *testing.T) {
+	h := newHarness(t)
+	h.svc.Provisioner = racingProv{Provisioner: h.org, store: h.store}
+	r := h.submit(alice, "breakglass", 30*time.Minute)
+	if g := h.grant(r.ID); g.Status != access.GrantActive {
+		t.Fatalf("grant %s", g.Status)
+	}
+	evs, err := h.svc.History(h.ctx(), access.UserActor("U0SEC1"), access.AuditFilter{Subject: r.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := 0
+	for _, e := range evs {
+		if e.Action == access.ActionGrantItemAdded {
+			added++
+		}
+	}
+	if added != 1 {
+		t.Fatalf("%d item_added events, want 1", added)
+	}
+	h.checkChain()
+}
