@@ -117,12 +117,18 @@ func alertNotice(text string) Notice { return Notice{Kind: NoticeAlert, Text: te
 
 // Approvers resolves the Slack user IDs that may approve role.
 func (s *Service) Approvers(ctx context.Context, role *Role) ([]string, error) {
-	if s.Principals == nil || len(role.Approvers) == 0 {
+	return s.resolve(ctx, role.Approvers, "approvers of "+role.Name)
+}
+
+// resolve expands principals to Slack user IDs (through the Principals' cache, if it keeps
+// one); what names them in an error. No principals, or no Principals wired, is nobody.
+func (s *Service) resolve(ctx context.Context, principals []string, what string) ([]string, error) {
+	if s.Principals == nil || len(principals) == 0 {
 		return nil, nil
 	}
-	ids, err := s.Principals.Resolve(ctx, role.Approvers)
+	ids, err := s.Principals.Resolve(ctx, principals)
 	if err != nil {
-		return nil, fmt.Errorf("resolve approvers of %s: %w", role.Name, err)
+		return nil, fmt.Errorf("resolve %s: %w", what, err)
 	}
 	return ids, nil
 }

@@ -152,14 +152,7 @@ func startSummary(rv *Review, items []*ReviewItem, left int, reviewers []string,
 
 // reviewers resolves the Slack user IDs that may decide the items of rv.
 func (s *Service) reviewers(ctx context.Context, rv *Review) ([]string, error) {
-	if s.Principals == nil || len(rv.Reviewers) == 0 {
-		return nil, nil
-	}
-	ids, err := s.Principals.Resolve(ctx, rv.Reviewers)
-	if err != nil {
-		return nil, fmt.Errorf("resolve reviewers of %s: %w", rv.Name, err)
-	}
-	return ids, nil
+	return s.resolve(ctx, rv.Reviewers, "reviewers of "+rv.Name)
 }
 
 // ReviewItem returns the review item with the given ID.
