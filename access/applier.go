@@ -141,36 +141,17 @@ func (e *Engine) apply(ctx context.Context, org Org, prov Provisioner, run *Run)
 		}
 		if err != nil {
 			c.Error = errText(err)
-			return fmt.Errorf("%s %s: %w", c.Op, who(c.Account), err)
+			return fmt.Errorf("%s %s: %w", c.Op, c.Account.Handle(), err)
 		}
 		c.Done = true
 		if c.Op == OpReport {
 			continue
 		}
 		ev := AuditEvent{Time: e.now(), Action: ActionChange, Actor: PolicyActor, Subject: run.Name,
-			Member: who(c.Account), Detail: describe(*c)}
+			Member: c.Account.Handle(), Detail: c.Describe()}
 		if err := e.Store.Update(ctx, func(tx Tx) error { return tx.AppendAudit(&ev) }); err != nil {
-			return fmt.Errorf("audit %s %s: %w", c.Op, who(c.Account), err)
+			return fmt.Errorf("audit %s %s: %w", c.Op, c.Account.Handle(), err)
 		}
 	}
 	return nil
-}
-
-// describe writes a change for people: "add a@x to g: reason".
-func describe(c Change) string {
-	switch c.Op {
-	case OpAdd:
-		return fmt.Sprintf("add %s to %s: %s", who(c.Account), c.Group, c.Reason)
-	case OpRemove:
-		if c.Role != "" {
-			return fmt.Sprintf("revoke %s from %s: %s", c.Role, who(c.Account), c.Reason)
-		}
-		return fmt.Sprintf("remove %s from %s: %s", who(c.Account), c.Group, c.Reason)
-	case OpReport:
-		if c.Group != "" {
-			return fmt.Sprintf("report %s in %s: %s", who(c.Account), c.Group, c.Reason)
-		}
-		return fmt.Sprintf("report %s: %s", who(c.Account), c.Reason)
-	}
-	return fmt.Sprintf("%s %s: %s", c.Op, who(c.Account), c.Reason)
 }

@@ -14,7 +14,7 @@ import (
 type AuditEvent struct {
 	Seq      uint64    `json:"seq"`
 	Time     time.Time `json:"time"`
-	Action   string    `json:"action"`
+	Action   Action    `json:"action"`
 	Actor    Actor     `json:"actor"`
 	Subject  string    `json:"subject,omitempty"` // request / grant ID, rule or sweep name
 	Role     string    `json:"role,omitempty"`
@@ -25,39 +25,45 @@ type AuditEvent struct {
 	Hash     string    `json:"hash,omitempty"`
 }
 
+// Action is what an audit event records. Actions lists them.
+type Action string
+
 // Audit actions.
 const (
-	ActionRequestSubmitted  = "request.submitted"
-	ActionRequestApproval   = "request.approval"
-	ActionRequestApproved   = "request.approved"
-	ActionRequestDenied     = "request.denied"
-	ActionRequestCancelled  = "request.cancelled"
-	ActionRequestExpired    = "request.expired"
-	ActionGrantProvisioning = "grant.provisioning"
-	ActionGrantPrior        = "grant.prior_checked"
-	ActionGrantActive       = "grant.active"
-	ActionGrantWarned       = "grant.warned"
-	ActionGrantExtended     = "grant.extended"
-	ActionGrantRevoking     = "grant.revoking"
-	ActionGrantItemAdded    = "grant.item_added"
-	ActionGrantItemRemoved  = "grant.item_removed"
-	ActionGrantOverdue      = "grant.overdue"
-	ActionGrantItemKept     = "grant.item_kept"
-	ActionGrantRevoked      = "grant.revoked"
-	ActionGrantRetry        = "grant.retry"
-	ActionGrantFailed       = "grant.failed"
-	ActionIdentityBound     = "identity.bound"
-	ActionRun               = "run"
-	ActionChange            = "change"
-	ActionPolicyReloaded    = "policy.reloaded"
-	ActionPolicyRefused     = "policy.refused"
-	ActionReviewStarted     = "review.started"  // an item to certify was created
-	ActionReviewKept        = "review.kept"     // a reviewer certified a membership
-	ActionReviewRemoving    = "review.removing" // a reviewer asked for a removal (intent)
-	ActionReviewRemoved     = "review.removed"  // the membership is gone
-	ActionReviewRefused     = "review.refused"  // a guard refused the removal
-	ActionReviewExpired     = "review.expired"  // no response by the deadline: on_no_response applies
+	ActionRequestSubmitted  Action = "request.submitted"
+	ActionRequestApproval   Action = "request.approval"
+	ActionRequestApproved   Action = "request.approved"
+	ActionRequestDenied     Action = "request.denied"
+	ActionRequestCancelled  Action = "request.cancelled"
+	ActionRequestExpired    Action = "request.expired"
+	ActionGrantProvisioning Action = "grant.provisioning"
+	ActionGrantPrior        Action = "grant.prior_checked"
+	ActionGrantActive       Action = "grant.active"
+	ActionGrantWarned       Action = "grant.warned"
+	ActionGrantExtended     Action = "grant.extended"
+	ActionGrantRevoking     Action = "grant.revoking"
+	ActionGrantItemAdded    Action = "grant.item_added"
+	ActionGrantItemRemoved  Action = "grant.item_removed"
+	ActionGrantOverdue      Action = "grant.overdue"
+	ActionGrantItemKept     Action = "grant.item_kept"
+	ActionGrantRevoked      Action = "grant.revoked"
+	ActionGrantRetry        Action = "grant.retry"
+	ActionGrantFailed       Action = "grant.failed"
+	ActionIdentityBound     Action = "identity.bound"
+	ActionRun               Action = "run"
+	ActionChange            Action = "change"
+	ActionPolicyReloaded    Action = "policy.reloaded"
+	ActionPolicyRefused     Action = "policy.refused"
+	ActionReviewStarted     Action = "review.started"  // an item to certify was created
+	ActionReviewKept        Action = "review.kept"     // a reviewer certified a membership
+	ActionReviewRemoving    Action = "review.removing" // a reviewer asked for a removal (intent)
+	ActionReviewRemoved     Action = "review.removed"  // the membership is gone
+	ActionReviewRefused     Action = "review.refused"  // a guard refused the removal
+	ActionReviewExpired     Action = "review.expired"  // no response by the deadline: on_no_response applies
 )
+
+// Actions is every audit action.
+var Actions = []Action{ActionRequestSubmitted, ActionRequestApproval, ActionRequestApproved, ActionRequestDenied, ActionRequestCancelled, ActionRequestExpired, ActionGrantProvisioning, ActionGrantPrior, ActionGrantActive, ActionGrantWarned, ActionGrantExtended, ActionGrantRevoking, ActionGrantItemAdded, ActionGrantItemRemoved, ActionGrantOverdue, ActionGrantItemKept, ActionGrantRevoked, ActionGrantRetry, ActionGrantFailed, ActionIdentityBound, ActionRun, ActionChange, ActionPolicyReloaded, ActionPolicyRefused, ActionReviewStarted, ActionReviewKept, ActionReviewRemoving, ActionReviewRemoved, ActionReviewRefused, ActionReviewExpired}
 
 // Tags.
 const (
@@ -168,7 +174,7 @@ func (h ChainHead) Check(count uint64, hash string, key []byte) *ChainBreak {
 
 // sanitize replaces text that is not UTF-8 with what a store would read back from its JSON.
 func (e *AuditEvent) sanitize() {
-	for _, s := range []*string{&e.Action, &e.Subject, &e.Role, &e.Member, &e.Detail, &e.Actor.SlackID, &e.Actor.Name, (*string)(&e.Actor.Kind)} {
+	for _, s := range []*string{(*string)(&e.Action), &e.Subject, &e.Role, &e.Member, &e.Detail, &e.Actor.SlackID, &e.Actor.Name, (*string)(&e.Actor.Kind)} {
 		*s = validText(*s)
 	}
 	for i := range e.Tags {

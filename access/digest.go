@@ -58,7 +58,7 @@ func DigestText(live []*Grant, events []AuditEvent, now time.Time) string {
 		}
 		fmt.Fprintf(&b, "• %s %s for %s (%s), %s%s\n", g.ID, g.Role, g.Account.Email, g.Status, until, tag)
 	}
-	count := map[string]int{}
+	count := map[Action]int{}
 	var breakGlass, failures, runs []string
 	for _, e := range events {
 		count[e.Action]++

@@ -34,15 +34,6 @@ type Engine struct {
 	running running // rules running now: a second start is refused
 }
 
-// Run outcomes.
-const (
-	OutcomeOK      = "ok"
-	OutcomeStopped = "stopped" // bad input or a guard stopped the run before any change
-	OutcomeFailed  = "failed"  // Atlassian or the store failed; the next run resumes
-	OutcomeDryRun  = "dry-run"
-	OutcomeRunning = "running" // stored before the first change; a run left so was cut short by a crash
-)
-
 // GuardRunName is the name of guard runs.
 const GuardRunName = "guard"
 
@@ -191,7 +182,7 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 	if err != nil {
 		ev = log.Warn().Err(err)
 	}
-	ev.Str("outcome", run.Outcome).Int("changes", len(run.Changes)).Int("calls", run.Calls).Msg("run")
+	ev.Str("outcome", string(run.Outcome)).Int("changes", len(run.Changes)).Int("calls", run.Calls).Msg("run")
 	if !record {
 		return run, nil
 	}
@@ -298,103 +289,12 @@ func (e *Engine) record(ctx context.Context, run *Run, p *plan, dryRun bool, not
 	return nil
 }
 
-// notices are the run's summary for the audit channel and, for a stopped or failed run, an
-// alert saying which rule and why.
-func (e *Engine) notices(pol *Policy, run *Run, p *plan) []Notice {
-	var out []Notice
-	post := func(n Notice) { out = append(out, n) }
-	if len(run.Changes) > 0 || run.DryRun || run.Outcome != OutcomeOK || run.By != nil {
-		post(Notice{Kind: NoticeAudit, Actor: runActor(run), Text: report(run, p)})
-	}
-	if run.DryRun || (run.Outcome != OutcomeStopped && run.Outcome != OutcomeFailed) {
-		return out
-	}
-	text := fmt.Sprintf("%s stopped before changing anything: %s The next run will try again.", title(run), run.Error)
-	if run.Outcome == OutcomeFailed {
-		text = fmt.Sprintf("%s failed after %d of %d changes: %s The next run recomputes the plan from Atlassian and resumes.",
-			title(run), done(run.Changes), writes(run.Changes), run.Error)
-	}
-	post(Notice{Kind: NoticeAlert, Actor: PolicyActor, Text: text})
-	return out
-}
-
 // runActor is who ran run: the person who asked for it now, or the policy's schedule.
 func runActor(run *Run) Actor {
 	if run.By != nil {
 		return *run.By
 	}
 	return PolicyActor
-}
-
-// title names the run's rule for people: "Sync rule engineering-jira".
-func title(run *Run) string {
-	switch run.Kind {
-	case RunSync:
-		return "Sync rule " + run.Name
-	case RunSweep:
-		return "Sweep " + run.Name
-	}
-	return "The protected-group guard"
-}
-
-func done(cs []Change) int {
-	n := 0
-	for _, c := range cs {
-		if c.Done && c.Op != OpReport {
-			n++
-		}
-	}
-	return n
-}
-
-// summary is the one-line outcome of a run, with its kind and rule.
-func summary(run *Run) string {
-	return fmt.Sprintf("%s %s: %s", run.Kind, run.Name, outcome(run))
-}
-
-// outcome is how a run ended and what it changed.
-func outcome(run *Run) string {
-	skipped := 0
-	for _, c := range run.Changes {
-		if c.Skipped != "" {
-			skipped++
-		}
-	}
-	s := fmt.Sprintf("%s, %d planned, %d done, %d skipped by guards", run.Outcome, len(run.Changes), done(run.Changes), skipped)
-	if run.Error != "" {
-		s += ": " + run.Error
-	}
-	return s
-}
-
-// reportLines is how many changes a notice lists.
-const reportLines = 20
-
-// report is the audit-channel text of a run: its outcome and its changes with their reasons.
-func report(run *Run, p *plan) string {
-	var b strings.Builder
-	b.WriteString(title(run))
-	if run.DryRun {
-		b.WriteString(" (dry run)")
-	}
-	fmt.Fprintf(&b, ": %s", outcome(run))
-	if p != nil && p.pending > 0 {
-		fmt.Fprintf(&b, "; %d more matched, within grace", p.pending)
-	}
-	for i, c := range run.Changes {
-		if i == reportLines {
-			fmt.Fprintf(&b, "\n… and %d more", len(run.Changes)-i)
-			break
-		}
-		b.WriteString("\n• " + describe(c))
-		switch {
-		case c.Skipped != "":
-			b.WriteString(" (skipped: " + c.Skipped + ")")
-		case c.Error != "":
-			b.WriteString(" (failed: " + c.Error + ")")
-		}
-	}
-	return b.String()
 }
 
 // countingOrg counts the calls a run makes, for Run.Calls.

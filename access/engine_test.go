@@ -107,7 +107,7 @@ func (f *fixture) run(t *testing.T, kind access.RunKind, name string, dry bool) 
 	return r
 }
 
-func (f *fixture) audit(t *testing.T, action string) []access.AuditEvent {
+func (f *fixture) audit(t *testing.T, action access.Action) []access.AuditEvent {
 	t.Helper()
 	var out []access.AuditEvent
 	err := f.store.View(context.Background(), func(tx access.Tx) error {

@@ -18,11 +18,17 @@ const (
 	GrantFailed       GrantStatus = "failed"   // retries exhausted; alerted, still retried slowly
 )
 
-// Grant operations, for retries and failures.
+// GrantOp is what a grant's intent does to Atlassian, for retries and failures.
+type GrantOp string
+
+// Grant operations. GrantOps lists them.
 const (
-	OpProvision = "provision"
-	OpRevoke    = "revoke"
+	OpProvision GrantOp = "provision"
+	OpRevoke    GrantOp = "revoke"
 )
+
+// GrantOps is every grant operation.
+var GrantOps = []GrantOp{OpProvision, OpRevoke}
 
 // GrantItem is one target of a grant and what jitbot knows about it.
 type GrantItem struct {
@@ -44,7 +50,7 @@ type Grant struct {
 	Account     Account       `json:"account"`
 	Items       []GrantItem   `json:"items"`
 	Status      GrantStatus   `json:"status"`
-	FailedOp    string        `json:"failed_op,omitempty"` // provision or revoke, while failed
+	FailedOp    GrantOp       `json:"failed_op,omitempty"` // provision or revoke, while failed
 	Duration    time.Duration `json:"duration"`
 	ApprovedBy  []Actor       `json:"approved_by,omitempty"`
 	BreakGlass  bool          `json:"break_glass,omitempty"`
@@ -94,11 +100,8 @@ func (g *Grant) Targets() string {
 	return strings.Join(s, ", ")
 }
 
-func (g *Grant) event(action string, a Actor, now time.Time, detail string) AuditEvent {
-	e := AuditEvent{Time: now, Action: action, Actor: a, Subject: g.ID, Role: g.Role, Member: g.Account.Email, Detail: detail}
-	if e.Member == "" {
-		e.Member = g.Account.ID
-	}
+func (g *Grant) event(action Action, a Actor, now time.Time, detail string) AuditEvent {
+	e := AuditEvent{Time: now, Action: action, Actor: a, Subject: g.ID, Role: g.Role, Member: g.Account.Handle(), Detail: detail}
 	if g.BreakGlass {
 		e.Tags = append(e.Tags, TagBreakGlass)
 	}
@@ -116,7 +119,7 @@ func (g *Grant) Ending() bool {
 }
 
 // Op returns the operation g's intent is driving: provision or revoke, or "" when at rest.
-func (g *Grant) Op() string {
+func (g *Grant) Op() GrantOp {
 	switch {
 	case g.Status == GrantProvisioning:
 		return OpProvision

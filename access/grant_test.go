@@ -49,7 +49,7 @@ func TestGrant_Activate(t *testing.T) {
 	tests := []struct {
 		name     string
 		prep     func(g *access.Grant)
-		wantCode string
+		wantCode access.Code
 	}{
 		{"unchecked", func(g *access.Grant) {}, access.EINTERNAL},
 		{"checked_not_added", func(g *access.Grant) { g.RecordPrior(0, false, "", t0) }, access.EINTERNAL},
@@ -110,7 +110,7 @@ func TestGrant_BeginRevoke(t *testing.T) {
 		operator bool
 		at       time.Time
 		prep     func(g *access.Grant)
-		wantCode string
+		wantCode access.Code
 	}{
 		{"holder_early", alice, false, t0.Add(time.Minute), nil, ""},
 		{"operator", op, true, t0.Add(time.Minute), nil, ""},
@@ -193,7 +193,7 @@ func TestNewExtension(t *testing.T) {
 		by       access.Actor
 		d        time.Duration
 		role     func() *access.Role
-		wantCode string
+		wantCode access.Code
 	}{
 		{"ok", alice, time.Hour, siteAdmin, ""},
 		{"up_to_max", alice, 3 * time.Hour, siteAdmin, ""},

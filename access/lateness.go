@@ -122,10 +122,7 @@ func (g *Grant) lateNote(now, outageLast time.Time) (note string, alerted bool) 
 
 // member names g's account for people.
 func (g *Grant) member() string {
-	if g.Account.Email != "" {
-		return g.Account.Email
-	}
-	return g.Account.ID
+	return g.Account.Handle()
 }
 
 // lateFmt writes a lateness in seconds below two minutes ("27 s"), else as a duration.

@@ -9,13 +9,6 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Defaults for riding out an Atlassian outage.
-const (
-	defaultAlertAfter  = time.Minute
-	defaultOutageProbe = time.Second
-	defaultOutageHold  = time.Minute
-)
-
 // outage is what the Service knows of Atlassian being unavailable. While it lasts, one grant
 // (the probe, the next one due) keeps trying every OutageProbe; the others are held. The
 // probe's first answer ends the outage and releases every held grant at once, so retries start
@@ -105,19 +98,15 @@ func RetriesOff(ctx context.Context) bool {
 	return v
 }
 
-func (s *Service) alertAfter() time.Duration  { return dur(s.AlertAfter, defaultAlertAfter) }
-func (s *Service) outageProbe() time.Duration { return dur(s.OutageProbe, defaultOutageProbe) }
-func (s *Service) outageHold() time.Duration  { return dur(s.OutageHold, defaultOutageHold) }
-
 // staleProbe is how long a probe may go unseen before another grant takes its place.
-func (s *Service) staleProbe() time.Duration { return 2*s.outageProbe() + 5*time.Second }
+func (s *Service) staleProbe() time.Duration { return 2*s.settings().outageProbe + 5*time.Second }
 
 // hold parks grant g while Atlassian is down and another grant probes: its next attempt moves
 // to the end of OutageHold (the release brings it forward), its lateness is noted, and the
 // alerts channel is told once it is JITBOT_ALERT_AFTER late.
 func (s *Service) hold(ctx context.Context, g *Grant) {
 	now := s.now()
-	next := now.Add(s.outageHold())
+	next := now.Add(s.settings().outageHold)
 	var text string
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		cur, err := tx.Grant(g.ID)
@@ -128,12 +117,12 @@ func (s *Service) hold(ctx context.Context, g *Grant) {
 			return nil
 		}
 		cur.noteFailure(now, s.outage.lastCause(), true)
-		if at := cur.StepDue().Add(s.alertAfter()); !cur.Late.Alerted && at.After(now) && at.Before(next) {
+		if at := cur.StepDue().Add(s.settings().alertAfter); !cur.Late.Alerted && at.After(now) && at.Before(next) {
 			next = at // back in time to raise the lateness alert
 		}
 		cur.NextAttempt = next
 		var ev AuditEvent
-		text, ev = cur.lateAlert(now, s.alertAfter(), false, "as soon as Atlassian answers again (one grant probes every "+FormatDuration(s.outageProbe())+"), at the latest "+clock(next))
+		text, ev = cur.lateAlert(now, s.settings().alertAfter, false, "as soon as Atlassian answers again (one grant probes every "+FormatDuration(s.settings().outageProbe)+"), at the latest "+clock(next))
 		if err := tx.PutGrant(cur); err != nil {
 			return err
 		}

@@ -115,11 +115,7 @@ func (d *desired) want(u *User, group string, grants bool) (string, error) {
 
 // condError is the error of a condition that failed at run time on u: the run stops.
 func condError(where string, u *User, err error) error {
-	who := u.Email
-	if who == "" {
-		who = u.AccountID
-	}
-	return &Error{Code: EINVALID, Message: fmt.Sprintf("The match of %s failed on user %s: %v.", where, who, strings.TrimSuffix(errText(err), "."))}
+	return &Error{Code: EINVALID, Message: fmt.Sprintf("The match of %s failed on user %s: %v.", where, u.Account().Handle(), strings.TrimSuffix(errText(err), "."))}
 }
 
 // errText returns the message of a domain error, or the error's text for other errors
@@ -133,9 +129,3 @@ func errText(err error) string {
 }
 
 // who names a user for people.
-func who(a Account) string {
-	if a.Email != "" {
-		return a.Email
-	}
-	return a.ID
-}

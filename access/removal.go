@@ -44,7 +44,7 @@ func (e *Engine) RemoveMembers(ctx context.Context, source string, rs []Removal)
 	}
 	fail := func(err error) ([]Change, error) {
 		if len(rs) == 1 {
-			return out, fmt.Errorf("remove %s from %s: %w", who(rs[0].Account), rs[0].Group, err)
+			return out, fmt.Errorf("remove %s from %s: %w", rs[0].Account.Handle(), rs[0].Group, err)
 		}
 		return out, fmt.Errorf("%s: remove %d memberships: %w", source, len(rs), err)
 	}
@@ -66,7 +66,7 @@ func (e *Engine) RemoveMembers(ctx context.Context, source string, rs []Removal)
 		grp := p.snap.group(c.Group)
 		c.Group, c.GroupID = grp.Name, grp.ID
 		if !p.snap.isMember(c.Group, c.Account.ID) {
-			c.Done, c.Reason = true, "already not a member"
+			c.Done, c.Absent, c.Reason = true, true, "already not a member"
 			continue
 		}
 		if u := p.snap.users[c.Account.ID]; u != nil {

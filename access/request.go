@@ -110,12 +110,9 @@ func NewRequest(id string, role *Role, requester Actor, account Account, d time.
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" && (role.ReasonRequired || role.BreakGlass) {
-		return nil, AuditEvent{}, Errorf(EINVALID, "Role %s needs a reason: say why after the duration, e.g. `request %s %s fixing SSO`.", role.Name, role.Name, FormatDuration(d))
+		return nil, AuditEvent{}, Errorf(EINVALID, "Role %s needs a reason: say why after the duration.", role.Name).WithUsage("request %s %s fixing SSO", role.Name, FormatDuration(d))
 	}
-	pt := role.PendingTimeout
-	if pt <= 0 {
-		pt = 24 * time.Hour
-	}
+	pt := role.pendingTimeout()
 	r := &Request{
 		ID: id, Kind: KindAccess, Role: role.Name, Requester: requester, Account: account,
 		Duration: d, Reason: reason, Status: RequestPending, CreatedAt: now,
@@ -136,7 +133,7 @@ func NewExtension(id string, role *Role, g *Grant, requester Actor, by time.Dura
 		return nil, AuditEvent{}, Errorf(EINVALID, "Break-glass grants are never extended; file a new request if you still need %s.", role.Name)
 	}
 	if by <= 0 {
-		return nil, AuditEvent{}, Errorf(EINVALID, "Say how much longer, e.g. `extend %s 30m still debugging`.", g.ID)
+		return nil, AuditEvent{}, Errorf(EINVALID, "Say how much longer grant %s should last.", g.ID).WithUsage("extend %s 30m still debugging", g.ID)
 	}
 	if total := g.EndsAt.Add(by).Sub(g.GrantedAt); total > role.MaxDuration {
 		room := role.MaxDuration - g.EndsAt.Sub(g.GrantedAt)
@@ -147,12 +144,9 @@ func NewExtension(id string, role *Role, g *Grant, requester Actor, by time.Dura
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" && role.ReasonRequired {
-		return nil, AuditEvent{}, Errorf(EINVALID, "Role %s needs a reason: `extend %s %s REASON`.", role.Name, g.ID, FormatDuration(by))
+		return nil, AuditEvent{}, Errorf(EINVALID, "Role %s needs a reason: say why after the duration.", role.Name).WithUsage("extend %s %s REASON", g.ID, FormatDuration(by))
 	}
-	pt := role.PendingTimeout
-	if pt <= 0 {
-		pt = 24 * time.Hour
-	}
+	pt := role.pendingTimeout()
 	if until := g.EndsAt.Sub(now); until > 0 && until < pt {
 		pt = until // an extension undecided when the grant ends is moot
 	}
@@ -167,18 +161,15 @@ func NewExtension(id string, role *Role, g *Grant, requester Actor, by time.Dura
 func CheckDuration(role *Role, d time.Duration) error {
 	switch {
 	case d <= 0:
-		return Errorf(EINVALID, "Say for how long, e.g. `request %s %s REASON` (at most %s).", role.Name, FormatDuration(role.DefaultDuration), FormatDuration(role.MaxDuration))
+		return Errorf(EINVALID, "Say for how long you need role %s (at most %s).", role.Name, FormatDuration(role.MaxDuration)).WithUsage("request %s %s REASON", role.Name, FormatDuration(role.DefaultDuration))
 	case d > role.MaxDuration:
 		return Errorf(EINVALID, "%s is longer than role %s allows: the maximum is %s.", FormatDuration(d), role.Name, FormatDuration(role.MaxDuration))
 	}
 	return nil
 }
 
-func (r *Request) event(action string, a Actor, now time.Time, detail string) AuditEvent {
-	e := AuditEvent{Time: now, Action: action, Actor: a, Subject: r.ID, Role: r.Role, Member: r.Account.Email, Detail: detail}
-	if e.Member == "" {
-		e.Member = r.Account.ID
-	}
+func (r *Request) event(action Action, a Actor, now time.Time, detail string) AuditEvent {
+	e := AuditEvent{Time: now, Action: action, Actor: a, Subject: r.ID, Role: r.Role, Member: r.Account.Handle(), Detail: detail}
 	if r.BreakGlass {
 		e.Tags = append(e.Tags, TagBreakGlass)
 	}
@@ -282,7 +273,7 @@ func (r *Request) ApproveByPolicy(now time.Time, why string) (AuditEvent, error)
 // Deny records a denial by approver, with an optional reason.
 func (r *Request) Deny(approver Actor, now time.Time, reason string, approvers []string) (AuditEvent, error) {
 	if approver.Is(r.Requester) {
-		return AuditEvent{}, Errorf(EFORBIDDEN, "You cannot decide your own request %s; use `cancel %s` to withdraw it.", r.ID, r.ID)
+		return AuditEvent{}, Errorf(EFORBIDDEN, "You cannot decide your own request %s; cancel it to withdraw it.", r.ID).WithUsage("cancel %s", r.ID)
 	}
 	if approver.Kind != ActorUser || !contains(approvers, approver.SlackID) {
 		return AuditEvent{}, Errorf(EFORBIDDEN, "You are not an approver of role %s, so you cannot decide request %s.", r.Role, r.ID)

@@ -44,7 +44,7 @@ func TestNewRequest(t *testing.T) {
 		role     *access.Role
 		d        time.Duration
 		reason   string
-		wantCode string
+		wantCode access.Code
 	}{
 		{"ok", siteAdmin(), 2 * time.Hour, "fixing SSO", ""},
 		{"at_max", siteAdmin(), 4 * time.Hour, "x", ""},
@@ -84,7 +84,7 @@ func TestRequest_Approve(t *testing.T) {
 		setup      func(r *access.Request)
 		by         access.Actor
 		wantStatus access.RequestStatus
-		wantCode   string
+		wantCode   access.Code
 	}{
 		{"approver", siteAdmin(), nil, sec1, access.RequestApproved, ""},
 		{"requester_refused", siteAdmin(), nil, alice, access.RequestPending, access.EFORBIDDEN},
@@ -123,7 +123,7 @@ func TestRequest_Deny(t *testing.T) {
 	tests := []struct {
 		name     string
 		by       access.Actor
-		wantCode string
+		wantCode access.Code
 	}{
 		{"approver", sec1, ""},
 		{"requester", alice, access.EFORBIDDEN},
@@ -148,7 +148,7 @@ func TestRequest_Cancel(t *testing.T) {
 		name     string
 		by       access.Actor
 		decided  bool
-		wantCode string
+		wantCode access.Code
 	}{
 		{"requester", alice, false, ""},
 		{"other", bob, false, access.EFORBIDDEN},
@@ -172,7 +172,7 @@ func TestRequest_Expire(t *testing.T) {
 	tests := []struct {
 		name     string
 		at       time.Time
-		wantCode string
+		wantCode access.Code
 	}{
 		{"before_timeout", t0.Add(23 * time.Hour), access.ECONFLICT},
 		{"at_timeout", t0.Add(24 * time.Hour), ""},
@@ -249,7 +249,7 @@ func TestRequest_ApproveAs(t *testing.T) {
 		approvers  []string
 		at         time.Time
 		wantStatus access.RequestStatus
-		wantCode   string
+		wantCode   access.Code
 		wantCount  int
 	}{
 		{"current_approver", siteAdmin(), nil, sec1, sec1Acct, []string{"U0SEC1"}, t0.Add(time.Minute), access.RequestApproved, "", 1},

@@ -162,7 +162,7 @@ func checkLimits(tx Tx, p *Policy, role *Role, r *Request, decidedNow bool, now 
 			}
 		}
 		if n := p.Limits.Pending(); mine >= n {
-			return Errorf(EFORBIDDEN, "You already have %d undecided requests, the most one person may have at once (limits.pending_per_user: %d). Cancel one (`list` shows them) or wait for a decision, then ask again.", mine, n)
+			return Errorf(EFORBIDDEN, "You already have %d undecided requests, the most one person may have at once (limits.pending_per_user: %d). Cancel one or wait for a decision, then ask again.", mine, n).WithUsage("list")
 		}
 	}
 	if !role.BreakGlass {
@@ -178,7 +178,7 @@ func checkLimits(tx Tx, p *Policy, role *Role, r *Request, decidedNow bool, now 
 			continue
 		}
 		if g.Live() || g.Ending() {
-			return Errorf(EFORBIDDEN, "You already hold break-glass grant %s (%s), and the limit is one live break-glass grant at a time. End it with `revoke %s` before asking for another.", g.ID, g.Role, g.ID)
+			return Errorf(EFORBIDDEN, "You already hold break-glass grant %s (%s), and the limit is one live break-glass grant at a time. End it before asking for another.", g.ID, g.Role).WithUsage("revoke %s", g.ID)
 		}
 		if now.Sub(g.CreatedAt) < 24*time.Hour {
 			recent++

@@ -69,10 +69,10 @@ func (it *ReviewItem) Due() time.Time {
 func (it *ReviewItem) Open() bool { return it.Status == ReviewPending || it.Status == ReviewRemoving }
 
 // Member names the item's account for people.
-func (it *ReviewItem) Member() string { return who(it.Account) }
+func (it *ReviewItem) Member() string { return it.Account.Handle() }
 
 // event returns an audit event about the item.
-func (it *ReviewItem) event(action string, by Actor, now time.Time, detail string) AuditEvent {
+func (it *ReviewItem) event(action Action, by Actor, now time.Time, detail string) AuditEvent {
 	return AuditEvent{Time: now, Action: action, Actor: by, Subject: it.ID, Role: it.Group, Member: it.Member(),
 		Detail: fmt.Sprintf("review %s: %s", it.Review, detail)}
 }

@@ -110,7 +110,7 @@ func TestService_Review(t *testing.T) {
 		by         string
 		member     string // item key
 		keep       bool
-		wantCode   string
+		wantCode   access.Code
 		wantStatus access.ReviewStatus
 		wantNote   string
 		stillIn    bool

@@ -35,9 +35,25 @@ type Change struct {
 	Resource string   `json:"resource,omitempty"` // the role's resource as Atlassian reports it
 	Reason   string   `json:"reason"`
 	Done     bool     `json:"done,omitempty"`
+	Absent   bool     `json:"absent,omitempty"`  // done with no call: the member was already not there
 	Skipped  string   `json:"skipped,omitempty"` // why a guard left it out
 	Error    string   `json:"error,omitempty"`
 }
+
+// Outcome is how a run ended. Outcomes lists them.
+type Outcome string
+
+// Run outcomes.
+const (
+	OutcomeOK      Outcome = "ok"
+	OutcomeStopped Outcome = "stopped" // bad input or a guard stopped the run before any change
+	OutcomeFailed  Outcome = "failed"  // Atlassian or the store failed; the next run resumes
+	OutcomeDryRun  Outcome = "dry-run"
+	OutcomeRunning Outcome = "running" // stored before the first change; a run left so was cut short by a crash
+)
+
+// Outcomes is every run outcome.
+var Outcomes = []Outcome{OutcomeOK, OutcomeStopped, OutcomeFailed, OutcomeDryRun, OutcomeRunning}
 
 // Run is one execution of a sync rule, sweep, drift check or digest, and its outcome.
 type Run struct {
@@ -48,7 +64,7 @@ type Run struct {
 	Finished time.Time `json:"finished,omitempty"`
 	DryRun   bool      `json:"dry_run,omitempty"`
 	Changes  []Change  `json:"changes,omitempty"`
-	Outcome  string    `json:"outcome"` // ok | stopped | failed | dry-run
+	Outcome  Outcome   `json:"outcome"`
 	Error    string    `json:"error,omitempty"`
 	Calls    int       `json:"calls,omitempty"`
 	By       *Actor    `json:"by,omitempty"` // who ran it now (WithRunBy); nil for the schedule

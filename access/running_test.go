@@ -89,7 +89,8 @@ func TestService_RunNow_OperatorsOnly(t *testing.T) {
 	tests := []struct {
 		name, by, rule string
 		kind           access.RunKind
-		code, text     string
+		code           access.Code
+		text           string
 	}{
 		{"non_operator", "U0DAVE", "engineering-jira", access.RunSync, access.EFORBIDDEN, "Only operators"},
 		{"non_operator_unknown_rule", "U0DAVE", "nope", access.RunSync, access.EFORBIDDEN, "Only operators"},

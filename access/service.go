@@ -19,12 +19,9 @@ type Service struct {
 	Provisioner Provisioner
 	Notifier    Notifier
 	Observer    Observer
-	// Wanted says whether a source other than grants (a sync rule, a standing membership)
-	// wants u in group; an ending grant leaves such memberships in place. Engine.Wanted when
-	// not set.
-	Wanted func(ctx context.Context, u *User, group string) (reason string, ok bool, err error)
 	// Engine reads group members for access reviews, removes the memberships reviewers reject
-	// through its guards, and says which memberships sync rules and the guard want.
+	// through its guards, and says which memberships sync rules and the guard want (an ending
+	// grant leaves those in place).
 	Engine *Engine
 	Policy func() *Policy
 	Now    func() time.Time
@@ -74,28 +71,12 @@ func (s *Service) observer() Observer {
 	return s.Observer
 }
 
-func (s *Service) wanted() func(ctx context.Context, u *User, group string) (string, bool, error) {
-	if s.Wanted == nil && s.Engine != nil {
-		return s.Engine.Wanted
-	}
-	return s.Wanted
-}
-
 func (s *Service) now() time.Time {
 	if s.Now == nil {
 		return time.Now()
 	}
 	return s.Now()
 }
-
-func dur(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
-
-func (s *Service) lease() time.Duration { return dur(s.Lease, 2*time.Minute) }
 
 func (s *Service) policy() (*Policy, error) {
 	if s.Policy == nil {
@@ -111,7 +92,7 @@ func (s *Service) policy() (*Policy, error) {
 func (s *Service) role(p *Policy, name string) (*Role, error) {
 	r := p.Role(name)
 	if r == nil {
-		return nil, Errorf(ENOTFOUND, "There is no role %q. %s", name, RoleList(p))
+		return nil, Errorf(ENOTFOUND, "There is no role %q. %s", name, RoleList(p)).WithUsage("roles")
 	}
 	return r, nil
 }
@@ -121,7 +102,7 @@ func RoleList(p *Policy) string {
 	if len(p.Roles) == 0 {
 		return "The policy defines no roles."
 	}
-	s := "The policy's roles (`roles` lists those you may request): "
+	s := "The policy's roles (the roles command lists those you may request): "
 	for i, r := range p.Roles {
 		if i > 0 {
 			s += ", "
@@ -136,12 +117,18 @@ func alertNotice(text string) Notice { return Notice{Kind: NoticeAlert, Text: te
 
 // Approvers resolves the Slack user IDs that may approve role.
 func (s *Service) Approvers(ctx context.Context, role *Role) ([]string, error) {
-	if s.Principals == nil || len(role.Approvers) == 0 {
+	return s.resolve(ctx, role.Approvers, "approvers of "+role.Name)
+}
+
+// resolve expands principals to Slack user IDs (through the Principals' cache, if it keeps
+// one); what names them in an error. No principals, or no Principals wired, is nobody.
+func (s *Service) resolve(ctx context.Context, principals []string, what string) ([]string, error) {
+	if s.Principals == nil || len(principals) == 0 {
 		return nil, nil
 	}
-	ids, err := s.Principals.Resolve(ctx, role.Approvers)
+	ids, err := s.Principals.Resolve(ctx, principals)
 	if err != nil {
-		return nil, fmt.Errorf("resolve approvers of %s: %w", role.Name, err)
+		return nil, fmt.Errorf("resolve %s: %w", what, err)
 	}
 	return ids, nil
 }
@@ -186,15 +173,16 @@ func (s *Service) jitter(d time.Duration) time.Duration {
 
 // backoff returns when to retry after attempts failures.
 func (s *Service) backoff(attempts int, now time.Time, failed bool) time.Time {
+	set := s.settings()
 	if failed {
-		return now.Add(s.jitter(dur(s.FailedRetry, 15*time.Minute)))
+		return now.Add(s.jitter(set.failedRetry))
 	}
-	d := dur(s.RetryBase, 10*time.Second)
-	for i := 1; i < attempts && d < dur(s.RetryMax, 10*time.Minute); i++ {
+	d := set.retryBase
+	for i := 1; i < attempts && d < set.retryMax; i++ {
 		d *= 2
 	}
-	if m := dur(s.RetryMax, 10*time.Minute); d > m {
-		d = m
+	if d > set.retryMax {
+		d = set.retryMax
 	}
 	return now.Add(s.jitter(d))
 }

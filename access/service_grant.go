@@ -35,7 +35,7 @@ func (s *Service) Revoke(ctx context.Context, by Actor, id string) (*Grant, erro
 	}
 	now := s.now()
 	err = s.update(ctx, id, func(g *Grant) (AuditEvent, error) {
-		return g.BeginRevoke(by, operator, "ended early", now, s.lease())
+		return g.BeginRevoke(by, operator, "ended early", now, s.settings().lease)
 	})
 	if err != nil {
 		return g, fmt.Errorf("revoke grant %s: %w", id, err)
@@ -52,31 +52,12 @@ func (s *Service) update(ctx context.Context, id string, fn func(g *Grant) (Audi
 // updateTell is update that also writes, in the same transaction, the notices tell returns for
 // the changed grant.
 func (s *Service) updateTell(ctx context.Context, id string, fn func(g *Grant) (AuditEvent, error), tell func(g *Grant) []Notice) error {
-	return s.Store.Update(ctx, func(tx Tx) error {
-		g, err := tx.Grant(id)
-		if err != nil {
-			return err
-		}
-		ev, err := fn(g)
-		if err != nil {
-			return err
-		}
-		if err := tx.PutGrant(g); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ev); err != nil {
-			return err
-		}
-		if tell == nil {
-			return nil
-		}
-		for _, n := range tell(g) {
-			if err := s.tell(ctx, tx, n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	var ns notices[Grant]
+	if tell != nil {
+		ns = tellOf(tell)
+	}
+	_, err := updateRecord(ctx, s, grantRecords, id, fn, ns)
+	return err
 }
 
 // errRecorded means another driver of the same intent (another replica) recorded the step
@@ -121,16 +102,9 @@ func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (defer
 	callCtx := WithoutRetries(ctx)
 	// Hold the intent while working on it, so a sweep pass elsewhere leaves it alone. An intent
 	// just written (BeginRevoke, NewGrant) is already held: no second write for it.
-	if op := g.Op(); op != "" && g.NextAttempt.Before(s.now().Add(s.lease()/2)) {
-		until := s.now().Add(s.lease())
-		if err := s.Store.Update(ctx, func(tx Tx) error {
-			cur, err := tx.Grant(id)
-			if err != nil {
-				return err
-			}
-			cur.Lease(until)
-			return tx.PutGrant(cur)
-		}); err != nil {
+	if op := g.Op(); op != "" && g.NextAttempt.Before(s.now().Add(s.settings().lease/2)) {
+		until := s.now().Add(s.settings().lease)
+		if err := mark(ctx, s, grantRecords, id, func(cur *Grant) { cur.Lease(until) }); err != nil {
 			log.Error().Err(err).Msg("lease grant")
 			return false
 		}
@@ -156,7 +130,7 @@ func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (defer
 	if err == nil {
 		return false
 	}
-	log.Warn().Err(err).Str("op", g.Op()).Msg("grant step failed; will retry")
+	log.Warn().Err(err).Str("op", string(g.Op())).Msg("grant step failed; will retry")
 	s.fail(ctx, id, err)
 	return false
 }
@@ -196,10 +170,7 @@ func (s *Service) fail(ctx context.Context, id string, cause error) {
 		if err != nil {
 			return err
 		}
-		max := s.MaxAttempts
-		if max <= 0 {
-			max = 6
-		}
+		max := s.settings().maxAttempts
 		if ErrorCode(cause) == EFORBIDDEN {
 			max = 1 // misconfiguration: a person must look now; retries continue slowly
 		}
@@ -208,23 +179,23 @@ func (s *Service) fail(ctx context.Context, id string, cause error) {
 		nextText := clock(next)
 		switch {
 		case probe:
-			next = now.Add(s.outageProbe())
-			nextText = fmt.Sprintf("%s, then every %s until Atlassian answers", clock(next), FormatDuration(s.outageProbe()))
+			next = now.Add(s.settings().outageProbe)
+			nextText = fmt.Sprintf("%s, then every %s until Atlassian answers", clock(next), FormatDuration(s.settings().outageProbe))
 		case down:
-			next = now.Add(s.outageHold())
+			next = now.Add(s.settings().outageHold)
 			nextText = fmt.Sprintf("as soon as Atlassian answers again, at the latest %s", clock(next))
 		}
 		cur.noteFailure(now, why, down)
 		if !cur.Late.Alerted {
 			// Come back when the alert is due, if that is before the next attempt.
-			if at := cur.StepDue().Add(s.alertAfter()); at.After(now) && at.Before(next) {
+			if at := cur.StepDue().Add(s.settings().alertAfter); at.After(now) && at.Before(next) {
 				next, nextText = at, clock(at)
 			}
 		}
 		ev, becameFailed := cur.Retry(cause, next, max, now)
 		var lev AuditEvent
 		// A refused key or permission needs a person now; anything else is alerted once late.
-		text, lev = cur.lateAlert(now, s.alertAfter(), becameFailed && ErrorCode(cause) == EFORBIDDEN, nextText)
+		text, lev = cur.lateAlert(now, s.settings().alertAfter, becameFailed && ErrorCode(cause) == EFORBIDDEN, nextText)
 		if err := tx.PutGrant(cur); err != nil {
 			return err
 		}
@@ -335,26 +306,12 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 				continue
 			}
 		}
-		if err := s.Store.Update(ctx, func(tx Tx) error {
-			c, err := tx.Grant(g.ID)
-			if err != nil {
-				return err
-			}
-			c.MarkAddSent(i)
-			return tx.PutGrant(c)
-		}); err != nil {
+		if err := mark(ctx, s, grantRecords, g.ID, func(c *Grant) { c.MarkAddSent(i) }); err != nil {
 			return err
 		}
 		if err := s.Provisioner.Add(ctx, g.Account, it.Target); err != nil {
 			if refused(err) {
-				if uerr := s.Store.Update(ctx, func(tx Tx) error {
-					c, err := tx.Grant(g.ID)
-					if err != nil {
-						return err
-					}
-					c.AddRefused(i)
-					return tx.PutGrant(c)
-				}); uerr != nil {
+				if uerr := mark(ctx, s, grantRecords, g.ID, func(c *Grant) { c.AddRefused(i) }); uerr != nil {
 					return errors.Join(err, uerr)
 				}
 			}
@@ -419,8 +376,8 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 			}
 		}
 	}
-	if wanted := s.wanted(); it.Target.Kind == TargetGroup && wanted != nil && s.Directory != nil {
-		if s.Wanted == nil && !s.Engine.MayWant(it.Target.Group) {
+	if it.Target.Kind == TargetGroup && s.Engine != nil && s.Directory != nil {
+		if !s.Engine.MayWant(it.Target.Group) {
 			// No sync rule adds to the group and the member is not standing in it: no need
 			// to read the member (one Atlassian call per revocation saved).
 			return "", nil
@@ -429,7 +386,7 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 		if err != nil {
 			return "", fmt.Errorf("read member: %w", err)
 		}
-		why, ok, err := wanted(ctx, u, it.Target.Group)
+		why, ok, err := s.Engine.Wanted(ctx, u, it.Target.Group)
 		if err != nil {
 			return "", err
 		}
@@ -546,7 +503,7 @@ func (s *Service) finishRevoke(ctx context.Context, id string, removed []int, go
 		return err
 	}
 	if still != nil {
-		return errStillVisible(*still, dur(s.ConsistencyWindow, 30*time.Second))
+		return errStillVisible(*still, s.settings().consistencyWindow)
 	}
 	s.overdue.Delete(done.ID)
 	lag := done.EndedAt.Sub(done.EndsAt)

@@ -3,81 +3,10 @@ package access
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 )
-
-// Account returns the Atlassian account of a Slack user: the stored binding, or the account
-// whose e-mail matches the user's Slack e-mail, which is then stored.
-func (s *Service) Account(ctx context.Context, slackID string) (Account, error) {
-	acct, bind, err := s.match(ctx, slackID)
-	if err != nil || bind == nil {
-		return acct, err
-	}
-	if err := s.Store.Update(ctx, func(tx Tx) error { return bind(tx) }); err != nil {
-		return Account{}, fmt.Errorf("store identity of %s: %w", slackID, err)
-	}
-	return acct, nil
-}
-
-// match returns the Atlassian account of a Slack user without storing anything: the stored
-// binding while it is fresh, or a new match. bind, when not nil, stores the match (and its
-// audit event) in a transaction; nothing is written until the caller runs it.
-func (s *Service) match(ctx context.Context, slackID string) (acct Account, bind func(Tx) error, err error) {
-	var b *Binding
-	err = s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		b, err = tx.Binding(slackID)
-		return err
-	})
-	now := s.now()
-	if err == nil && now.Sub(b.At) < dur(s.BindingTTL, 24*time.Hour) {
-		return b.Account, nil, nil
-	}
-	if err != nil && ErrorCode(err) != ENOTFOUND {
-		return Account{}, nil, fmt.Errorf("read identity of %s: %w", slackID, err)
-	}
-	if s.Identity == nil || s.Directory == nil {
-		return Account{}, nil, Errorf(EUNAVAILABLE, "jitbot cannot look up who you are right now.")
-	}
-	email, err := s.Identity.Email(ctx, slackID)
-	if err != nil && ErrorCode(err) == EUNAVAILABLE && b != nil {
-		// Slack cannot say right now: the stored match stands until it can be checked again.
-		zerolog.Ctx(ctx).Warn().Err(err).Str("slack_user", slackID).Msg("identity re-check failed; using the stored binding")
-		return b.Account, nil, nil
-	}
-	if err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return Account{}, nil, Errorf(ENOTFOUND, "Slack shows jitbot no e-mail address for you (it is hidden, or not set), so jitbot cannot match you to an Atlassian account. Ask a Slack admin to set it, and to let apps see it (users:read.email).")
-		}
-		return Account{}, nil, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
-	}
-	u, err := s.Directory.UserByEmail(ctx, email)
-	if err != nil && ErrorCode(err) == EUNAVAILABLE && b != nil && strings.EqualFold(b.Email, email) {
-		zerolog.Ctx(ctx).Warn().Err(err).Str("slack_user", slackID).Msg("account re-check failed; using the stored binding")
-		return b.Account, nil, nil
-	}
-	if err != nil {
-		if ErrorCode(err) == ENOTFOUND {
-			return Account{}, nil, Errorf(ENOTFOUND, "No Atlassian account has the e-mail %s (your Slack e-mail), so you cannot request access. Ask IT to invite that address to Atlassian.", email)
-		}
-		return Account{}, nil, fmt.Errorf("atlassian account of %s: %w", email, err)
-	}
-	acct = u.Account()
-	if b != nil && b.Account.ID == acct.ID {
-		b.At = now
-		return acct, func(tx Tx) error { return tx.PutBinding(b) }, nil
-	}
-	nb := &Binding{SlackID: slackID, Email: email, Account: acct, At: now}
-	return acct, func(tx Tx) error {
-		if err := tx.PutBinding(nb); err != nil {
-			return err
-		}
-		return tx.AppendAudit(&AuditEvent{Time: now, Action: ActionIdentityBound, Actor: UserActor(slackID), Member: email, Detail: "Slack " + slackID + " is Atlassian " + acct.ID})
-	}, nil
-}
 
 // Submit files a request for roleName for d, by the requester. Auto-approved and break-glass
 // requests are approved and provisioned before Submit returns.
@@ -94,14 +23,9 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	if _, _, err := NewRequest("check", role, by, Account{}, d, reason, s.now()); err != nil {
 		return nil, err
 	}
-	id, fixed := requestID(ctx)
-	if fixed {
-		if r, err := s.Request(ctx, id); err == nil {
-			if r.Requester.Is(by) {
-				return r, nil // filed already: the same Slack envelope, replayed
-			}
-			id = NewID() // another's request has that ID: never overwrite it
-		}
+	id, prior := s.newRequestID(ctx, by)
+	if prior != nil {
+		return prior, nil // filed already: the same Slack envelope, replayed
 	}
 	a, err := s.asker(ctx, by)
 	if err != nil {
@@ -126,18 +50,8 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		c := *r // Update may run fn again after a conflict: file a fresh copy each time
 		filed = &c
-		if err := checkLimits(tx, p, role, &c, why != "", now); err != nil {
-			return err
-		}
-		if err := a.bind(tx); err != nil {
-			return err
-		}
 		var err error
-		if g, err = s.file(tx, &c, ev, role, why, now); err != nil {
-			return err
-		}
-		// What people are told is written with the request, in the same transaction.
-		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: &c, Role: role, Actor: by, Approvers: approvers}); err != nil {
+		if g, err = s.fileNew(ctx, tx, p, role, a, &c, ev, why, now, approvers); err != nil {
 			return err
 		}
 		if c.BreakGlass {
@@ -228,7 +142,7 @@ func (s *Service) startGrant(tx Tx, r *Request, role *Role, now time.Time) (*Gra
 		}
 		return nil, tx.AppendAudit(&ev)
 	}
-	g, ev, err := NewGrant(r, role, now, s.lease())
+	g, ev, err := NewGrant(r, role, now, s.settings().lease)
 	if err != nil {
 		return nil, err
 	}
@@ -236,6 +150,43 @@ func (s *Service) startGrant(tx Tx, r *Request, role *Role, now time.Time) (*Gra
 		return nil, err
 	}
 	return g, tx.AppendAudit(&ev)
+}
+
+// fileNew stores new request c in tx: checked against the policy's limits, with the asker's
+// identity binding and, when decided now (why), its grant. What its approvers are told is
+// written with it, in the same transaction.
+func (s *Service) fileNew(ctx context.Context, tx Tx, p *Policy, role *Role, a Asker, c *Request, ev AuditEvent, why string, now time.Time, approvers []string) (*Grant, error) {
+	if err := checkLimits(tx, p, role, c, why != "", now); err != nil {
+		return nil, err
+	}
+	if err := a.bind(tx); err != nil {
+		return nil, err
+	}
+	g, err := s.file(tx, c, ev, role, why, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: c, Role: role, Actor: c.Requester, Approvers: approvers}); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// newRequestID is the ID of a new request by by: the Slack envelope's when it has one, so a
+// replayed envelope files nothing new. filed is the request already stored under that ID when
+// it is by's; another's request under it is never overwritten (a fresh ID is returned).
+func (s *Service) newRequestID(ctx context.Context, by Actor) (id string, filed *Request) {
+	id, fixed := requestID(ctx)
+	if !fixed {
+		return id, nil
+	}
+	if r, err := s.Request(ctx, id); err == nil {
+		if r.Requester.Is(by) {
+			return id, r
+		}
+		return NewID(), nil
+	}
+	return id, nil
 }
 
 // Approve records by's approval of request id. Once enough approvers agree the grant is given
@@ -259,18 +210,10 @@ func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, e
 	now := s.now()
 	var g *Grant
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		cur, err := tx.Request(id)
+		cur, err := transition(ctx, s, tx, requestRecords, id, func(c *Request) (AuditEvent, error) {
+			return c.ApproveAs(by, acct, now, role, approvers)
+		}, nil)
 		if err != nil {
-			return err
-		}
-		ev, err := cur.ApproveAs(by, acct, now, role, approvers)
-		if err != nil {
-			return err
-		}
-		if err := tx.PutRequest(cur); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ev); err != nil {
 			return err
 		}
 		r = cur
@@ -318,42 +261,6 @@ func (s *Service) decisionContext(ctx context.Context, p *Policy, id string) (*R
 	return r, role, approvers, nil
 }
 
-// deciderAccount returns the Atlassian account of a Slack user deciding a request: the stored
-// match, or one looked up now (and not stored, so a refused click changes nothing). It is
-// empty when the user has no e-mail or no account; a lookup that fails is an error, so an
-// unknown identity never slips past the self-approval check.
-func (s *Service) deciderAccount(ctx context.Context, slackID string) (Account, error) {
-	var b *Binding
-	err := s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		b, err = tx.Binding(slackID)
-		return err
-	})
-	switch {
-	case err == nil:
-		return b.Account, nil
-	case ErrorCode(err) != ENOTFOUND:
-		return Account{}, fmt.Errorf("read identity of %s: %w", slackID, err)
-	case s.Identity == nil || s.Directory == nil:
-		return Account{}, nil
-	}
-	email, err := s.Identity.Email(ctx, slackID)
-	if ErrorCode(err) == ENOTFOUND {
-		return Account{}, nil
-	}
-	if err != nil {
-		return Account{}, fmt.Errorf("slack e-mail of %s: %w", slackID, err)
-	}
-	u, err := s.Directory.UserByEmail(ctx, email)
-	if err != nil {
-		// The e-mail alone identifies the account (that is how accounts are matched), so an
-		// Atlassian outage does not hold decisions up.
-		zerolog.Ctx(ctx).Debug().Err(err).Str("slack_user", slackID).Msg("decider's account not found; judging self-approval by e-mail")
-		return Account{Email: email}, nil
-	}
-	return u.Account(), nil
-}
-
 // Deny records by's denial of request id.
 func (s *Service) Deny(ctx context.Context, by Actor, id, reason string) (*Request, error) {
 	p, err := s.policy()
@@ -366,54 +273,27 @@ func (s *Service) Deny(ctx context.Context, by Actor, id, reason string) (*Reque
 		return r, err
 	}
 	now := s.now()
-	err = s.Store.Update(ctx, func(tx Tx) error {
-		cur, err := tx.Request(id)
-		if err != nil {
-			return err
-		}
-		ev, err := cur.Deny(by, now, reason, approvers)
-		if err != nil {
-			return err
-		}
-		r = cur
-		if err := tx.PutRequest(cur); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ev); err != nil {
-			return err
-		}
-		return s.tell(ctx, tx, Notice{Kind: NoticeDenied, Request: cur, Role: role, Actor: by})
-	})
+	cur, err := updateRecord(ctx, s, requestRecords, id, func(c *Request) (AuditEvent, error) {
+		return c.Deny(by, now, reason, approvers)
+	}, tellOf(func(c *Request) []Notice {
+		return []Notice{{Kind: NoticeDenied, Request: c, Role: role, Actor: by}}
+	}))
 	if err != nil {
 		return r, fmt.Errorf("deny request %s: %w", id, err)
 	}
-	return r, nil
+	return cur, nil
 }
 
 // Cancel withdraws by's pending request id.
 func (s *Service) Cancel(ctx context.Context, by Actor, id string) (*Request, error) {
 	id = NormalizeID(id)
-	var r *Request
-	err := s.Store.Update(ctx, func(tx Tx) error {
-		cur, err := tx.Request(id)
-		if err != nil {
-			return err
-		}
-		ev, err := cur.Cancel(by, s.now())
-		if err != nil {
-			return err
-		}
-		r = cur
-		if err := tx.PutRequest(cur); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(&ev); err != nil {
-			return err
-		}
-		return s.tell(ctx, tx, Notice{Kind: NoticeCancelled, Request: cur, Actor: by})
-	})
+	r, err := updateRecord(ctx, s, requestRecords, id, func(c *Request) (AuditEvent, error) {
+		return c.Cancel(by, s.now())
+	}, tellOf(func(c *Request) []Notice {
+		return []Notice{{Kind: NoticeCancelled, Request: c, Actor: by}}
+	}))
 	if err != nil {
-		return r, fmt.Errorf("cancel request %s: %w", id, err)
+		return nil, fmt.Errorf("cancel request %s: %w", id, err)
 	}
 	return r, nil
 }
@@ -433,14 +313,9 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	if err != nil {
 		return nil, err
 	}
-	rid, fixed := requestID(ctx)
-	if fixed {
-		if r, err := s.Request(ctx, rid); err == nil {
-			if r.Requester.Is(by) {
-				return r, nil // asked already: the same Slack envelope, replayed
-			}
-			rid = NewID() // another's request has that ID: never overwrite it
-		}
+	rid, prior := s.newRequestID(ctx, by)
+	if prior != nil {
+		return prior, nil // asked already: the same Slack envelope, replayed
 	}
 	now := s.now()
 	r, ev, err := NewExtension(rid, role, g, by, d, reason, now)
@@ -464,16 +339,7 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		c := *r // Update may run fn again after a conflict: file a fresh copy each time
 		filed = &c
-		if err := checkLimits(tx, p, role, &c, why != "", now); err != nil {
-			return err
-		}
-		if err := a.bind(tx); err != nil {
-			return err
-		}
-		if _, err := s.file(tx, &c, ev, role, why, now); err != nil {
-			return err
-		}
-		if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: &c, Role: role, Actor: by, Approvers: approvers}); err != nil {
+		if _, err := s.fileNew(ctx, tx, p, role, a, &c, ev, why, now, approvers); err != nil {
 			return err
 		}
 		if c.Status != RequestApproved {
@@ -490,138 +356,4 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	}
 	r = filed
 	return r, nil
-}
-
-// Request returns request id.
-func (s *Service) Request(ctx context.Context, id string) (*Request, error) {
-	var r *Request
-	err := s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		r, err = tx.Request(NormalizeID(id))
-		return err
-	})
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, Errorf(ENOTFOUND, "There is no request %s. `list` shows yours.", NormalizeID(id))
-	}
-	return r, err
-}
-
-// Grant returns grant id.
-func (s *Service) Grant(ctx context.Context, id string) (*Grant, error) {
-	var g *Grant
-	err := s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		g, err = tx.Grant(NormalizeID(id))
-		return err
-	})
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, Errorf(ENOTFOUND, "There is no grant %s. `list` shows yours.", NormalizeID(id))
-	}
-	return g, err
-}
-
-// Mine returns slackID's pending requests and live grants.
-func (s *Service) Mine(ctx context.Context, slackID string) ([]*Request, []*Grant, error) {
-	var rs []*Request
-	var gs []*Grant
-	err := s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		if rs, err = tx.PendingRequests(RequestFilter{Requester: slackID}); err != nil {
-			return err
-		}
-		gs, err = tx.LiveGrants(GrantFilter{Holder: slackID})
-		return err
-	})
-	return rs, gs, err
-}
-
-// Awaiting returns pending requests slackID may decide.
-func (s *Service) Awaiting(ctx context.Context, slackID string) ([]*Request, error) {
-	p, err := s.policy()
-	if err != nil {
-		return nil, err
-	}
-	var rs []*Request
-	if err := s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		rs, err = tx.PendingRequests(RequestFilter{})
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	var out []*Request
-	approves := map[string]bool{} // role name -> slackID may approve it; resolved once per role
-	for _, r := range rs {
-		role := p.Role(r.Role)
-		if role == nil || r.Requester.SlackID == slackID || contains(r.Approvers(), slackID) {
-			continue
-		}
-		ok, seen := approves[role.Name]
-		if !seen {
-			ok, _ = s.member(ctx, slackID, role.Approvers)
-			approves[role.Name] = ok
-		}
-		if ok {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-// Active returns every live grant, of role when set. Only auditors may ask.
-func (s *Service) Active(ctx context.Context, by Actor, role string) ([]*Grant, error) {
-	if ok, err := s.IsAuditor(ctx, by); err != nil || !ok {
-		if err != nil {
-			return nil, err
-		}
-		return nil, Errorf(EFORBIDDEN, "Only auditors can see every active grant; `list` shows yours.")
-	}
-	var gs []*Grant
-	err := s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		gs, err = tx.LiveGrants(GrantFilter{Role: role})
-		return err
-	})
-	return gs, err
-}
-
-// History returns recent audit events. Only auditors may ask.
-func (s *Service) History(ctx context.Context, by Actor, f AuditFilter) ([]AuditEvent, error) {
-	if ok, err := s.IsAuditor(ctx, by); err != nil || !ok {
-		if err != nil {
-			return nil, err
-		}
-		return nil, Errorf(EFORBIDDEN, "Only auditors can read the history.")
-	}
-	var es []AuditEvent
-	err := s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		es, err = tx.AuditEvents(f)
-		return err
-	})
-	return es, err
-}
-
-// AddMessages remembers Slack messages that show request id (or its grant), to update later.
-func (s *Service) AddMessages(ctx context.Context, id string, refs ...MessageRef) error {
-	return s.Store.Update(ctx, func(tx Tx) error {
-		r, err := tx.Request(id)
-		if err != nil {
-			return err
-		}
-		r.Messages = append(r.Messages, refs...)
-		return tx.PutRequest(r)
-	})
-}
-
-// AddGrantMessages remembers Slack messages that show grant id.
-func (s *Service) AddGrantMessages(ctx context.Context, id string, refs ...MessageRef) error {
-	return s.Store.Update(ctx, func(tx Tx) error {
-		g, err := tx.Grant(id)
-		if err != nil {
-			return err
-		}
-		g.Messages = append(g.Messages, refs...)
-		return tx.PutGrant(g)
-	})
 }

@@ -152,14 +152,7 @@ func startSummary(rv *Review, items []*ReviewItem, left int, reviewers []string,
 
 // reviewers resolves the Slack user IDs that may decide the items of rv.
 func (s *Service) reviewers(ctx context.Context, rv *Review) ([]string, error) {
-	if s.Principals == nil || len(rv.Reviewers) == 0 {
-		return nil, nil
-	}
-	ids, err := s.Principals.Resolve(ctx, rv.Reviewers)
-	if err != nil {
-		return nil, fmt.Errorf("resolve reviewers of %s: %w", rv.Name, err)
-	}
-	return ids, nil
+	return s.resolve(ctx, rv.Reviewers, "reviewers of "+rv.Name)
 }
 
 // ReviewItem returns the review item with the given ID.
@@ -180,23 +173,6 @@ func (s *Service) ReviewItems(ctx context.Context, f ReviewFilter) ([]*ReviewIte
 		return err
 	})
 	return out, err
-}
-
-// AddReviewMessages remembers a Slack message that shows the items with the given IDs.
-func (s *Service) AddReviewMessages(ctx context.Context, ref MessageRef, ids ...string) error {
-	return s.Store.Update(ctx, func(tx Tx) error {
-		for _, id := range ids {
-			it, err := tx.ReviewItem(id)
-			if err != nil {
-				return err
-			}
-			it.Messages = append(it.Messages, ref)
-			if err := tx.PutReviewItem(it); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // Review records by's decision on the review item: keep certifies the membership, remove takes
@@ -237,27 +213,12 @@ func (s *Service) Review(ctx context.Context, by Actor, itemID string, keep bool
 		return nil, Errorf(EUNAVAILABLE, "Removals are not wired to the Atlassian organization.")
 	}
 	now := s.now()
-	var done []*ReviewItem
-	err = s.Store.Update(ctx, func(tx Tx) error {
-		c, err := tx.ReviewItem(itemID)
-		if err != nil {
-			return err
-		}
-		var ev AuditEvent
+	it, err = updateRecord(ctx, s, reviewRecords, itemID, func(c *ReviewItem) (AuditEvent, error) {
 		if keep {
-			ev, err = c.Keep(by, now)
-		} else {
-			ev, err = c.BeginRemove(by, now, s.lease())
+			return c.Keep(by, now)
 		}
-		if err != nil {
-			return err
-		}
-		it = c
-		if done, err = putReviewItem(tx, c, &ev); err != nil || !keep {
-			return err
-		}
-		return s.reviewDecided(ctx, tx, c, done)
-	})
+		return c.BeginRemove(by, now, s.settings().lease)
+	}, s.reviewNotices)
 	if err != nil {
 		return nil, err
 	}
@@ -271,9 +232,13 @@ func (s *Service) Review(ctx context.Context, by Actor, itemID string, keep bool
 func (s *Service) notSelf(ctx context.Context, by Actor, it *ReviewItem) error {
 	self := Errorf(EFORBIDDEN, "You cannot certify your own membership of %s; another reviewer must decide it.", it.Group)
 	var b *Binding
-	_ = s.Store.View(ctx, func(tx Tx) (err error) { b, err = tx.Binding(by.SlackID); return err })
-	if b != nil && b.Account.ID == it.Account.ID {
+	err := s.Store.View(ctx, func(tx Tx) (err error) { b, err = tx.Binding(by.SlackID); return err })
+	switch {
+	case err == nil && b.Account.ID == it.Account.ID:
 		return self
+	case err != nil && ErrorCode(err) != ENOTFOUND:
+		// Fail closed: who is deciding must be known before their decision counts.
+		return fmt.Errorf("review %s: identity of %s: %w", it.ID, by.SlackID, err)
 	}
 	if s.Identity == nil {
 		return nil
@@ -290,15 +255,9 @@ func (s *Service) notSelf(ctx context.Context, by Actor, it *ReviewItem) error {
 	return nil
 }
 
-// putReviewItem stores it with its audit event and, when it was the run's last open item,
-// returns every item of the run (the review is complete).
-func putReviewItem(tx Tx, it *ReviewItem, ev *AuditEvent) ([]*ReviewItem, error) {
-	if err := tx.PutReviewItem(it); err != nil {
-		return nil, err
-	}
-	if err := tx.AppendAudit(ev); err != nil {
-		return nil, err
-	}
+// reviewRunDone returns every item of it's run when it was the run's last open item (the
+// review is complete), and nothing otherwise.
+func reviewRunDone(tx Tx, it *ReviewItem) ([]*ReviewItem, error) {
 	if it.Open() {
 		return nil, nil
 	}
@@ -334,33 +293,20 @@ func removalReason(it *ReviewItem) string {
 // refusal err.
 func (s *Service) finishRemoval(ctx context.Context, it *ReviewItem, c Change, err error) (*ReviewItem, error) {
 	removed, why := c.Done, c.Skipped
-	if c.Done && c.Reason == "already not a member" {
+	if c.Absent {
 		why = c.Reason
 	}
 	if err != nil {
 		removed, why = false, errText(err)
 	}
 	now := s.now()
-	var done []*ReviewItem
-	err = s.Store.Update(ctx, func(tx Tx) error {
-		cur, err := tx.ReviewItem(it.ID)
-		if err != nil {
-			return err
-		}
-		ev, err := cur.FinishRemove(removed, why, now)
-		if err != nil {
-			return err
-		}
-		it = cur
-		if done, err = putReviewItem(tx, cur, &ev); err != nil {
-			return err
-		}
-		return s.reviewDecided(ctx, tx, cur, done)
-	})
+	cur, err := updateRecord(ctx, s, reviewRecords, it.ID, func(c *ReviewItem) (AuditEvent, error) {
+		return c.FinishRemove(removed, why, now)
+	}, s.reviewNotices)
 	if err != nil {
 		return nil, fmt.Errorf("review %s: record removal: %w", it.ID, err)
 	}
-	return it, nil
+	return cur, nil
 }
 
 // removeExpired removes, as one run through the guards, the memberships of items of one review
@@ -390,16 +336,21 @@ func (s *Service) removeExpired(ctx context.Context, items []*ReviewItem) {
 	}
 }
 
-// reviewDecided tells people, in tx, about a decided item and, when its review is complete,
-// posts the summary to the audit channel.
-func (s *Service) reviewDecided(ctx context.Context, tx Tx, it *ReviewItem, all []*ReviewItem) error {
-	if err := s.tell(ctx, tx, Notice{Kind: NoticeReviewDecided, Actor: it.Decision.By, Items: []*ReviewItem{it}}); err != nil {
-		return err
+// reviewNotices is what people are told, in tx, of a decided item and, when its review is
+// complete, the summary for the audit channel.
+func (s *Service) reviewNotices(tx Tx, it *ReviewItem) ([]Notice, error) {
+	if it.Status == ReviewRemoving {
+		return nil, nil // told when the removal finishes
 	}
+	all, err := reviewRunDone(tx, it)
+	if err != nil {
+		return nil, err
+	}
+	ns := []Notice{{Kind: NoticeReviewDecided, Actor: it.Decision.By, Items: []*ReviewItem{it}}}
 	if len(all) > 0 {
-		return s.tell(ctx, tx, Notice{Kind: NoticeAudit, Actor: PolicyActor, Text: completeSummary(all)})
+		ns = append(ns, Notice{Kind: NoticeAudit, Actor: PolicyActor, Text: completeSummary(all)})
 	}
-	return nil
+	return ns, nil
 }
 
 // completeSummary is the audit channel's line for a review whose items are all decided.
@@ -458,39 +409,35 @@ func (s *Service) ExpireReviews(ctx context.Context) (int, error) {
 			log.Warn().Msg("review removal due, but no engine is wired")
 			continue
 		}
-		var done []*ReviewItem
 		err := s.Store.Update(ctx, func(tx Tx) error {
 			c, err := tx.ReviewItem(it.ID)
 			if err != nil {
 				return err
 			}
 			if c.Status == ReviewRemoving {
-				if err := c.Renew(now, s.lease()); err != nil {
+				if err := c.Renew(now, s.settings().lease); err != nil {
 					return err
 				}
 				it = c
 				return tx.PutReviewItem(c)
 			}
-			if c.Status != ReviewPending || c.Deadline.After(now) {
-				return Errorf(ECONFLICT, "review item %s changed", c.ID)
-			}
-			var ev AuditEvent
-			if remove {
-				ev, err = c.BeginRemove(PolicyActor, now, s.lease())
-			} else {
-				ev, err = c.Keep(PolicyActor, now)
-			}
+			c, err = transition(ctx, s, tx, reviewRecords, it.ID, func(c *ReviewItem) (AuditEvent, error) {
+				if c.Status != ReviewPending || c.Deadline.After(now) {
+					return AuditEvent{}, Errorf(ECONFLICT, "review item %s changed", c.ID)
+				}
+				if remove {
+					return c.BeginRemove(PolicyActor, now, s.settings().lease)
+				}
+				return c.Keep(PolicyActor, now)
+			}, s.reviewNotices)
 			if err != nil {
 				return err
 			}
 			it = c
-			if done, err = putReviewItem(tx, c, &ev); err != nil || c.Status == ReviewRemoving {
-				return err
-			}
-			return s.reviewDecided(ctx, tx, c, done)
+			return nil
 		})
 		if err != nil {
-			log.Debug().Err(err).Msg("expire review item")
+			logFailure(&log, err).Msg("expire review item")
 			continue
 		}
 		n++
@@ -503,7 +450,7 @@ func (s *Service) ExpireReviews(ctx context.Context) (int, error) {
 				continue
 			}
 			if _, err := s.removeReviewed(ctx, it); err != nil {
-				log.Debug().Err(err).Msg("review removal")
+				logFailure(&log, err).Msg("review removal")
 			}
 		}
 	}

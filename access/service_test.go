@@ -188,7 +188,7 @@ func TestService_Approve_refusals(t *testing.T) {
 		name     string
 		by       access.Actor
 		twice    bool
-		wantCode string
+		wantCode access.Code
 	}{
 		{"requester", alice, false, access.EFORBIDDEN},
 		{"non_approver", bob, false, access.EFORBIDDEN},
@@ -223,7 +223,7 @@ func TestService_Submit_badInput(t *testing.T) {
 		role     string
 		d        time.Duration
 		reason   string
-		wantCode string
+		wantCode access.Code
 		wantText string
 	}{
 		{"unknown_role", alice, "root", time.Hour, "x", access.ENOTFOUND, "jira-software"},
@@ -322,9 +322,8 @@ func TestService_preExistingKept(t *testing.T) {
 
 func TestService_wantedBySyncRuleKept(t *testing.T) {
 	h := newHarness(t)
-	h.svc.Wanted = func(_ context.Context, u *access.User, group string) (string, bool, error) {
-		return "sync rule engineering-jira", u.AccountID == "acc-alice" && group == jiraGroup, nil
-	}
+	h.policy.Sync = []access.SyncRule{{Name: "engineering-jira", Match: always{}, AddTo: []string{jiraGroup}}}
+	h.svc.Engine = &access.Engine{Store: h.store, Org: h.org, Provisioner: h.org, Policy: func() *access.Policy { return h.policy }, Now: h.clock.Now}
 	r := h.submit(alice, "jira-software", time.Hour)
 	h.svc.Approve(h.ctx(), access.UserActor("U0LEAD"), r.ID)
 	h.clock.Advance(time.Hour)

@@ -122,10 +122,7 @@ func ending(g *Grant, now time.Time) bool {
 // are handled in order by one worker, so overlapping grants see each other's state and a
 // shared membership is removed once, by the last grant to end.
 func (s *Service) forAccounts(gs []*Grant, fn func(g *Grant)) {
-	workers := s.Workers
-	if workers <= 0 {
-		workers = 8
-	}
+	workers := s.settings().workers
 	var order []string
 	byAccount := map[string][]*Grant{}
 	for _, g := range gs {
@@ -167,16 +164,16 @@ func (s *Service) sweepGrant(ctx context.Context, now time.Time, g *Grant, b *ve
 				return []Notice{{Kind: NoticeExpiring, Grant: c, Role: s.roleOrNil(c.Role)}}
 			})
 			if err != nil {
-				log.Debug().Err(err).Msg("warn")
+				logFailure(&log, err).Msg("warn")
 				return false, false
 			}
 			return true, false
 		}
 		err := s.update(ctx, g.ID, func(c *Grant) (AuditEvent, error) {
-			return c.BeginRevoke(SystemActor, false, "expired", now, s.lease())
+			return c.BeginRevoke(SystemActor, false, "expired", now, s.settings().lease)
 		})
 		if err != nil {
-			log.Debug().Err(err).Msg("begin revoke")
+			logFailure(&log, err).Msg("begin revoke")
 			return false, false
 		}
 	}
@@ -196,25 +193,13 @@ func (s *Service) expireRequests(ctx context.Context, now time.Time, st *SweepSt
 		return fmt.Errorf("sweep: due requests: %w", err)
 	}
 	for _, r := range due {
-		err := s.Store.Update(ctx, func(tx Tx) error {
-			c, err := tx.Request(r.ID)
-			if err != nil {
-				return err
-			}
-			ev, err := c.Expire(now)
-			if err != nil {
-				return err
-			}
-			if err := tx.PutRequest(c); err != nil {
-				return err
-			}
-			if err := tx.AppendAudit(&ev); err != nil {
-				return err
-			}
-			return s.tell(ctx, tx, Notice{Kind: NoticeExpired, Request: c, Role: s.roleOrNil(c.Role)})
-		})
+		_, err := updateRecord(ctx, s, requestRecords, r.ID, func(c *Request) (AuditEvent, error) {
+			return c.Expire(now)
+		}, tellOf(func(c *Request) []Notice {
+			return []Notice{{Kind: NoticeExpired, Request: c, Role: s.roleOrNil(c.Role)}}
+		}))
 		if err != nil {
-			zerolog.Ctx(ctx).Debug().Err(err).Str("request", r.ID).Msg("expire request")
+			logFailure(zerolog.Ctx(ctx), err).Str("request", r.ID).Msg("expire request")
 			continue
 		}
 		st.Expired++
@@ -233,7 +218,7 @@ func (s *Service) noteOverdue(ctx context.Context, now time.Time, id string) {
 		s.overdue.Delete(id)
 		return
 	}
-	if g.EndsAt.IsZero() || now.Sub(g.EndsAt) < dur(s.OverdueAfter, 5*time.Minute) {
+	if g.EndsAt.IsZero() || now.Sub(g.EndsAt) < s.settings().overdueAfter {
 		return
 	}
 	s.overdue.Store(id, struct{}{})

@@ -12,6 +12,14 @@ type Account struct {
 	Name  string `json:"name,omitempty"`
 }
 
+// Handle is the account as people know it: its e-mail address, else its account ID.
+func (a Account) Handle() string {
+	if a.Email != "" {
+		return a.Email
+	}
+	return a.ID
+}
+
 // Same reports whether a and b are the same Atlassian account: the same ID, or (when either ID
 // is unknown) the same e-mail address.
 func (a Account) Same(b Account) bool {

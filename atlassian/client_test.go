@@ -70,7 +70,7 @@ func newClient(t *testing.T, srv *atlassiantest.Server, key string, s *sleeps) *
 	return c
 }
 
-func wantCode(t *testing.T, err error, code string, contains ...string) {
+func wantCode(t *testing.T, err error, code access.Code, contains ...string) {
 	t.Helper()
 	if got := access.ErrorCode(err); got != code {
 		t.Fatalf("error code = %q, want %q (err: %v)", got, code, err)

@@ -46,7 +46,7 @@ func TestClient_Group_refusals(t *testing.T) {
 	tests := []struct {
 		name     string
 		group    string
-		code     string
+		code     access.Code
 		contains []string
 		writes   bool // whether a write request may reach the fake
 	}{

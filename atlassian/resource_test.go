@@ -50,8 +50,9 @@ func TestClient_Resource_refusals(t *testing.T) {
 	f.srv.AddWorkspace(atlassiantest.Workspace{ID: "ari:cloud:jira-software::site/3333", Type: "jira-software", HostURL: "https://two.atlassian.net"})
 	f.srv.AddWorkspace(atlassiantest.Workspace{ID: "ari:cloud:jira-servicedesk::site/3333", Type: "jira-servicedesk", HostURL: "https://two.atlassian.net"})
 	tests := []struct {
-		name, role, resource, code string
-		contains                   []string
+		name, role, resource string
+		code                 access.Code
+		contains             []string
 	}{
 		{"unknown_host", "site-admin", "nope.atlassian.net", access.ENOTFOUND,
 			[]string{"nope.atlassian.net", "https://example.atlassian.net", "https://example.atlassian.net/wiki", "https://shared.atlassian.net", "JITBOT policy"}},

@@ -63,7 +63,7 @@ func (b *Bot) failure(ctx context.Context, id string, err error) message {
 			return textMessage(fmt.Sprintf(":warning: Request `%s` is already %s by %s at %s; nothing changed.", r.ID, r.Status, decider(r), when(r.Decision.At)))
 		}
 	}
-	return errorMessage(userText(ctx, err))
+	return b.errorAnswer(ctx, err)
 }
 
 // refreshClicked updates the clicked message when the notifier does not know it.
@@ -139,7 +139,7 @@ func (b *Bot) openDeny(ctx context.Context, cb slack.InteractionCallback, id str
 func (b *Bot) revokeClick(ctx context.Context, cb slack.InteractionCallback, id string) {
 	g, err := b.svc.Revoke(ctx, access.UserActor(cb.User.ID), id)
 	if err != nil {
-		b.answer(ctx, cb, errorMessage(userText(ctx, err)))
+		b.answer(ctx, cb, b.errorAnswer(ctx, err))
 		return
 	}
 	if g.Status != access.GrantRevoked {
@@ -159,7 +159,7 @@ func (b *Bot) openExtend(ctx context.Context, cb slack.InteractionCallback, id s
 		}
 	}
 	if err != nil {
-		b.answer(ctx, cb, errorMessage(userText(ctx, err)))
+		b.answer(ctx, cb, b.errorAnswer(ctx, err))
 		return
 	}
 	if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, extendModal(g, b.role(g.Role))); err != nil {

@@ -80,3 +80,21 @@ func TestBot_BadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestBot_usageOfDomainError: the domain says what was wrong with no Slack syntax, and names
+// the command that fixes it; the bot shows that command with its own slash command.
+func TestBot_usageOfDomainError(t *testing.T) {
+	h := newHarness(t)
+	_, m := h.slash(alice, "request jira-admin 1h")
+	got := m.PlainText()
+	for _, w := range []string{"Role jira-admin needs a reason", "Try `/access request jira-admin 1h fixing SSO`."} {
+		if !strings.Contains(got, w) {
+			t.Errorf("answer %q does not contain %q", got, w)
+		}
+	}
+	role := &access.Role{Name: "jira-admin", MaxDuration: 4 * time.Hour, ReasonRequired: true}
+	_, _, err := access.NewRequest("R1", role, access.UserActor(alice), access.Account{}, time.Hour, "", time.Now())
+	if msg := access.ErrorMessage(err); strings.Contains(msg, "`") || access.ErrorUsage(err) != "request jira-admin 1h fixing SSO" {
+		t.Errorf("domain error %q, usage %q: want plain words and the command apart", msg, access.ErrorUsage(err))
+	}
+}

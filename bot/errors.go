@@ -67,7 +67,7 @@ func botTokenError(err error) error {
 // missing users and groups, EUNAVAILABLE for transient trouble, EFORBIDDEN for auth and scope
 // problems.
 func slackError(op string, err error) error {
-	var code string
+	var code access.Code
 	switch c := slackCode(err); c {
 	case "user_not_found", "users_not_found", "no_such_subteam":
 		code = access.ENOTFOUND
@@ -77,6 +77,16 @@ func slackError(op string, err error) error {
 		code = access.EUNAVAILABLE
 	}
 	return fmt.Errorf("slack %s: %w", op, &access.Error{Code: code, Message: fmt.Sprintf("Slack refused %s (%v).", op, err)})
+}
+
+// errorAnswer is what a person is told about err: userText and, when the domain names the
+// command that does what was meant, that command in the bot's syntax.
+func (b *Bot) errorAnswer(ctx context.Context, err error) message {
+	text := userText(ctx, err)
+	if u := access.ErrorUsage(err); u != "" {
+		return textMessage(":warning: " + escape(text) + " Try `" + escape(b.cfg.Command+" "+u) + "`.")
+	}
+	return errorMessage(text)
 }
 
 // userText is what a person is told about err: the domain's sentence, or for internal errors a

@@ -36,7 +36,7 @@ func (b *Bot) routeCommand(ctx context.Context, sc slack.SlashCommand) (any, fun
 		return nil, func(ctx context.Context) { b.openRequestModal(ctx, sc.TriggerID, sc.UserID, "", &sc) }
 	case cmdRequest:
 		if err := b.checkRequest(sc.UserID, c.Role, c.Duration, c.Reason); err != nil {
-			return ephemeralOf(errorMessage(access.ErrorMessage(err))), nil
+			return ephemeralOf(b.errorAnswer(ctx, err)), nil
 		}
 	}
 	return nil, func(ctx context.Context) { b.runCommand(ctx, sc, c) }
@@ -51,7 +51,7 @@ func (b *Bot) checkRequest(user, roleName string, d time.Duration, reason string
 	}
 	role := p.Role(roleName)
 	if role == nil {
-		return access.Errorf(access.ENOTFOUND, "There is no role %q. %s", roleName, access.RoleList(p))
+		return access.Errorf(access.ENOTFOUND, "There is no role %q. %s", roleName, access.RoleList(p)).WithUsage("roles")
 	}
 	_, _, err := access.NewRequest("check", role, access.UserActor(user), access.Account{}, d, reason, time.Now())
 	return err
@@ -108,7 +108,7 @@ func (b *Bot) runCommand(ctx context.Context, sc slack.SlashCommand, c command) 
 		m = errorMessage(fmt.Sprintf("`%s` is not handled.", c.Name))
 	}
 	if err != nil {
-		m = errorMessage(userText(ctx, err))
+		m = b.errorAnswer(ctx, err)
 	}
 	b.replyAll(ctx, sc, splitMessage(m))
 }

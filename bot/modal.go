@@ -20,7 +20,7 @@ func (b *Bot) openRequestModal(ctx context.Context, trigger, user, role string, 
 	roles, err := b.svc.Requestable(ctx, access.UserActor(user))
 	switch {
 	case err != nil:
-		m = errorMessage(userText(ctx, err))
+		m = b.errorAnswer(ctx, err)
 	case len(roles) == 0:
 		m = rolesMessage(nil)
 	default:
@@ -88,7 +88,7 @@ func (b *Bot) onSubmit(ctx context.Context, cb slack.InteractionCallback) (any, 
 		name := role.Name
 		return nil, func(ctx context.Context) {
 			if _, err := b.submit(ctx, by, name, d, reason); err != nil {
-				b.dm(ctx, user, errorMessage(userText(ctx, err)))
+				b.dm(ctx, user, b.errorAnswer(ctx, err))
 			}
 		}
 	case callbackExtend:
@@ -110,7 +110,7 @@ func (b *Bot) onSubmit(ctx context.Context, cb slack.InteractionCallback) (any, 
 		}
 		return nil, func(ctx context.Context) {
 			if _, err := b.extend(ctx, by, id, d, reason); err != nil {
-				b.dm(ctx, user, errorMessage(userText(ctx, err)))
+				b.dm(ctx, user, b.errorAnswer(ctx, err))
 			}
 		}
 	case callbackDeny:

@@ -29,22 +29,22 @@ func NewPrincipalChecker(botToken, apiURL string) *PrincipalChecker {
 // or EUNAVAILABLE when Slack could not be asked.
 func (c *PrincipalChecker) CheckPrincipal(ctx context.Context, p string) error {
 	p = strings.TrimSpace(p)
-	switch {
-	case strings.Contains(p, "@"):
+	switch access.ParsePrincipal(p) {
+	case access.PrincipalEmail:
 		if _, err := c.api.GetUserByEmailContext(ctx, p); err != nil {
 			if access.ErrorCode(slackError("users.lookupByEmail", err)) == access.ENOTFOUND {
 				return access.Errorf(access.ENOTFOUND, "no Slack user has the e-mail address %s", p)
 			}
 			return slackError("users.lookupByEmail", err)
 		}
-	case strings.HasPrefix(p, "S"):
+	case access.PrincipalGroup:
 		if _, err := c.api.GetUserGroupMembersContext(ctx, p); err != nil {
 			if access.ErrorCode(slackError("usergroups.users.list", err)) == access.ENOTFOUND {
 				return access.Errorf(access.ENOTFOUND, "no Slack user group %s exists in this workspace", p)
 			}
 			return slackError("usergroups.users.list", err)
 		}
-	case strings.HasPrefix(p, "U"), strings.HasPrefix(p, "W"):
+	case access.PrincipalUser:
 		u, err := c.api.GetUserInfoContext(ctx, p)
 		if err != nil {
 			if access.ErrorCode(slackError("users.info", err)) == access.ENOTFOUND {

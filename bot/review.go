@@ -23,7 +23,7 @@ func (b *Bot) reviewClick(ctx context.Context, cb slack.InteractionCallback, id 
 				}
 			}
 		}
-		b.answer(ctx, cb, errorMessage(userText(ctx, b.explainReviewConflict(ctx, id, err))))
+		b.answer(ctx, cb, b.errorAnswer(ctx, b.explainReviewConflict(ctx, id, err)))
 		return
 	}
 	if it.Status == access.ReviewRefused {

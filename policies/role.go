@@ -13,10 +13,7 @@ import (
 var platformRoles = []string{"site-admin", "org-admin", "admin", "user-access-admin", "user", "guest",
 	"contributor", "basic", "stakeholder", "customer"}
 
-const (
-	defaultMaxDefault     = time.Hour
-	defaultPendingTimeout = 24 * time.Hour
-)
+const defaultMaxDefault = time.Hour
 
 func (d *decoder) roles(root *object, teams map[string][]string) []access.Role {
 	items := d.seq(root, "roles", false)
@@ -58,7 +55,7 @@ func (d *decoder) role(o *object, teams map[string][]string, seen map[string]int
 			r.DefaultDuration = v
 		}
 	}
-	r.PendingTimeout, _ = d.duration(o, "pending_timeout", false, defaultPendingTimeout)
+	r.PendingTimeout, _ = d.duration(o, "pending_timeout", false, access.DefaultPendingTimeout)
 	if r.PendingTimeout <= 0 {
 		d.add(o.line("pending_timeout"), child(o.path, "pending_timeout"), "must be longer than 0")
 	}

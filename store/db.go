@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -179,13 +181,45 @@ func (db *DB) view(op string, fn func(*tx) error) (err error) {
 	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&tx{kv: boltKV{btx}, key: db.key}) })
 }
 
-// guard makes memory faults panic and turns a panic into an error; defer its result.
+// guard makes memory faults panic and turns a panic into an error; defer its result. The
+// error blames the file only when the file is the likely cause: a memory fault (the mapped
+// file is shorter or other than bbolt expects) or a panic raised inside bbolt. Any other panic
+// is a bug in the code that ran in the transaction, and the error names where it happened.
 func guard(op string, err *error) func() {
 	restore := debug.SetPanicOnFault(true)
 	return func() {
 		debug.SetPanicOnFault(restore)
-		if r := recover(); r != nil {
-			*err = fmt.Errorf("%s: recovered panic (corrupted database file?): %v", op, r)
+		r := recover()
+		if r == nil {
+			return
+		}
+		site := panicSite()
+		_, fault := r.(interface{ Addr() uintptr })
+		if fault || strings.HasPrefix(site, "go.etcd.io/bbolt") {
+			*err = fmt.Errorf("%s: recovered panic in %s (corrupted database file?): %v", op, site, r)
+			return
+		}
+		*err = fmt.Errorf("%s: recovered panic in %s: %v", op, site, r)
+	}
+}
+
+// panicSite names the function that panicked. It is called by the deferred function that
+// recovers, while the panicking frames are still on the stack: the first frame past the
+// runtime's panic machinery.
+func panicSite() string {
+	pc := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			return f.Function
+		}
+		if !more {
+			return "an unknown function"
 		}
 	}
 }

@@ -287,7 +287,7 @@ func (t *memTx) DueGrants(now time.Time, limit int) ([]*access.Grant, error) {
 }
 
 func (t *memTx) AppendAudit(e *access.AuditEvent) error {
-	if err := t.checkWritable("append audit " + e.Action); err != nil {
+	if err := t.checkWritable("append audit " + string(e.Action)); err != nil {
 		return err
 	}
 	prev := ""

@@ -162,7 +162,7 @@ func contractSame(t *testing.T, what string, got, want any) {
 	}
 }
 
-func contractCode(t *testing.T, what string, err error, want string) {
+func contractCode(t *testing.T, what string, err error, want access.Code) {
 	t.Helper()
 	if got := access.ErrorCode(err); got != want {
 		t.Errorf("%s: error code %q (%v), want %q", what, got, err, want)
@@ -588,7 +588,7 @@ func contractCancelledContext(t *testing.T, s access.Store) {
 	}
 }
 
-func contractEvent(action, subject, role, member string, actor access.Actor, at time.Time) access.AuditEvent {
+func contractEvent(action access.Action, subject, role, member string, actor access.Actor, at time.Time) access.AuditEvent {
 	return access.AuditEvent{Time: at, Action: action, Actor: actor, Subject: subject, Role: role, Member: member, Detail: "d " + subject}
 }
 

@@ -187,3 +187,51 @@ func TestRun_fatalSlackAuth(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 }
+
+// TestScheduler_reschedule: a reload while the scheduler runs replaces its jobs with the new
+// policy's, and a reload while it does not run starts nothing.
+func TestScheduler_reschedule(t *testing.T) {
+	s := newTestSandbox(t)
+	sch := newScheduler(s.app)
+	entries := func() int {
+		sch.mu.Lock()
+		defer sch.mu.Unlock()
+		if sch.cron == nil {
+			return -1
+		}
+		return len(sch.cron.Entries())
+	}
+	sch.reschedule()
+	if n := entries(); n != -1 {
+		t.Fatalf("a reschedule before run started %d jobs", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- sch.run(ctx) }()
+	waitFor := func(what string, ok func(n int) bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !ok(entries()) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d cron entries", what, entries())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	first := 0
+	waitFor("start", func(n int) bool { first = n; return n > 0 })
+	p := *s.app.policy.Load()
+	if len(p.Sync) == 0 {
+		t.Fatal("the sandbox policy has no sync rule to drop")
+	}
+	dropped := len(p.Sync)
+	p.Sync = nil
+	s.app.policy.Store(&p)
+	sch.reschedule()
+	waitFor("reschedule", func(n int) bool { return n == first-dropped })
+	cancel()
+	<-done
+	if n := entries(); n != -1 {
+		t.Fatalf("%d jobs left after run returned", n)
+	}
+}

@@ -109,13 +109,13 @@ func auditExport(path StoreConfig, key []byte, since time.Time, format string, s
 			return err
 		}
 		w = func(e access.AuditEvent) error {
-			return cw.Write([]string{strconv.FormatUint(e.Seq, 10), e.Time.UTC().Format(time.RFC3339Nano), e.Action, e.Actor.String(), e.Subject, e.Role, e.Member, e.Detail, strings.Join(e.Tags, ";"), e.Hash})
+			return cw.Write([]string{strconv.FormatUint(e.Seq, 10), e.Time.UTC().Format(time.RFC3339Nano), string(e.Action), e.Actor.String(), e.Subject, e.Role, e.Member, e.Detail, strings.Join(e.Tags, ";"), e.Hash})
 		}
 		flush = func() error { cw.Flush(); return cw.Error() }
 	default:
 		enc := json.NewEncoder(stdout)
 		w = func(e access.AuditEvent) error {
-			return enc.Encode(exportEvent{Seq: e.Seq, Time: e.Time.UTC(), Action: e.Action, Actor: e.Actor.String(), Subject: e.Subject, Role: e.Role, Member: e.Member, Detail: e.Detail, Tags: e.Tags, Hash: e.Hash})
+			return enc.Encode(exportEvent{Seq: e.Seq, Time: e.Time.UTC(), Action: string(e.Action), Actor: e.Actor.String(), Subject: e.Subject, Role: e.Role, Member: e.Member, Detail: e.Detail, Tags: e.Tags, Hash: e.Hash})
 		}
 		flush = func() error { return nil }
 	}

@@ -23,7 +23,7 @@ func writeAuditDB(t *testing.T, key string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, a := range []string{access.ActionRequestSubmitted, access.ActionRequestApproved, access.ActionGrantActive} {
+	for i, a := range []access.Action{access.ActionRequestSubmitted, access.ActionRequestApproved, access.ActionGrantActive} {
 		ev := access.AuditEvent{Time: time.Date(2026, 11, 27, 9, i, 0, 0, time.UTC), Action: a, Actor: access.UserActor("U0ALICE"), Subject: "R1", Role: "site-admin", Member: "alice@example.com", Detail: "d"}
 		if err := db.Update(context.Background(), func(tx access.Tx) error { return tx.AppendAudit(&ev) }); err != nil {
 			t.Fatal(err)

@@ -466,10 +466,10 @@ func TestCluster_threeReplicasTwoLeaderKills(t *testing.T) {
 	if brk, n, err := c.db.VerifyAudit(ctx); err != nil || brk != nil || n != len(evs) {
 		t.Fatalf("audit verify: %d of %d events, break %+v, %v", n, len(evs), brk, err)
 	}
-	count := map[string]map[string]int{} // subject -> action -> n
+	count := map[string]map[access.Action]int{} // subject -> action -> n
 	for _, e := range evs {
 		if count[e.Subject] == nil {
-			count[e.Subject] = map[string]int{}
+			count[e.Subject] = map[access.Action]int{}
 		}
 		count[e.Subject][e.Action]++
 	}

@@ -154,7 +154,7 @@ func LoadConfig(environ []string) (*Config, error) {
 			c.RunRetention = d
 		}
 	}
-	c.AlertAfter = time.Minute
+	c.AlertAfter = access.DefaultAlertAfter
 	if v := e.str("JITBOT_ALERT_AFTER", ""); v != "" {
 		d, err := access.ParseDuration(v)
 		if err != nil || d < time.Second {

@@ -265,9 +265,9 @@ func (e *lcEnv) calls(route, slackID string) int {
 }
 
 // actions returns the audit actions recorded about grant id, in order.
-func (e *lcEnv) actions(id string) []string {
+func (e *lcEnv) actions(id string) []access.Action {
 	e.t.Helper()
-	var out []string
+	var out []access.Action
 	err := e.db.View(e.ctx, func(tx access.Tx) error {
 		evs, err := tx.AuditEvents(access.AuditFilter{Subject: id})
 		for _, ev := range evs {

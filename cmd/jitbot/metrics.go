@@ -116,7 +116,7 @@ func (m *metrics) run(r *access.Run) {
 	if r == nil {
 		return
 	}
-	m.runs.WithLabelValues(string(r.Kind), r.Name, r.Outcome).Inc()
+	m.runs.WithLabelValues(string(r.Kind), r.Name, string(r.Outcome)).Inc()
 	n := 0
 	for _, c := range r.Changes {
 		if c.Done {

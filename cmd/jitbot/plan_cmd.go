@@ -107,23 +107,9 @@ func formatRun(r *access.Run) string {
 		s += "  stopped: " + r.Error + "\n"
 	}
 	for _, c := range r.Changes {
-		who := c.Account.Email
-		if who == "" {
-			who = c.Account.ID
-		}
-		line := fmt.Sprintf("  %-8s %s", c.Op, who)
-		if c.Group != "" {
-			line += " " + map[access.ChangeOp]string{access.OpAdd: "to", access.OpRemove: "from"}[c.Op] + " " + c.Group
-		}
-		if c.Role != "" {
-			line += " holding " + c.Role
-			if c.Resource != "" {
-				line += " on " + c.Resource
-			}
-		}
-		line += "  (" + c.Reason + ")"
+		line := "  " + c.Describe()
 		if c.Skipped != "" {
-			line += " skipped: " + c.Skipped
+			line += " (skipped: " + c.Skipped + ")"
 		}
 		s += line + "\n"
 	}

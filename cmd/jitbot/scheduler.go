@@ -15,37 +15,51 @@ import (
 // scheduler runs sync rules, sweeps, the guard, access reviews and the digest on the policy's schedules, in the
 // policy's time zone, with panic recovery and without overlapping runs of one job.
 type scheduler struct {
-	app  *App
+	app    *App
+	reload chan struct{} // a policy reload asks run for the new policy's jobs
+
 	mu   sync.Mutex
-	cron *cron.Cron
-	ctx  context.Context
+	cron *cron.Cron // the running jobs; nil while run is not running
 }
 
-func newScheduler(a *App) *scheduler { return &scheduler{app: a} }
+func newScheduler(a *App) *scheduler { return &scheduler{app: a, reload: make(chan struct{}, 1)} }
 
+// run runs the current policy's jobs until ctx ends, replacing them on every reschedule.
 func (s *scheduler) run(ctx context.Context) error {
-	s.mu.Lock()
-	s.ctx = ctx
-	s.mu.Unlock()
-	s.reschedule()
-	<-ctx.Done()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cron != nil {
-		<-s.cron.Stop().Done()
+	select { // a reload asked for while not running is already in the policy loaded now
+	case <-s.reload:
+	default:
 	}
-	// Stopped (this replica no longer leads): a policy reload must not start jobs here.
-	s.ctx, s.cron = nil, nil
-	return nil
+	s.start(ctx)
+	for {
+		select {
+		case <-s.reload:
+			s.start(ctx)
+		case <-ctx.Done():
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.cron != nil {
+				<-s.cron.Stop().Done()
+			}
+			s.cron = nil // stopped (this replica no longer leads): a reload starts nothing here
+			return nil
+		}
+	}
 }
 
-// reschedule replaces every job with the current policy's.
+// reschedule asks a running scheduler to replace every job with the current policy's. It does
+// not wait; a scheduler that is not running starts with the current policy when it runs.
 func (s *scheduler) reschedule() {
+	select {
+	case s.reload <- struct{}{}:
+	default: // a reload is already pending and will read the current policy
+	}
+}
+
+// start replaces every job with the current policy's; jobs run with ctx.
+func (s *scheduler) start(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ctx == nil {
-		return
-	}
 	if s.cron != nil {
 		s.cron.Stop()
 	}
@@ -61,7 +75,7 @@ func (s *scheduler) reschedule() {
 			return
 		}
 		_, err := c.AddFunc(spec, func() {
-			ctx := log.With().Str("job", job).Logger().WithContext(s.ctx)
+			ctx := log.With().Str("job", job).Logger().WithContext(ctx)
 			err := fn(ctx)
 			if access.IsRunning(err) {
 				// Started by hand (or by the schedule before a reload) and still running.
