@@ -27,7 +27,7 @@ type Limits struct {
 	BreakGlassPerDay int // break-glass grants a person may get in any 24 h (default 2)
 }
 
-// Default limits (CONTRACT.md section 4).
+// Default limits (docs/configuration.md, policy file).
 const (
 	DefaultPendingPerUser   = 5
 	DefaultBreakGlassPerDay = 2

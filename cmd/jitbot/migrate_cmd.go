@@ -12,7 +12,7 @@ import (
 )
 
 // cmdMigrate copies the bbolt file at JITBOT_DB_PATH into the etcd prefix of JITBOT_ETCD_*
-// (CONTRACT.md section 1), verifies the copy key by key and the audit chain, and refuses a
+// (docs/configuration.md), verifies the copy key by key and the audit chain, and refuses a
 // prefix that holds data.
 func cmdMigrate(ctx context.Context, args, environ []string, stdout io.Writer) error {
 	fs := newFlags("migrate", stdout)

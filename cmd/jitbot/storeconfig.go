@@ -23,7 +23,7 @@ const (
 )
 
 // StoreConfig is where the state lives: one bbolt file (JITBOT_DB_PATH) or an etcd cluster
-// (JITBOT_ETCD_*, CONTRACT.md section 7) shared by several replicas.
+// (JITBOT_ETCD_*, docs/configuration.md) shared by several replicas.
 type StoreConfig struct {
 	Kind      string
 	DBPath    string
