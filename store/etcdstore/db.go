@@ -117,14 +117,15 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	be := &backend{cli: cli, opts: opts, txnKey: opts.Prefix + "txn", data: opts.Prefix + "b/", writing: make(chan struct{}, 1), id: handleID()}
 	cctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
 	defer cancel()
-	if err := be.initialize(cctx); err != nil {
+	rev, err := be.initialize(cctx)
+	if err != nil {
 		_ = cli.Close()
 		return nil, fmt.Errorf("open etcd %v prefix %s: %w", opts.Endpoints, opts.Prefix, hint(ctx, opts, err))
 	}
 	db := &DB{KVStore: store.NewKVStore(be, opts.AuditKey), be: be, watching: make(chan struct{})}
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	db.stop = stop
-	go func() { defer close(db.watching); db.watchRemote(wctx) }()
+	go func() { defer close(db.watching); db.watchRemote(wctx, rev+1) }()
 	return db, nil
 }
 
@@ -137,29 +138,30 @@ func hint(ctx context.Context, opts Options, err error) error {
 	return fmt.Errorf("no answer within %s: check that the endpoints are etcd client URLs this host can reach and, for https, that the CA (JITBOT_ETCD_CA_FILE) and client certificate (JITBOT_ETCD_CERT_FILE, JITBOT_ETCD_KEY_FILE) are the cluster's (%w)", opts.DialTimeout, err)
 }
 
-// initialize records the schema version of a new prefix and refuses a newer one.
-func (be *backend) initialize(ctx context.Context) error {
+// initialize records the schema version of a new prefix and refuses a newer one. It returns
+// the revision it read at, from which other replicas' commits are followed.
+func (be *backend) initialize(ctx context.Context) (int64, error) {
 	key := be.key([]byte("meta"), []byte("schema_version"))
 	want := append([]byte{formatV1}, binary.BigEndian.AppendUint64(nil, store.SchemaVersion())...)
 	if _, err := be.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
 		Then(clientv3.OpPut(key, string(want))).Commit(); err != nil {
-		return fmt.Errorf("record schema version: %w", err)
+		return 0, fmt.Errorf("record schema version: %w", err)
 	}
 	resp, err := be.cli.Get(ctx, key)
 	if err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return 0, fmt.Errorf("read schema version: %w", err)
 	}
 	if len(resp.Kvs) != 1 {
-		return fmt.Errorf("%w: schema version is missing", ErrCorrupt)
+		return 0, fmt.Errorf("%w: schema version is missing", ErrCorrupt)
 	}
 	v := resp.Kvs[0].Value
 	if len(v) != 9 || v[0] != formatV1 {
-		return fmt.Errorf("%w: schema version value %x", ErrCorrupt, v)
+		return 0, fmt.Errorf("%w: schema version value %x", ErrCorrupt, v)
 	}
 	if got := binary.BigEndian.Uint64(v[1:]); got > store.SchemaVersion() {
-		return fmt.Errorf("%w: the prefix has schema version %d and this jitbot reads version %d at most; run a newer jitbot", ErrSchema, got, store.SchemaVersion())
+		return 0, fmt.Errorf("%w: the prefix has schema version %d and this jitbot reads version %d at most; run a newer jitbot", ErrSchema, got, store.SchemaVersion())
 	}
-	return nil
+	return resp.Header.Revision, nil
 }
 
 // Client returns the etcd client, for leader election under Prefix()+"leader/".
