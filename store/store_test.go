@@ -50,59 +50,7 @@ var testRole = &access.Role{
 // story writes a request through to an active grant, each transition with its audit event.
 func story(tb testing.TB, db *DB, id string, now time.Time, d time.Duration) {
 	tb.Helper()
-	alice := access.UserActor("UALICE")
-	acc := access.Account{ID: "acc-alice", Email: "alice@example.com"}
-	steps := []func(tx access.Tx) (access.AuditEvent, error){
-		func(tx access.Tx) (access.AuditEvent, error) {
-			r, e, err := access.NewRequest(id, testRole, alice, acc, d, "debugging", now)
-			if err == nil {
-				err = tx.PutRequest(r)
-			}
-			return e, err
-		},
-		func(tx access.Tx) (access.AuditEvent, error) {
-			r, err := tx.Request(id)
-			if err != nil {
-				return access.AuditEvent{}, err
-			}
-			e, err := r.Approve(access.UserActor("UBOB"), now, testRole, []string{"UBOB"})
-			if err == nil {
-				err = tx.PutRequest(r)
-			}
-			return e, err
-		},
-		func(tx access.Tx) (access.AuditEvent, error) {
-			r, err := tx.Request(id)
-			if err != nil {
-				return access.AuditEvent{}, err
-			}
-			g, _, err := access.NewGrant(r, testRole, now, time.Minute)
-			if err != nil {
-				return access.AuditEvent{}, err
-			}
-			for i := range g.Items {
-				g.RecordPrior(i, false, "", now)
-				g.Items[i].Added = true
-			}
-			e, err := g.Activate(now)
-			if err == nil {
-				err = tx.PutGrant(g)
-			}
-			return e, err
-		},
-	}
-	for _, step := range steps {
-		err := db.Update(tb.Context(), func(tx access.Tx) error {
-			e, err := step(tx)
-			if err != nil {
-				return err
-			}
-			return tx.AppendAudit(&e)
-		})
-		if err != nil {
-			tb.Fatalf("story %s: %v", id, err)
-		}
-	}
+	accesstest.ActiveStory(tb, db, id, now, d)
 }
 
 // revoke ends grant id at now in one transaction with its audit event.

@@ -17,11 +17,38 @@ var storyRole = &access.Role{
 // benchmarks use it to compare backends on the same work.
 func StoreStory(tb testing.TB, s access.Store, id string, now time.Time) {
 	tb.Helper()
+	ActiveStory(tb, s, id, now, time.Hour)
+	runSteps(tb, s, id, []func(tx access.Tx) (access.AuditEvent, error){
+		func(tx access.Tx) (access.AuditEvent, error) {
+			g, err := tx.Grant(id)
+			if err != nil {
+				return access.AuditEvent{}, err
+			}
+			end := now.Add(time.Hour)
+			if _, err := g.BeginRevoke(access.SystemActor, false, "expired", end, time.Minute); err != nil {
+				return access.AuditEvent{}, err
+			}
+			for i := range g.Items {
+				g.ItemRemoved(i, true, end)
+			}
+			e, err := g.MarkRevoked(end)
+			if err == nil {
+				err = tx.PutGrant(g)
+			}
+			return e, err
+		},
+	})
+}
+
+// ActiveStory writes request id through to an active grant of d (submit, approve, activate),
+// each transition in its own Update with its audit event.
+func ActiveStory(tb testing.TB, s access.Store, id string, now time.Time, d time.Duration) {
+	tb.Helper()
 	alice := access.UserActor("UALICE")
 	acc := access.Account{ID: "acc-alice", Email: "alice@example.com"}
 	steps := []func(tx access.Tx) (access.AuditEvent, error){
 		func(tx access.Tx) (access.AuditEvent, error) {
-			r, e, err := access.NewRequest(id, storyRole, alice, acc, time.Hour, "debugging", now)
+			r, e, err := access.NewRequest(id, storyRole, alice, acc, d, "debugging", now)
 			if err == nil {
 				err = tx.PutRequest(r)
 			}
@@ -57,25 +84,12 @@ func StoreStory(tb testing.TB, s access.Store, id string, now time.Time) {
 			}
 			return e, err
 		},
-		func(tx access.Tx) (access.AuditEvent, error) {
-			g, err := tx.Grant(id)
-			if err != nil {
-				return access.AuditEvent{}, err
-			}
-			end := now.Add(time.Hour)
-			if _, err := g.BeginRevoke(access.SystemActor, false, "expired", end, time.Minute); err != nil {
-				return access.AuditEvent{}, err
-			}
-			for i := range g.Items {
-				g.ItemRemoved(i, true, end)
-			}
-			e, err := g.MarkRevoked(end)
-			if err == nil {
-				err = tx.PutGrant(g)
-			}
-			return e, err
-		},
 	}
+	runSteps(tb, s, id, steps)
+}
+
+func runSteps(tb testing.TB, s access.Store, id string, steps []func(tx access.Tx) (access.AuditEvent, error)) {
+	tb.Helper()
 	for _, step := range steps {
 		err := s.Update(tb.Context(), func(tx access.Tx) error {
 			e, err := step(tx)
