@@ -41,10 +41,10 @@ type Options struct {
 
 // DB is a jitbot database in one bbolt file.
 type DB struct {
-	bolt  *bolt.DB
-	path  string
-	key   []byte
-	watch watchers
+	*KVStore // transactions, through boltBackend
+	bolt     *bolt.DB
+	path     string
+	key      []byte
 }
 
 // Open opens or creates the database at path, creating its buckets. It returns an error
@@ -78,7 +78,7 @@ func Open(path string, opts Options) (db *DB, err error) {
 		closeQuietly(bdb)
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &DB{bolt: bdb, path: path, key: opts.AuditKey}, nil
+	return &DB{KVStore: NewKVStore(boltBackend{bdb}, opts.AuditKey), bolt: bdb, path: path, key: opts.AuditKey}, nil
 }
 
 func closeQuietly(bdb *bolt.DB) {
@@ -136,43 +136,18 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Update runs fn in one read-write transaction. Nothing fn wrote is kept when it returns an
-// error. A panic (bbolt panics on some corrupted pages) is returned as an error.
-func (db *DB) Update(ctx context.Context, fn func(access.Tx) error) (err error) {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store update: %w", err)
-	}
+// boltBackend runs the store's transactions in bbolt, with panics (bbolt panics on some
+// corrupted pages) returned as errors.
+type boltBackend struct{ bolt *bolt.DB }
+
+func (b boltBackend) Update(_ context.Context, fn func(KV) error) (err error) {
 	defer guard("store update", &err)()
-	var note commitNote
-	var counts *access.LiveCounts
-	err = db.bolt.Update(func(btx *bolt.Tx) error {
-		t := &tx{kv: boltKV{btx}, key: db.key}
-		if err := fn(t); err != nil {
-			return err
-		}
-		note = t.note
-		if note.counts {
-			lc, err := t.LiveCounts()
-			if err != nil {
-				return err
-			}
-			counts = &lc
-		}
-		return nil
-	})
-	if err == nil {
-		db.committed(note, counts)
-	}
-	return err
+	return b.bolt.Update(func(btx *bolt.Tx) error { return fn(boltKV{btx}) })
 }
 
-// View runs fn in one read-only transaction.
-func (db *DB) View(ctx context.Context, fn func(access.Tx) error) (err error) {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store view: %w", err)
-	}
+func (b boltBackend) View(_ context.Context, fn func(KV) error) (err error) {
 	defer guard("store view", &err)()
-	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&tx{kv: boltKV{btx}, key: db.key}) })
+	return b.bolt.View(func(btx *bolt.Tx) error { return fn(boltKV{btx}) })
 }
 
 // view runs fn in a read-only bbolt transaction with panics recovered.

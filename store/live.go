@@ -244,40 +244,6 @@ type watchers struct {
 	fns  map[int]func(access.Commit)
 }
 
-// Watch calls fn after every committed Update that stored a due time or changed a live count.
-func (db *DB) Watch(fn func(access.Commit)) (stop func()) {
-	db.watch.mu.Lock()
-	defer db.watch.mu.Unlock()
-	if db.watch.fns == nil {
-		db.watch.fns = map[int]func(access.Commit){}
-	}
-	id := db.watch.next
-	db.watch.next++
-	db.watch.fns[id] = fn
-	return func() {
-		db.watch.mu.Lock()
-		defer db.watch.mu.Unlock()
-		delete(db.watch.fns, id)
-	}
-}
-
-// committed tells the watchers what a committed transaction changed; counts are the live
-// counts read at its end, nil when it did not change them.
-func (db *DB) committed(n commitNote, counts *access.LiveCounts) {
-	if n.due.IsZero() && counts == nil {
-		return
-	}
-	db.watch.mu.Lock()
-	fns := make([]func(access.Commit), 0, len(db.watch.fns))
-	for _, fn := range db.watch.fns {
-		fns = append(fns, fn)
-	}
-	db.watch.mu.Unlock()
-	for _, fn := range fns {
-		fn(access.Commit{Due: n.due, Counts: counts})
-	}
-}
-
 // buildLive fills the live indexes and counters from the records (migration to version 2).
 func buildLive(btx *bolt.Tx) error {
 	t := &tx{kv: boltKV{btx}}
