@@ -24,8 +24,9 @@ var (
 
 // Client calls the Atlassian Organizations REST API. It is safe for concurrent use.
 type Client struct {
-	cfg   Config
-	calls atomic.Int64
+	cfg        Config
+	calls      atomic.Int64
+	unverified atomic.Bool // HoldUntilVerified: every call but Verify fails unsent
 
 	mu         sync.Mutex
 	groups     map[string]access.Group // lower-cased name → group
@@ -54,6 +55,7 @@ type call struct {
 	body   any        // JSON-encoded when not nil
 	out    any        // JSON-decoded from a 2xx body when not nil
 	once   bool       // no retries: the caller decides when to try again
+	verify bool       // Verify's call: sent even while calls are held until verified
 }
 
 // doOnce is do without retries. A context marked access.WithoutRetries makes every call so.
@@ -75,6 +77,9 @@ func (c *Client) org(version, format string, args ...any) string {
 // do runs k with the limiter, the per-attempt timeout and bounded retries. It returns the final
 // HTTP status (0 when none was received) and an *access.Error for any failure.
 func (c *Client) do(ctx context.Context, k call) (int, error) {
+	if !k.verify && c.unverified.Load() {
+		return 0, newHeldErr(k.op)
+	}
 	var body []byte
 	if k.body != nil {
 		b, err := json.Marshal(k.body)

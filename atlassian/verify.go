@@ -2,6 +2,7 @@ package atlassian
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -12,10 +13,12 @@ import (
 // workspace). A refused key is an EFORBIDDEN error naming JITBOT_ATLASSIAN_API_KEY, an
 // organization the key cannot see one naming JITBOT_ATLASSIAN_ORG_ID; a network error or 5xx
 // is EUNAVAILABLE, to retry. It does not retry itself beyond one attempt.
+// A Verify that succeeds opens calls held by HoldUntilVerified.
 func (c *Client) Verify(ctx context.Context) error {
 	var p workspacePage
-	_, err := c.doOnce(ctx, call{op: "workspaces.search", method: http.MethodPost, path: c.org("v2", "/workspaces"), body: workspaceSearch{Limit: 1}, out: &p})
+	_, err := c.doOnce(ctx, call{op: "workspaces.search", method: http.MethodPost, path: c.org("v2", "/workspaces"), body: workspaceSearch{Limit: 1}, out: &p, verify: true})
 	if err == nil {
+		c.unverified.Store(false)
 		return nil
 	}
 	s, ok := asStatus(err)
@@ -79,3 +82,33 @@ func (c *Client) CheckResource(ctx context.Context, role, resource string) (stri
 	}
 	return id, nil
 }
+
+// HoldUntilVerified makes every call but Verify fail at once, sending nothing, with an
+// EUNAVAILABLE error (its cause: the key is not verified yet), until a Verify succeeds. jitbot
+// run holds its client so while Atlassian does not answer the key check at start-up: the
+// sweeper can run (and alert late revocations) without any change reaching an organization
+// that the key may not be for (a wrong organization ID answers a removal with 404, which
+// counts as already removed).
+func (c *Client) HoldUntilVerified() { c.unverified.Store(true) }
+
+// heldErr is a call held back by HoldUntilVerified: nothing was sent.
+type heldErr struct {
+	op  string
+	err *access.Error
+}
+
+func newHeldErr(op string) *heldErr {
+	return &heldErr{op: op, err: access.Errorf(access.EUNAVAILABLE,
+		"jitbot has not verified the Atlassian key yet (Atlassian has not answered its check since start-up), so %s was not sent.", op)}
+}
+
+func (e *heldErr) Error() string { return fmt.Sprintf("%s: %s", e.op, e.err.Message) }
+func (e *heldErr) Unwrap() error { return e.err }
+
+// Cause says why nothing was sent, for alerts.
+func (e *heldErr) Cause() string {
+	return "Atlassian has not answered jitbot's key check since it started"
+}
+
+// Answered is true: nothing was sent, so nothing was applied.
+func (e *heldErr) Answered() bool { return true }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -44,6 +45,7 @@ type App struct {
 	refs          atomic.Pointer[[]policies.Ref] // groups, resources and principals of the policy
 	atlPending    atomic.Pointer[string]         // why the Atlassian key is not verified yet; nil once it is
 	verifyBackoff time.Duration                  // first retry delay of the key check (tests)
+	real          func(d time.Duration) time.Duration
 }
 
 // appOptions adjust the wiring for tests and the demo.
@@ -52,6 +54,37 @@ type appOptions struct {
 	AtlassianSleep func(ctx context.Context, d time.Duration) error
 	NoSchedule     bool          // do not start cron jobs
 	VerifyBackoff  time.Duration // first retry delay of the start-up key check, default 1s
+	// Real says how long d of Now's time lasts on the real clock, for every timer that waits
+	// on Now's time: the sweeper's sleeps, the scheduled jobs, the Atlassian client's waits and
+	// the start-up key check's backoff. Nil means d itself. A test that runs jitbot on an
+	// accelerated clock sets it with Now.
+	Real func(d time.Duration) time.Duration
+}
+
+// realDuration is how long d of the app's clock lasts on the real clock.
+func (a *App) realDuration(d time.Duration) time.Duration {
+	if a.real == nil {
+		return d
+	}
+	return a.real(d)
+}
+
+// after is a timer of d on the app's clock.
+func (a *App) after(d time.Duration) <-chan time.Time { return time.After(a.realDuration(d)) }
+
+// sleep waits for d on the app's clock or until ctx is done (the Atlassian client's waits).
+func (a *App) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(a.realDuration(d))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // newLogger logs to w, one whole line at a time whichever goroutine logs (w need not be safe
@@ -66,9 +99,13 @@ func newLogger(cfg *Config, w io.Writer) zerolog.Logger {
 
 // NewApp opens the store, loads the policy and builds every adapter. Nothing is started.
 func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions) (*App, error) {
-	a := &App{cfg: cfg, log: log, now: opt.Now, verifyBackoff: opt.VerifyBackoff}
+	a := &App{cfg: cfg, log: log, now: opt.Now, verifyBackoff: opt.VerifyBackoff, real: opt.Real}
 	if a.now == nil {
 		a.now = time.Now
+	}
+	atlSleep := opt.AtlassianSleep
+	if atlSleep == nil && a.real != nil {
+		atlSleep = a.sleep
 	}
 	p, refs, _, err := policies.LoadRefs(cfg.PolicyFile)
 	if err != nil {
@@ -91,7 +128,7 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 	a.backups = newBackups(bolt.DB, cfg.Backup, log, a.now, a.metrics.reg)
 	a.atl, err = atlassian.New(atlassian.Config{
 		BaseURL: cfg.AtlassianURL, OrgID: cfg.AtlassianOrgID, DirectoryID: cfg.DirectoryID,
-		APIKey: atlassian.Secret(cfg.AtlassianAPIKey.Reveal()), Now: a.now, Sleep: opt.AtlassianSleep,
+		APIKey: atlassian.Secret(cfg.AtlassianAPIKey.Reveal()), Now: a.now, Sleep: atlSleep,
 		Observe: a.metrics.atlassianCall,
 	})
 	if err != nil {
@@ -108,6 +145,9 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		Store: db, Directory: a.atl, Provisioner: a.atl, Policy: a.policy.Load, Now: a.now,
 		Engine: a.engine, Observer: a.metrics, AlertAfter: cfg.AlertAfter,
 	}
+	if a.real != nil {
+		a.svc.After = a.after
+	}
 	if a.runLocks != nil {
 		// Every replica drives the grants of the clicks it handles: a new leader leaves an
 		// intent another replica holds to it, and one a dead replica held is re-driven by the
@@ -117,7 +157,8 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
 		Command: cfg.SlashCommand, Service: a.svc, Policy: a.policy.Load,
-		Observer: a.metrics, DeliverElsewhere: a.runLocks != nil, // etcd: the leader delivers (lead.go) Now: a.now,
+		Observer: a.metrics, Now: a.now,
+		DeliverElsewhere: a.runLocks != nil, // etcd: the leader delivers (lead.go)
 	})
 	if err != nil {
 		db.Close()
@@ -187,15 +228,27 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	g.Go(func() error { return a.bot.Run(ctx) })
 	g.Go(func() error {
-		// Nothing changes Atlassian on its own before the key is known to work; until then
-		// /readyz says why jitbot is not ready.
-		if err := a.verifyAtlassian(ctx); err != nil {
+		// Nothing reaches Atlassian but the key check before the key is known to work; until
+		// then /readyz says why jitbot is not ready. The sweeper and scheduled jobs run on the
+		// leading replica only (always, with bbolt). They start at once when Atlassian does not
+		// answer the check (an outage at start, a restart during one), with every other call
+		// held back by the client until the key is verified: late revocations are alerted as
+		// in any outage, and nothing changes before the key is known to work.
+		var started sync.Once
+		start := func(hold bool) {
+			started.Do(func() {
+				if hold {
+					a.atl.HoldUntilVerified()
+				}
+				g.Go(func() error { return a.leader.run(ctx, a.lead) })
+				g.Go(func() error { return a.watchReload(ctx) })
+			})
+		}
+		if err := a.verifyAtlassian(ctx, func() { start(true) }); err != nil {
 			return err
 		}
 		a.checkPolicyTargets(ctx, *a.refs.Load(), "at start-up")
-		// The sweeper and scheduled jobs run on the leading replica only (always, with bbolt).
-		g.Go(func() error { return a.leader.run(ctx, a.lead) })
-		g.Go(func() error { return a.watchReload(ctx) })
+		start(false)
 		a.atlPending.Store(nil)
 		a.log.Info().Str("policy", a.cfg.PolicyFile).Str("store", a.cfg.Store.describe()).Msg("jitbot started")
 		return nil
@@ -259,6 +312,11 @@ func (a *App) reload(ctx context.Context) error {
 }
 
 func cmdRun(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	return runApp(ctx, args, environ, stderr, appOptions{})
+}
+
+// runApp is `jitbot run` with the wiring adjusted by opt (the crash suite's accelerated clock).
+func runApp(ctx context.Context, args, environ []string, stderr io.Writer, opt appOptions) error {
 	if err := parseFlags(newFlags("run", stderr), args); err != nil {
 		return err
 	}
@@ -267,7 +325,7 @@ func cmdRun(ctx context.Context, args, environ []string, stderr io.Writer) error
 		return &exitError{code: 1, err: err}
 	}
 	log := newLogger(cfg, stderr)
-	app, err := NewApp(ctx, cfg, log, appOptions{})
+	app, err := NewApp(ctx, cfg, log, opt)
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}

@@ -17,9 +17,13 @@ import (
 )
 
 // TestMain lets a test run this test binary as the jitbot process (JITBOT_TEST_CHILD=1), so
-// that it can be killed with SIGKILL.
+// that it can be killed with SIGKILL; with JITBOT_TEST_CLOCK that jitbot runs on an
+// accelerated clock (testclock_test.go).
 func TestMain(m *testing.M) {
 	if os.Getenv("JITBOT_TEST_CHILD") == "1" {
+		if spec := os.Getenv(testClockEnv); spec != "" {
+			os.Exit(runChildOnClock(spec))
+		}
 		main()
 		return
 	}

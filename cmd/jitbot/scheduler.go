@@ -74,7 +74,15 @@ func (s *scheduler) start(ctx context.Context) {
 		if spec == "" {
 			return
 		}
-		_, err := c.AddFunc(spec, func() {
+		sched, err := cron.ParseStandard(spec)
+		if err != nil { // the policy loader already checked every schedule
+			log.Error().Err(err).Str("job", job).Msg("cannot schedule")
+			return
+		}
+		if s.app.real != nil {
+			sched = clockSchedule{Schedule: sched, now: s.app.now, real: s.app.real}
+		}
+		c.Schedule(sched, cron.FuncJob(func() {
 			ctx := log.With().Str("job", job).Logger().WithContext(ctx)
 			err := fn(ctx)
 			if access.IsRunning(err) {
@@ -90,10 +98,7 @@ func (s *scheduler) start(ctx context.Context) {
 					zerolog.Ctx(ctx).Error().Err(err).Msg("queue alert")
 				}
 			}
-		})
-		if err != nil { // the policy loader already checked every schedule
-			log.Error().Err(err).Str("job", job).Msg("cannot schedule")
-		}
+		}))
 	}
 	runner := s.app.engine
 	for _, r := range p.Sync {
@@ -132,6 +137,20 @@ func (s *scheduler) start(ctx context.Context) {
 	})
 	c.Start()
 	s.cron = c
+}
+
+// clockSchedule runs a schedule on the app's clock instead of cron's own (the real one): cron
+// asks for the next run after its now, and gets its now plus the wait the schedule gives on
+// the app's clock, converted to real time.
+type clockSchedule struct {
+	cron.Schedule
+	now  func() time.Time
+	real func(d time.Duration) time.Duration
+}
+
+func (c clockSchedule) Next(t time.Time) time.Time {
+	now := c.now().In(t.Location())
+	return t.Add(c.real(c.Schedule.Next(now).Sub(now)))
 }
 
 // cronLogger adapts zerolog to cron.Logger.

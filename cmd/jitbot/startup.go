@@ -19,8 +19,9 @@ const (
 // verifyAtlassian checks the API key and organization ID with one cheap call before jitbot
 // reports ready (Run clears the reason once the sweeper and jobs are started). A refused key
 // or organization is returned (start-up stops, naming the variable); a network error or 5xx
-// is retried until it passes or ctx ends, with /readyz saying why jitbot is not ready.
-func (a *App) verifyAtlassian(ctx context.Context) error {
+// is retried until it passes or ctx ends, with /readyz saying why jitbot is not ready, and
+// unreachable is called at the first of them.
+func (a *App) verifyAtlassian(ctx context.Context, unreachable func()) error {
 	wait := a.verifyBackoff
 	if wait <= 0 {
 		wait = verifyMinBackoff
@@ -40,8 +41,11 @@ func (a *App) verifyAtlassian(ctx context.Context) error {
 		}
 		why := fmt.Sprintf("Atlassian key not verified yet (%s); retrying in %s", access.ErrorMessage(err), wait)
 		a.atlPending.Store(&why)
+		if unreachable != nil {
+			unreachable()
+		}
 		a.log.Warn().Err(err).Dur("retry_in", wait).Msg("Atlassian key check")
-		t := time.NewTimer(wait)
+		t := time.NewTimer(a.realDuration(wait))
 		select {
 		case <-ctx.Done():
 			t.Stop()
