@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/jitbot/jitbot/access"
@@ -48,6 +52,9 @@ func openState(ctx context.Context, c StoreConfig, auditKey []byte, timeout time
 	}
 	db, err := store.Open(c.DBPath, store.Options{AuditKey: auditKey, Timeout: timeout})
 	if err != nil {
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return nil, fmt.Errorf("open store (JITBOT_DB_PATH): %w: jitbot writes every change to the store before it acts, so it does not start on a store it cannot write: make %s and its directory writable by the user jitbot runs as (uid %d), or set JITBOT_DB_PATH to a file on a writable volume", err, c.DBPath, os.Getuid())
+		}
 		return nil, fmt.Errorf("open store (JITBOT_DB_PATH): %w", err)
 	}
 	return boltState{db}, nil
