@@ -115,8 +115,10 @@ func TestCrash_atlassianOutageHour(t *testing.T) {
 	w.approveNow(ctx, pending[0])
 	w.refusedDuringOutage(ctx, "U0CAROL")
 	clk.Sleep(from.Add(outageKillAt).Sub(clk.Now()))
-	killedAt := clk.Now()
 	w.crash(0)
+	w.procMu.Lock()
+	killedAt := clk.At(w.kills[len(w.kills)-1]) // the first jitbot was gone then, the second not started
+	w.procMu.Unlock()
 	clk.Sleep(10 * time.Minute)
 	w.approveNow(ctx, pending[1])
 	clk.Sleep(to.Sub(clk.Now()))

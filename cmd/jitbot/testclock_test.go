@@ -63,6 +63,9 @@ func (c *testClock) scaled(d time.Duration) time.Duration { return time.Duration
 // Now is the clock's time: monotonic, scale times faster than real time.
 func (c *testClock) Now() time.Time { return c.base.Add(c.scaled(time.Since(c.mono))).UTC() }
 
+// At is the clock's time at the real instant t (read from time.Now in this process).
+func (c *testClock) At(t time.Time) time.Time { return c.base.Add(c.scaled(t.Sub(c.mono))).UTC() }
+
 // Real is how long d of the clock's time lasts in real time (at least 1 ns when d > 0).
 func (c *testClock) Real(d time.Duration) time.Duration {
 	if d <= 0 {

@@ -118,7 +118,7 @@ var (
 	countersLine = regexp.MustCompile(`crash suite counters: (.*)$`)
 	seedLine     = regexp.MustCompile(`crash suite: (\d+) trials from seed (\d+)`)
 	trialLine    = regexp.MustCompile(`--- (PASS|FAIL): TestCrash/trials/(seed_\d+)`)
-	storeLine    = regexp.MustCompile(`--- (PASS|FAIL|SKIP): TestCrash_(\w+)`)
+	storeLine    = regexp.MustCompile(`--- (PASS|FAIL|SKIP): TestCrash_(\w+) \(`)
 )
 
 func readCrash(path string) (crashRun, error) {
@@ -342,8 +342,13 @@ func write(w io.Writer, benches map[string]result, machine string, crash crashRu
 	p("impossible), no refused click counted, every holder was told of the grant and of its end\n")
 	p("(across one more restart), and the audit chain verifies. `TestCrash_storeFull` takes the\n")
 	p("process's file-size limit to 0 mid-run (every write to the store fails) and checks that jitbot\n")
-	p("says so and changes nothing in Atlassian; `TestCrash_storeFullAtStart` starts it on `/dev/full`.\n\n")
-	p("| trials passed | trials failed | store-full tests passed | counters |\n|---|---|---|---|\n")
+	p("says so and changes nothing in Atlassian; `TestCrash_storeFullAtStart` starts it on `/dev/full`\n")
+	p("and `TestCrash_storeReadOnlyAtStart` on a read-only store (as an unprivileged user when run as\n")
+	p("root). `TestCrash_atlassianOutageHour` runs jitbot on a clock 150 times faster than real time,\n")
+	p("shared with the fake Atlassian, through a 503 outage of an hour of that time in which grants end,\n")
+	p("approvals go on and jitbot is killed and restarted, and judges it with the trials' end checks,\n")
+	p("the alerts of late steps and their recovery, and the outage probe's limits on calls.\n\n")
+	p("| trials passed | trials failed | other process tests passed | counters |\n|---|---|---|---|\n")
 	p("| %d | %d | %d of %d | %s |\n\n", crash.pass, crash.fail, crash.storePass, crash.storeTests, crash.counters)
 	if len(crash.failedTrials) > 0 {
 		p("Failed trials: %s.\n\n", strings.Join(crash.failedTrials, ", "))
