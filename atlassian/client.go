@@ -26,7 +26,8 @@ var (
 type Client struct {
 	cfg        Config
 	calls      atomic.Int64
-	unverified atomic.Bool // HoldUntilVerified: every call but Verify fails unsent
+	unverified atomic.Bool // HoldUntilVerified: every call but Verify waits for a passing key check
+	checking   sync.Mutex  // one key check at a time for held calls
 
 	mu         sync.Mutex
 	groups     map[string]access.Group // lower-cased name → group
@@ -77,9 +78,6 @@ func (c *Client) org(version, format string, args ...any) string {
 // do runs k with the limiter, the per-attempt timeout and bounded retries. It returns the final
 // HTTP status (0 when none was received) and an *access.Error for any failure.
 func (c *Client) do(ctx context.Context, k call) (int, error) {
-	if !k.verify && c.unverified.Load() {
-		return 0, newHeldErr(k.op)
-	}
 	var body []byte
 	if k.body != nil {
 		b, err := json.Marshal(k.body)
@@ -96,6 +94,19 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 	honour := true  // wait out a hold Atlassian asked for (unless this call just did)
 	unsure := false // an attempt went unanswered: a write may have been applied
 	for attempt := 0; ; attempt++ {
+		if held := c.checkKey(ctx, k); held != nil {
+			// Not sent: the key check that stands for this attempt failed.
+			if ctx.Err() != nil {
+				return 0, cancelled(k.op, ctx.Err())
+			}
+			if held.refused() || attempt >= c.cfg.MaxRetries || k.once {
+				return 0, held
+			}
+			if err := c.cfg.Sleep(ctx, c.backoff(attempt)); err != nil {
+				return 0, cancelled(k.op, err)
+			}
+			continue
+		}
 		if err := c.wait(ctx, honour); err != nil {
 			return 0, cancelled(k.op, err)
 		}

@@ -2,6 +2,7 @@ package atlassian
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -83,31 +84,57 @@ func (c *Client) CheckResource(ctx context.Context, role, resource string) (stri
 	return id, nil
 }
 
-// HoldUntilVerified makes every call but Verify fail at once, sending nothing, with an
-// EUNAVAILABLE error (its cause: the key is not verified yet), until a Verify succeeds. jitbot
-// run holds its client so while Atlassian does not answer the key check at start-up: the
-// sweeper can run (and alert late revocations) without any change reaching an organization
-// that the key may not be for (a wrong organization ID answers a removal with 404, which
-// counts as already removed).
+// HoldUntilVerified holds every call but Verify until a key check passes: while the client
+// is held, each attempt of a call is preceded by a check (one at a time), and a check that
+// fails stands for the attempt, which is retried like any other or fails with an EUNAVAILABLE
+// error saying why (an EFORBIDDEN one when the key or organization was refused), with nothing
+// sent. jitbot run holds its client so while Atlassian does not answer the check at start-up:
+// the sweeper runs (and alerts late revocations) without any call reaching an organization
+// the key may not be for (a wrong organization ID answers a removal with 404, which counts as
+// already removed).
 func (c *Client) HoldUntilVerified() { c.unverified.Store(true) }
 
-// heldErr is a call held back by HoldUntilVerified: nothing was sent.
+// checkKey returns nil when k may be sent: it is Verify's own call, the client is not held,
+// or a key check now passes.
+func (c *Client) checkKey(ctx context.Context, k call) *heldErr {
+	if k.verify || !c.unverified.Load() {
+		return nil
+	}
+	c.checking.Lock()
+	defer c.checking.Unlock()
+	if !c.unverified.Load() {
+		return nil // another call's check passed meanwhile
+	}
+	if err := c.Verify(ctx); err != nil {
+		return &heldErr{op: k.op, check: err}
+	}
+	return nil
+}
+
+// heldErr is a call held back by HoldUntilVerified because the key check failed: nothing was
+// sent.
 type heldErr struct {
-	op  string
-	err *access.Error
+	op    string
+	check error // the failed key check
 }
 
-func newHeldErr(op string) *heldErr {
-	return &heldErr{op: op, err: access.Errorf(access.EUNAVAILABLE,
-		"jitbot has not verified the Atlassian key yet (Atlassian has not answered its check since start-up), so %s was not sent.", op)}
+func (e *heldErr) Error() string {
+	return fmt.Sprintf("%s: not sent: the Atlassian key is not verified yet: %s", e.op, access.ErrorMessage(e.check))
 }
 
-func (e *heldErr) Error() string { return fmt.Sprintf("%s: %s", e.op, e.err.Message) }
-func (e *heldErr) Unwrap() error { return e.err }
+// Unwrap is the key check's error: its code says whether Atlassian refused the key
+// (EFORBIDDEN) or did not answer (EUNAVAILABLE).
+func (e *heldErr) Unwrap() error { return e.check }
 
-// Cause says why nothing was sent, for alerts.
+func (e *heldErr) refused() bool { return access.ErrorCode(e.check) == access.EFORBIDDEN }
+
+// Cause says what Atlassian did to the key check, for alerts.
 func (e *heldErr) Cause() string {
-	return "Atlassian has not answered jitbot's key check since it started"
+	var c interface{ Cause() string }
+	if errors.As(e.check, &c) {
+		return c.Cause()
+	}
+	return "Atlassian has not answered jitbot's key check"
 }
 
 // Answered is true: nothing was sent, so nothing was applied.

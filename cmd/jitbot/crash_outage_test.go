@@ -261,7 +261,9 @@ func plainTexts(ms []bottest.Message) []string {
 // jitbot process, one first attempt per grant step before it has seen the outage. Besides
 // them: each scheduled run (one per period per rule, plus one per process start) whose first
 // call fails after the client's retries, and the start-up key check of each process, retried
-// with backoff from verifyMinBackoff doubling to verifyMaxBackoff.
+// with backoff from verifyMinBackoff doubling to verifyMaxBackoff. (A jitbot started during
+// the outage holds its client until the key is verified: each attempt of a call is then a key
+// check instead, counted in the same terms.)
 func (w *crashWorld) checkOutageCalls(from, to time.Time) {
 	var during []atlassiantest.Request
 	for _, r := range w.org.Requests() {

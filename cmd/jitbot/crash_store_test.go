@@ -13,6 +13,7 @@ import (
 
 	"github.com/jitbot/jitbot/atlassian/atlassiantest"
 	"github.com/jitbot/jitbot/bot/bottest"
+	"github.com/jitbot/jitbot/store/etcdstore/etcdtest"
 )
 
 // changes returns the Atlassian calls that change something (membership adds and removes,
@@ -35,6 +36,38 @@ func TestCrash_storeFull(t *testing.T) {
 	t.Parallel()
 	var tot crashTotals
 	w := newCrashWorld(t, 1, &tot)
+	var pid int
+	w.storeFull(func(full bool) {
+		if pid == 0 {
+			pid = w.proc.cmd.Process.Pid
+		}
+		lim := &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
+		if full {
+			lim.Cur = 0
+		}
+		if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, lim, nil); err != nil {
+			t.Fatalf("cannot limit jitbot's file size: %v", err)
+		}
+	}, "file too large")
+}
+
+// The same with the store on etcd, whose member refuses every write (its database reached its
+// quota: the NOSPACE alarm) while jitbot runs.
+func TestCrash_storeFullEtcd(t *testing.T) {
+	t.Parallel()
+	var tot crashTotals
+	w := newCrashWorld(t, 1, &tot)
+	e := etcdtest.Start(t)
+	w.env = append(w.env, "JITBOT_STORE=etcd", "JITBOT_ETCD_ENDPOINTS="+e.Endpoints()[0], "JITBOT_ETCD_PREFIX=/crash/", "JITBOT_LEADER_TTL=2s")
+	w.storeFull(func(full bool) { e.SetNoSpace(t, full) }, "database space exceeded")
+}
+
+// storeFull plays the full-store story: jitbot runs, bob holds a grant that is about to end and
+// alice waits for an approval; then fill(true) makes every write to the store fail, the lead
+// approves alice and bob's grant ends, and jitbot must say so (its output holds says) and change nothing in
+// Atlassian; after fill(false), bob's grant is revoked and the audit chain is intact.
+func (w *crashWorld) storeFull(fill func(full bool), says string) {
+	t := w.t
 	w.procMu.Lock()
 	w.start()
 	w.procMu.Unlock()
@@ -69,11 +102,8 @@ func TestCrash_storeFull(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The disk fills up: no write to a file may succeed.
-	pid := w.proc.cmd.Process.Pid
-	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 0, Max: unix.RLIM_INFINITY}, nil); err != nil {
-		t.Skipf("cannot limit jitbot's file size: %v", err)
-	}
+	// The disk fills up: no write to the store may succeed.
+	fill(true)
 	before := len(w.org.Requests())
 	push, pcancel := context.WithTimeout(ctx, 5*time.Second)
 	_, _ = w.slack.ClickButton(push, crashLead, pending, "approve_request") // acked or not: Slack may retry
@@ -89,15 +119,13 @@ func TestCrash_storeFull(t *testing.T) {
 		t.Error("alice was added to jira-admins-example while her approval could not be stored")
 	}
 	out := w.proc.out.String()
-	if !strings.Contains(out, "file too large") {
-		t.Errorf("jitbot did not say loudly that the store cannot be written; its output:\n%s", out)
+	if !strings.Contains(out, says) {
+		t.Errorf("jitbot did not say loudly that the store cannot be written (%q); its output:\n%s", says, out)
 	}
 
 	// Room again: bob's grant is revoked, alice's request is still pending (her approval was
 	// refused, never half-stored).
-	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}, nil); err != nil {
-		t.Fatal(err)
-	}
+	fill(false)
 	for slices.Contains(w.org.Members("jira-software-users-example"), w.accounts["bob"]) {
 		if ctx.Err() != nil {
 			t.Fatal("bob's grant was never revoked once the store had room again")

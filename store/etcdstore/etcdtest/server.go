@@ -1,6 +1,7 @@
 package etcdtest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 )
@@ -108,3 +110,20 @@ func (s *Server) Stop() { s.e.Server.HardStop() }
 
 // Close stops the member; closing twice is harmless.
 func (s *Server) Close() { s.once.Do(s.e.Close) }
+
+// SetNoSpace raises (on) or clears the NOSPACE alarm, as a member whose database reached its
+// quota (--quota-backend-bytes) raises it: while it is raised the member refuses every write
+// ("etcdserver: mvcc: database space exceeded"); reads and watches go on.
+func (s *Server) SetNoSpace(tb testing.TB, on bool) {
+	tb.Helper()
+	action := pb.AlarmRequest_DEACTIVATE
+	if on {
+		action = pb.AlarmRequest_ACTIVATE
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := s.e.Server.Alarm(ctx, &pb.AlarmRequest{Action: action, MemberID: uint64(s.e.Server.MemberID()), Alarm: pb.AlarmType_NOSPACE})
+	if err != nil {
+		tb.Fatalf("etcd NOSPACE alarm (on=%v): %v", on, err)
+	}
+}
