@@ -88,6 +88,17 @@ func (s *KVStore) VerifyAudit(ctx context.Context) (*access.ChainBreak, int, err
 	return brk, n, err
 }
 
+// AuditBase returns where the audit chain starts after the history retention pruned its oldest
+// events, or nil when none were pruned.
+func (s *KVStore) AuditBase(ctx context.Context) (*access.ChainBase, error) {
+	var b *access.ChainBase
+	err := s.backend.View(ctx, func(k KV) (err error) {
+		b, err = (&tx{kv: k, key: s.key}).AuditBase()
+		return err
+	})
+	return b, err
+}
+
 // ExportAudit calls fn for every event at or after since, oldest first, as DB.ExportAudit does.
 func (s *KVStore) ExportAudit(ctx context.Context, since time.Time, fn func(access.AuditEvent) error) error {
 	return s.backend.View(ctx, func(k KV) error {
