@@ -25,7 +25,7 @@ func read[T any](ctx context.Context, s *Service, k records[T], what, id string)
 		return err
 	})
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, Errorf(ENOTFOUND, "There is no %s %s; list shows yours.", what, id).WithUsage("list")
+		return nil, NoRecord(what, id).WithUsage("list")
 	}
 	return rec, err
 }
