@@ -53,6 +53,7 @@ func StoreContract(t *testing.T, open func(t *testing.T) access.Store) {
 		{"history_prune_each_kind", contractHistoryEachKind},
 		{"history_prune_in_bounded_batches", contractHistoryBatches},
 		{"history_prune_rollback", contractHistoryRollback},
+		{"history_append_after_pruning_all", contractHistoryAppendAfterPruningAll},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

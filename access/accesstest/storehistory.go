@@ -407,3 +407,49 @@ func contractHistoryConsistent(t *testing.T, s access.Store) {
 		t.Errorf("history probe: %v", err)
 	}
 }
+
+// contractHistoryAppendAfterPruningAll: the domain prunes and appends its history.pruned event
+// in one transaction; when the prune removed every event, the event follows the base, and a
+// second event follows the first.
+func contractHistoryAppendAfterPruningAll(t *testing.T, s access.Store) {
+	old := contractAppend(t, s,
+		contractEvent(access.ActionChange, "S", "r", "m", access.SystemActor, contractT0),
+		contractEvent(access.ActionChange, "S", "r", "m", access.SystemActor, contractT0.Add(time.Minute)))
+	var added []access.AuditEvent
+	contractUpdate(t, s, func(tx access.Tx) error {
+		p, err := tx.PruneHistory(contractT0.Add(time.Hour))
+		if err != nil {
+			return err
+		}
+		if p.Events != 2 {
+			t.Errorf("pruned %+v, want both events", p)
+		}
+		added = []access.AuditEvent{
+			contractEvent(access.ActionHistoryPruned, "history", "", "", access.SystemActor, contractT0.Add(2*time.Hour)),
+			contractEvent(access.ActionChange, "S", "r", "m", access.SystemActor, contractT0.Add(2*time.Hour)),
+		}
+		for i := range added {
+			if err := tx.AppendAudit(&added[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if added[0].Seq != 3 || added[0].PrevHash != old[1].Hash || added[1].Seq != 4 || added[1].PrevHash != added[0].Hash {
+		t.Errorf("appended after pruning all: %d (prev %q), %d; want 3 after event 2, then 4", added[0].Seq, added[0].PrevHash, added[1].Seq)
+	}
+	contractView(t, s, func(tx access.Tx) error {
+		base, err := tx.AuditBase()
+		if err != nil {
+			return err
+		}
+		events, err := tx.AuditEvents(access.AuditFilter{})
+		if err != nil {
+			return err
+		}
+		if brk := access.VerifyChainFrom(base, events, StoreContractKey); brk != nil || len(events) != 2 {
+			t.Errorf("chain after pruning all and appending: %d events, break %+v", len(events), brk)
+		}
+		return nil
+	})
+}
