@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/jitbot/jitbot/access"
 )
 
@@ -454,4 +456,16 @@ func buildHistory(k kv) error {
 		return fmt.Errorf("index decided review items: %w", err)
 	}
 	return nil
+}
+
+// Usage is how much of the file holds data: the file's size, and its pages in use (the rest are
+// free pages, reused before the file grows again; bbolt never shrinks a file).
+func (db *DB) Usage() (file, inUse int64, err error) {
+	err = db.rawView("store usage", func(btx *bolt.Tx) error {
+		file = btx.Size()
+		st := db.bolt.Stats()
+		inUse = file - int64(st.FreePageN+st.PendingPageN)*int64(db.bolt.Info().PageSize)
+		return nil
+	})
+	return file, inUse, err
 }
