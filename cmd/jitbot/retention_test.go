@@ -16,6 +16,8 @@ import (
 	"github.com/jitbot/jitbot/access"
 	"github.com/jitbot/jitbot/access/accesstest"
 	"github.com/jitbot/jitbot/store"
+	"github.com/jitbot/jitbot/store/etcdstore"
+	"github.com/jitbot/jitbot/store/etcdstore/etcdtest"
 )
 
 func TestLoadConfig_historyRetention(t *testing.T) {
@@ -242,5 +244,36 @@ func TestAuditVerify_prunedChain(t *testing.T) {
 				t.Fatalf("exit %d, want 1 saying %q:\n%s%s", code, tt.want, out, errOut)
 			}
 		})
+	}
+}
+
+// TestMigrate_prunedChain: a pruned bbolt file copied into etcd keeps its base: `jitbot audit
+// verify` on etcd says where the chain starts, and the next prune, on etcd, keeps it verifiable.
+func TestMigrate_prunedChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("embedded etcd")
+	}
+	path := prunedAuditDB(t, "k1")
+	srv := etcdtest.Start(t)
+	env := []string{"JITBOT_DB_PATH=" + path, "JITBOT_ETCD_ENDPOINTS=" + srv.Endpoints()[0], "JITBOT_ETCD_PREFIX=/pruned/", "JITBOT_AUDIT_KEY=k1"}
+	if code, out, errOut := runMain([]string{"migrate", "--to", "etcd"}, env...); code != 0 {
+		t.Fatalf("migrate: exit %d\n%s%s", code, out, errOut)
+	}
+	env = append(env, "JITBOT_STORE=etcd")
+	if code, out, errOut := runMain([]string{"audit", "verify"}, env...); code != 0 || !strings.Contains(out, "the chain starts at event 9") {
+		t.Fatalf("audit verify on etcd: exit %d\n%s%s", code, out, errOut)
+	}
+	db, err := etcdstore.Open(context.Background(), etcdstore.Options{Endpoints: srv.Endpoints(), Prefix: "/pruned/", AuditKey: []byte("k1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Everything is old a week later: every event goes, the history.pruned event follows the base.
+	err = pruneHistory(context.Background(), db, time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC), access.MinHistoryRetention)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runMain([]string{"audit", "verify"}, env...); code != 0 || !strings.Contains(out, "audit chain intact: 1 events") || !strings.Contains(out, "the chain starts at event 14") {
+		t.Fatalf("audit verify on etcd after pruning there: exit %d\n%s%s", code, out, errOut)
 	}
 }
