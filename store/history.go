@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -468,4 +469,86 @@ func (db *DB) Usage() (file, inUse int64, err error) {
 		return nil
 	})
 	return file, inUse, err
+}
+
+// MigrateHistory builds the history index of a store written with schema version 2 on backend
+// b (etcd), in transactions of at most batch records (each writes one key), then records
+// schema version 3. bbolt's files are migrated in one transaction at Open instead. Running it
+// twice, or beside a replica already on version 3, writes the same entries again.
+func MigrateHistory(ctx context.Context, b Backend, batch int) error {
+	batch = max(batch, 1)
+	for _, name := range [][]byte{bucketGrants, bucketRequests, bucketReviews} {
+		var after []byte
+		for {
+			n := 0
+			var last []byte
+			err := b.Update(ctx, func(k KV) error {
+				n, last = 0, nil
+				t := &tx{kv: k}
+				bk, err := t.bucket(name)
+				if err != nil {
+					return err
+				}
+				c := bk.Cursor()
+				key, v := c.First()
+				if after != nil {
+					if key, v = c.Seek(after); bytes.Equal(key, after) {
+						key, v = c.Next()
+					}
+				}
+				for ; key != nil && n < batch; key, v = c.Next() {
+					if err := t.indexEnded(name, key, v); err != nil {
+						return err
+					}
+					last, n = bytes.Clone(key), n+1
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("migrate schema 2 to 3: index %s: %w", name, err)
+			}
+			if n < batch {
+				break
+			}
+			after = last
+		}
+	}
+	err := b.Update(ctx, func(k KV) error {
+		meta := k.Bucket(bucketMeta)
+		if v := meta.Get(keySchemaVersion); len(v) == 8 && binary.BigEndian.Uint64(v) >= 3 {
+			return nil
+		}
+		return meta.Put(keySchemaVersion, binary.BigEndian.AppendUint64(nil, 3))
+	})
+	if err != nil {
+		return fmt.Errorf("migrate schema 2 to 3: %w", err)
+	}
+	return nil
+}
+
+// indexEnded writes the history entry of record k (value v) of bucket name, if it ended.
+func (t *tx) indexEnded(name, k, v []byte) error {
+	switch {
+	case bytes.Equal(name, bucketGrants):
+		g := new(access.Grant)
+		if err := json.Unmarshal(v, g); err != nil {
+			return fmt.Errorf("decode %q: %w", k, err)
+		}
+		return t.indexHistoryGrant(nil, g)
+	case bytes.Equal(name, bucketRequests):
+		r := new(access.Request)
+		if err := json.Unmarshal(v, r); err != nil {
+			return fmt.Errorf("decode %q: %w", k, err)
+		}
+		if r.Status == access.RequestPending {
+			return nil
+		}
+		return t.historyRequest(r, false)
+	default:
+		it := new(access.ReviewItem)
+		if err := json.Unmarshal(v, it); err != nil {
+			return fmt.Errorf("decode %q: %w", k, err)
+		}
+		return t.indexHistoryReview(nil, it)
+	}
 }
