@@ -15,26 +15,26 @@ import (
 
 // Config is jitbot's configuration from the environment (docs/configuration.md).
 type Config struct {
-	SlackBotToken    Secret
-	SlackAppToken    Secret
-	SlackAPIURL      string
-	AtlassianURL     string
-	AtlassianOrgID   string
-	AtlassianAPIKey  Secret
-	DirectoryID      string
-	PolicyFile       string
-	DBPath           string
-	Store            StoreConfig // JITBOT_STORE, JITBOT_ETCD_*, JITBOT_LEADER_TTL (DBPath is Store.DBPath)
-	HTTPAddr         string
-	SweepInterval    time.Duration
-	RunRetention     time.Duration // how long stored sync/sweep/guard runs are kept
-	HistoryRetention time.Duration // how long ended grants, requests, review items and audit events are kept; 0: for good
-	AlertAfter       time.Duration // a grant step still failing this long after it was due is alerted
-	SlashCommand     string
-	AuditKey         Secret
-	LogLevel         zerolog.Level
-	LogFormat        string
-	Backup           backupConfig // JITBOT_BACKUP_*
+	SlackBotToken   Secret
+	SlackAppToken   Secret
+	SlackAPIURL     string
+	AtlassianURL    string
+	AtlassianOrgID  string
+	AtlassianAPIKey Secret
+	DirectoryID     string
+	PolicyFile      string
+	DBPath          string
+	Store           StoreConfig // JITBOT_STORE, JITBOT_ETCD_*, JITBOT_LEADER_TTL (DBPath is Store.DBPath)
+	HTTPAddr        string
+	SweepInterval   time.Duration
+	RunRetention    time.Duration // how long stored sync/sweep/guard runs are kept
+	KeepHistory     time.Duration // how long ended grants, requests, review items and audit events are kept; 0: for good
+	AlertAfter      time.Duration // a grant step still failing this long after it was due is alerted
+	SlashCommand    string
+	AuditKey        Secret
+	LogLevel        zerolog.Level
+	LogFormat       string
+	Backup          backupConfig // JITBOT_BACKUP_*
 }
 
 // env reads variables from a KEY=VALUE list, with NAME_FILE variants for secrets.
@@ -155,7 +155,7 @@ func LoadConfig(environ []string) (*Config, error) {
 			c.RunRetention = d
 		}
 	}
-	c.HistoryRetention = loadHistoryRetention(e)
+	c.KeepHistory = loadHistoryRetention(e)
 	c.AlertAfter = access.DefaultAlertAfter
 	if v := e.str("JITBOT_ALERT_AFTER", ""); v != "" {
 		d, err := access.ParseDuration(v)

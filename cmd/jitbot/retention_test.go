@@ -51,8 +51,8 @@ func TestLoadConfig_historyRetention(t *testing.T) {
 				}
 			case err != nil:
 				t.Fatal(err)
-			case c.HistoryRetention != tt.want:
-				t.Fatalf("retention %s, want %s", c.HistoryRetention, tt.want)
+			case c.KeepHistory != tt.want:
+				t.Fatalf("retention %s, want %s", c.KeepHistory, tt.want)
 			}
 		})
 	}
@@ -63,7 +63,7 @@ func TestLoadConfig_historyRetention(t *testing.T) {
 // `jitbot audit verify` over the pruned file says the chain is intact and where it starts.
 func TestScheduler_pruneHistoryJob(t *testing.T) {
 	s := newTestSandbox(t)
-	s.app.cfg.HistoryRetention = access.MinHistoryRetention
+	s.app.cfg.KeepHistory = access.MinHistoryRetention
 	start := s.clock.Now()
 	for _, id := range []string{"OLD00001", "OLD00002"} {
 		accesstest.StoreStory(t, s.app.db, id, start) // revoked an hour later

@@ -134,7 +134,7 @@ func (s *scheduler) start(ctx context.Context) {
 	add("@every 1h", "prune runs", func(ctx context.Context) error {
 		return pruneRuns(ctx, s.app.db, s.app.now().Add(-s.app.cfg.RunRetention))
 	})
-	if keep := s.app.cfg.HistoryRetention; keep > 0 {
+	if keep := s.app.cfg.KeepHistory; keep > 0 {
 		add("@every 1h", "prune history", func(ctx context.Context) error {
 			return pruneHistory(ctx, s.app.db, s.app.now(), keep)
 		})
