@@ -27,11 +27,7 @@ func (t *tx) appendAudit(e *access.AuditEvent) error {
 	}
 	var seq uint64
 	prev := ""
-	var k, v []byte
-	if !t.auditEmptied {
-		k, v = b.Cursor().Last()
-	}
-	if k != nil {
+	if k, v := b.Cursor().Last(); k != nil {
 		if len(k) != 8 {
 			return fmt.Errorf("%w: audit key %x is not a sequence number", ErrCorrupt, k)
 		}
@@ -55,7 +51,6 @@ func (t *tx) appendAudit(e *access.AuditEvent) error {
 	if err := putJSON(b, seqKey(e.Seq), e); err != nil {
 		return err
 	}
-	t.auditEmptied = false
 	meta, err := t.bucket(bucketMeta)
 	if err != nil {
 		return err

@@ -210,10 +210,6 @@ type tx struct {
 	kv   kv
 	key  []byte
 	note commitNote // what the commit tells watchers (live.go)
-	// auditEmptied: this transaction pruned every audit event. bbolt's Cursor.Last loops for
-	// ever on a bucket emptied in the same transaction, so appendAudit then goes on from the
-	// base without looking.
-	auditEmptied bool
 }
 
 func (t *tx) bucket(name []byte) (bucket, error) {

@@ -393,7 +393,6 @@ func (pr *pruner) events() error {
 	if len(keys) == 0 {
 		return nil
 	}
-	pr.t.auditEmptied = k == nil
 	pr.budget -= len(keys)
 	for _, k := range keys {
 		if err := b.Delete(k); err != nil {
