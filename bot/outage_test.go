@@ -91,7 +91,7 @@ func TestBot_SlackThrottled(t *testing.T) {
 func TestBot_SlackDown(t *testing.T) {
 	t.Parallel()
 	clock := accesstest.NewClock(time.Now().UTC().Truncate(time.Second))
-	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	h := newHarness(t, func(c *Config) { c.Now, c.After = clock.Now, clock.After })
 	g := h.granted()
 	h.next("grant DM", bottest.And(h.fake.InChannel(alice), bottest.WithButton(actionRevoke)))
 	if _, err := h.svc.Account(h.ctx, dave); err != nil { // dave asked before: his match is stored

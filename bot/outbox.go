@@ -13,13 +13,16 @@ import (
 )
 
 // Notify writes n into the outbox in tx, the transaction of the change it reports
-// (access.Notifier). The delivery loop started by Run sends it to Slack later, within Slack's
-// limits, retrying across restarts until it is delivered or plainly undeliverable.
+// (access.Notifier). The delivery loop started by Run wakes when that transaction commits and
+// sends it to Slack, within Slack's limits, retrying across restarts until it is delivered or
+// plainly undeliverable.
 func (b *Bot) Notify(ctx context.Context, tx access.Tx, n access.Notice) error {
 	if err := (access.Outbox{Now: b.cfg.Now}).Notify(ctx, tx, n); err != nil {
 		return err
 	}
-	b.wakeDelivery()
+	if !b.commitsWake() {
+		b.wakeDelivery() // before the commit: the loop's poll finds what this wake misses
+	}
 	return nil
 }
 
@@ -82,7 +85,9 @@ func (b *Bot) enqueue(ctx context.Context, ds ...delivery) error {
 	if err != nil {
 		return fmt.Errorf("enqueue slack messages: %w", err)
 	}
-	b.wakeDelivery()
+	if !b.commitsWake() {
+		b.wakeDelivery()
+	}
 	return nil
 }
 
