@@ -138,13 +138,16 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) ([]delivery, error) {
 		}
 		decide := r.Status == access.RequestPending
 		if len(n.Approvers) == 0 && decide && n.Role != nil && len(n.Role.Approvers) > 0 {
-			// Not resolved when it was filed (Slack was unreachable): resolve now, or wait.
-			ids, err := b.svc.Approvers(ctx, n.Role)
+			// Not resolved when it was filed (Slack was unreachable), or nobody but the
+			// requester may approve: resolve now, or wait.
+			ids, err := b.svc.RequestApprovers(ctx, n.Role, r)
 			if err != nil {
 				return nil, err
 			}
 			n.Approvers = ids
 		}
+		// n.Approvers leaves out the requester in every Slack identity known to be theirs
+		// (access.Service.RequestApprovers); the click is judged again.
 		for _, id := range n.Approvers {
 			if id != r.Requester.SlackID { // the requester never decides their own request
 				add(delivery{Op: opPost, Channel: id, Request: r.ID, Decide: decide})
@@ -153,7 +156,7 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) ([]delivery, error) {
 		if n.Role != nil && n.Role.Channel != "" {
 			add(delivery{Op: opPost, Channel: n.Role.Channel, Request: r.ID, Decide: decide})
 		}
-		add(staticDelivery(r.Requester.SlackID, sentMessage(r, n.Approvers)))
+		add(staticDelivery(r.Requester.SlackID, sentMessage(r, n.Approvers, needed(n.Role), true)))
 	case access.NoticeApprovalAdded:
 		add(b.requestUpdates(ctx, n.Request)...)
 	case access.NoticeApproved, access.NoticeDenied, access.NoticeCancelled, access.NoticeExpired:
