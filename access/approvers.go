@@ -109,5 +109,5 @@ func approversNeeded(role *Role) int {
 func tooFewApprovers(r *Request, role *Role, approvers []string) Notice {
 	need := approversNeeded(role)
 	return alertNotice(fmt.Sprintf("Request %s for %s by %s cannot be approved: it needs %d approver(s) other than the requester and the role has %d in Slack (the others are the requester's own Slack identities, or not found). Add approvers to role %s in the policy; the request waits until %s.",
-			r.ID, role.Name, r.Requester.SlackID, need, len(approvers), role.Name, r.PendingUntil.UTC().Format("2006-01-02 15:04 UTC")))
+		r.ID, role.Name, r.Requester.SlackID, need, len(approvers), role.Name, r.PendingUntil.UTC().Format("2006-01-02 15:04 UTC")))
 }
