@@ -24,10 +24,14 @@ var (
 	bucketReviewsRun  = []byte("review_items_by_run") // run \x00 item ID -> empty
 	bucketDueReviews  = []byte("due_review_items")    // timeKey(ReviewItem.Due(), ID) -> empty
 
-	bucketOutbox     = []byte("outbox")      // seqKey(ID) -> access.OutboxItem
+	bucketOutbox     = []byte(OutboxBucket)  // seqKey(ID) -> access.OutboxItem
 	bucketOutboxKeys = []byte("outbox_keys") // OutboxItem.Key -> seqKey(ID)
 	bucketInbox      = []byte("inbox")       // envelope ID -> access.InboxItem
 )
+
+// OutboxBucket is the bucket of outbox items. A backend that tells other replicas of its
+// commits says whether one put an item there (access.Commit.Outbox).
+const OutboxBucket = "outbox"
 
 // Live indexes (live.go), schema version 2.
 var (

@@ -76,7 +76,7 @@ func (m *MemStore) Update(ctx context.Context, fn func(access.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	m.committed(note.due, counts)
+	m.committed(note, counts)
 	for _, hook := range note.onCommit {
 		hook()
 	}
