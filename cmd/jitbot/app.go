@@ -117,7 +117,8 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 	a.bot, err = bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
 		Command: cfg.SlashCommand, Service: a.svc, Policy: a.policy.Load,
-		Observer: a.metrics, DeliverElsewhere: a.runLocks != nil, // etcd: the leader delivers (lead.go) Now: a.now,
+		Observer: a.metrics, Now: a.now,
+		DeliverElsewhere: a.runLocks != nil, // etcd: the leader delivers (lead.go)
 	})
 	if err != nil {
 		db.Close()
