@@ -60,10 +60,11 @@ const (
 	ActionReviewRemoved     Action = "review.removed"  // the membership is gone
 	ActionReviewRefused     Action = "review.refused"  // a guard refused the removal
 	ActionReviewExpired     Action = "review.expired"  // no response by the deadline: on_no_response applies
+	ActionHistoryPruned     Action = "history.pruned"  // ended records and old audit events removed by the history retention
 )
 
 // Actions is every audit action.
-var Actions = []Action{ActionRequestSubmitted, ActionRequestApproval, ActionRequestApproved, ActionRequestDenied, ActionRequestCancelled, ActionRequestExpired, ActionGrantProvisioning, ActionGrantPrior, ActionGrantActive, ActionGrantWarned, ActionGrantExtended, ActionGrantRevoking, ActionGrantItemAdded, ActionGrantItemRemoved, ActionGrantOverdue, ActionGrantItemKept, ActionGrantRevoked, ActionGrantRetry, ActionGrantFailed, ActionIdentityBound, ActionRun, ActionChange, ActionPolicyReloaded, ActionPolicyRefused, ActionReviewStarted, ActionReviewKept, ActionReviewRemoving, ActionReviewRemoved, ActionReviewRefused, ActionReviewExpired}
+var Actions = []Action{ActionRequestSubmitted, ActionRequestApproval, ActionRequestApproved, ActionRequestDenied, ActionRequestCancelled, ActionRequestExpired, ActionGrantProvisioning, ActionGrantPrior, ActionGrantActive, ActionGrantWarned, ActionGrantExtended, ActionGrantRevoking, ActionGrantItemAdded, ActionGrantItemRemoved, ActionGrantOverdue, ActionGrantItemKept, ActionGrantRevoked, ActionGrantRetry, ActionGrantFailed, ActionIdentityBound, ActionRun, ActionChange, ActionPolicyReloaded, ActionPolicyRefused, ActionReviewStarted, ActionReviewKept, ActionReviewRemoving, ActionReviewRemoved, ActionReviewRefused, ActionReviewExpired, ActionHistoryPruned}
 
 // Tags.
 const (

@@ -17,8 +17,8 @@ func (g *Grant) Ended() bool { return g.Status == GrantRevoked }
 // Watcher is a Store that reports its commits, so the sweeper sleeps until the next due time
 // instead of polling, and gauges follow changes instead of scanning the store per scrape.
 type Watcher interface {
-	// Watch calls fn after every committed Update that stored a record with a due time or
-	// changed a live count, outside the transaction, in the goroutine that committed: fn must
+	// Watch calls fn after every committed Update that stored a record with a due time,
+	// changed a live count or put an item in the outbox, outside the transaction, in the goroutine that committed: fn must
 	// be quick and must not block. Rolled-back updates are not reported. The returned func
 	// stops the calls.
 	Watch(fn func(Commit)) (stop func())
@@ -28,4 +28,5 @@ type Watcher interface {
 type Commit struct {
 	Due    time.Time   // earliest due time stored by the update; zero when none
 	Counts *LiveCounts // the live counts after the update, when it changed them
+	Outbox bool        // the update put an item in the outbox (Tx.PutOutbox): delivery has work
 }

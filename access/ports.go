@@ -87,6 +87,20 @@ type Tx interface {
 	// NextDue returns the earliest due time of any grant, pending request or review item, or
 	// zero when nothing is scheduled: O(1).
 	NextDue() (time.Time, error)
+
+	// History retention (retention.go).
+
+	// PruneHistory deletes, oldest first, revoked grants that ended before before, decided
+	// requests decided before before whose grant (HistoryGrant), if any, is gone or deleted
+	// with them, decided review items that ended before before, and then the audit events
+	// older than before from the front of the chain, recording where the chain now starts
+	// (AuditBase). It deletes at most HistoryBatch keys and sets More when it stopped there:
+	// call it again in a new Update. It reads an index of ended records: O(removed). It never
+	// deletes a live grant, a pending request or an open review item.
+	PruneHistory(before time.Time) (HistoryPruned, error)
+	// AuditBase returns where the audit chain starts after pruning, or nil when no event was
+	// ever pruned (the chain starts at event 1).
+	AuditBase() (*ChainBase, error)
 }
 
 // PruneBatch is the most runs one PruneRuns deletes (three keys each: a store that bounds a

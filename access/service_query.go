@@ -25,7 +25,7 @@ func read[T any](ctx context.Context, s *Service, k records[T], what, id string)
 		return err
 	})
 	if ErrorCode(err) == ENOTFOUND {
-		return nil, Errorf(ENOTFOUND, "There is no %s %s; list shows yours.", what, id).WithUsage("list")
+		return nil, NoRecord(what, id).WithUsage("list")
 	}
 	return rec, err
 }
@@ -45,25 +45,44 @@ func (s *Service) Mine(ctx context.Context, slackID string) ([]*Request, []*Gran
 	return rs, gs, err
 }
 
-// Awaiting returns pending requests slackID may decide.
+// Awaiting returns pending requests slackID may decide: never their own, whichever of their
+// Slack identities filed it (their stored binding's account, else their Slack e-mail, is the
+// request's account).
 func (s *Service) Awaiting(ctx context.Context, slackID string) ([]*Request, error) {
 	p, err := s.policy()
 	if err != nil {
 		return nil, err
 	}
-	var rs []*Request
+	var (
+		rs   []*Request
+		self *Binding
+	)
 	if err := s.Store.View(ctx, func(tx Tx) error {
 		var err error
-		rs, err = tx.PendingRequests(RequestFilter{})
+		if rs, err = tx.PendingRequests(RequestFilter{}); err != nil {
+			return err
+		}
+		if self, err = tx.Binding(slackID); ErrorCode(err) == ENOTFOUND {
+			self, err = nil, nil
+		}
 		return err
 	}); err != nil {
 		return nil, err
+	}
+	var me Account // who slackID is: their stored binding, else their Slack e-mail
+	switch {
+	case self != nil:
+		me = self.Account
+	case s.Identity != nil && len(rs) > 0:
+		if email, err := s.Identity.Email(ctx, slackID); err == nil {
+			me.Email = email
+		}
 	}
 	var out []*Request
 	approves := map[string]bool{} // role name -> slackID may approve it; resolved once per role
 	for _, r := range rs {
 		role := p.Role(r.Role)
-		if role == nil || r.Requester.SlackID == slackID || contains(r.Approvers(), slackID) {
+		if role == nil || r.Requester.SlackID == slackID || contains(r.Approvers(), slackID) || r.Account.Same(me) {
 			continue
 		}
 		ok, seen := approves[role.Name]

@@ -41,7 +41,7 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 		return nil, err
 	}
 	why := s.autoApprove(ctx, p, role, r, a.User, info)
-	approvers, aerr := s.Approvers(ctx, role)
+	approvers, aerr := s.RequestApprovers(ctx, role, r)
 	if aerr != nil {
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
 	}
@@ -51,7 +51,7 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 		c := *r // Update may run fn again after a conflict: file a fresh copy each time
 		filed = &c
 		var err error
-		if g, err = s.fileNew(ctx, tx, p, role, a, &c, ev, why, now, approvers); err != nil {
+		if g, err = s.fileNew(ctx, tx, p, role, a, &c, ev, why, now, approvers, aerr == nil); err != nil {
 			return err
 		}
 		if c.BreakGlass {
@@ -154,8 +154,10 @@ func (s *Service) startGrant(tx Tx, r *Request, role *Role, now time.Time) (*Gra
 
 // fileNew stores new request c in tx: checked against the policy's limits, with the asker's
 // identity binding and, when decided now (why), its grant. What its approvers are told is
-// written with it, in the same transaction.
-func (s *Service) fileNew(ctx context.Context, tx Tx, p *Policy, role *Role, a Asker, c *Request, ev AuditEvent, why string, now time.Time, approvers []string) (*Grant, error) {
+// written with it, in the same transaction: approvers (RequestApprovers, resolved when
+// resolved is true) without any whose stored binding, as of this transaction, is the
+// requester's account. A request too few people may approve is alerted.
+func (s *Service) fileNew(ctx context.Context, tx Tx, p *Policy, role *Role, a Asker, c *Request, ev AuditEvent, why string, now time.Time, approvers []string, resolved bool) (*Grant, error) {
 	if err := checkLimits(tx, p, role, c, why != "", now); err != nil {
 		return nil, err
 	}
@@ -166,8 +168,17 @@ func (s *Service) fileNew(ctx context.Context, tx Tx, p *Policy, role *Role, a A
 	if err != nil {
 		return nil, err
 	}
+	approvers, _, err = notRequester(tx, c, approvers)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.tell(ctx, tx, Notice{Kind: NoticeRequested, Request: c, Role: role, Actor: c.Requester, Approvers: approvers}); err != nil {
 		return nil, err
+	}
+	if resolved && c.Status == RequestPending && len(role.Approvers) > 0 && len(approvers) < approversNeeded(role) {
+		if err := s.tell(ctx, tx, tooFewApprovers(c, role, approvers)); err != nil {
+			return nil, err
+		}
 	}
 	return g, nil
 }
@@ -331,7 +342,7 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 		return nil, err
 	}
 	why := s.autoApprove(ctx, p, role, r, a.User, info)
-	approvers, aerr := s.Approvers(ctx, role)
+	approvers, aerr := s.RequestApprovers(ctx, role, r)
 	if aerr != nil {
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
 	}
@@ -339,7 +350,7 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		c := *r // Update may run fn again after a conflict: file a fresh copy each time
 		filed = &c
-		if _, err := s.fileNew(ctx, tx, p, role, a, &c, ev, why, now, approvers); err != nil {
+		if _, err := s.fileNew(ctx, tx, p, role, a, &c, ev, why, now, approvers, aerr == nil); err != nil {
 			return err
 		}
 		if c.Status != RequestApproved {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,4 +129,32 @@ func BenchmarkDelivery(b *testing.B) {
 			b.ReportMetric(float64(b.N*tt.channels*tt.each)/total.Seconds(), "msgs/s")
 		})
 	}
+}
+
+// BenchmarkIdleDelivery leaves a connected bot with an empty outbox alone for 10 s and reports
+// how often its delivery loop read the outbox and the process's CPU time (the fake Slack, in
+// the same process, included).
+func BenchmarkIdleDelivery(b *testing.B) {
+	for range b.N {
+		b.StopTimer()
+		cs := &countingStore{}
+		h := newHarness(b, withCountingStore(cs))
+		time.Sleep(time.Second) // start-up: the first pass
+		reads, before := cs.reads.Load(), cpuTime(b)
+		b.StartTimer()
+		time.Sleep(10 * time.Second)
+		b.StopTimer()
+		b.ReportMetric(float64(cs.reads.Load()-reads), "outbox-reads/10s")
+		b.ReportMetric(float64(cpuTime(b)-before)/float64(time.Millisecond), "cpu-ms/10s")
+		h.stop()
+	}
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -14,6 +14,7 @@ const (
 	DefaultWorkers      = 8
 	DefaultEventTimeout = 60 * time.Second
 	DefaultQueueSize    = 4096
+	DefaultDeliveryPoll = time.Minute
 )
 
 // Observer receives the bot's measurements. Methods must be cheap and safe for concurrent use.
@@ -48,8 +49,17 @@ type Config struct {
 	PingInterval time.Duration // Socket Mode watchdog; default slack-go's 30s
 	PrincipalTTL time.Duration // how long resolved principals are cached; default 1m
 	Observer     Observer      // optional
-	// Now is the clock of the outbox (backoff, pacing, ages); default time.Now.
+	// Now is the clock of the outbox (backoff, ages); default time.Now. Slack's pace and
+	// Retry-After are kept on the real clock.
 	Now func() time.Time
+	// After is time.After on Now's clock, for the delivery loop's waits on it; default
+	// time.After.
+	After func(d time.Duration) <-chan time.Time
+	// DeliveryPoll is the longest the delivery loop sleeps: it wakes when a commit puts an
+	// item in the outbox and when a waiting item's time comes, so this is only the safety net
+	// for clock jumps. Default DefaultDeliveryPoll; a store that does not report its commits
+	// (access.Watcher) is read every 200 ms.
+	DeliveryPoll time.Duration
 	// DeliverElsewhere leaves the outbox delivery loop out of Run: the caller runs
 	// RunDelivery instead, on one replica of several sharing the store (the leader).
 	DeliverElsewhere bool
@@ -86,6 +96,9 @@ func (c *Config) validate() error {
 	}
 	if c.EventTimeout <= 0 {
 		c.EventTimeout = DefaultEventTimeout
+	}
+	if c.DeliveryPoll <= 0 {
+		c.DeliveryPoll = DefaultDeliveryPoll
 	}
 	if c.PrincipalTTL <= 0 {
 		c.PrincipalTTL = time.Minute

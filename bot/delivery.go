@@ -18,14 +18,15 @@ import (
 
 // Delivery pacing (Slack's rate limits, docs.slack.dev/apis/web-api/rate-limits).
 const (
-	channelBurst    = 3           // messages a channel takes at once…
-	channelInterval = time.Second // …then about one per second
-	updatesPerMin   = 50          // chat.update is Tier 3, per workspace
-	deliveryPoll    = 200 * time.Millisecond
-	deliveryBatch   = 5000             // outbox items read per pass
-	maxBackoff      = 5 * time.Minute  // longest wait between attempts of one delivery
-	alertEvery      = 10 * time.Minute // at most one alert per channel and reason this often
-	maxInFlight     = 16               // Slack calls at once, over all channels
+	channelBurst    = 3                      // messages a channel takes at once…
+	channelInterval = time.Second            // …then about one per second
+	updatesPerMin   = 50                     // chat.update is Tier 3, per workspace
+	unwatchedPoll   = 200 * time.Millisecond // how often the outbox of a store that does not report its commits is read
+	storeRetry      = time.Second            // how soon a pass that could not read or write the store is tried again
+	deliveryBatch   = 5000                   // outbox items read per pass
+	maxBackoff      = 5 * time.Minute        // longest wait between attempts of one delivery
+	alertEvery      = 10 * time.Minute       // at most one alert per channel and reason this often
+	maxInFlight     = 16                     // Slack calls at once, over all channels
 )
 
 // undeliverable are Slack's answers that retrying cannot change: the item is dropped, with
@@ -77,11 +78,26 @@ func (b *Bot) wakeDelivery() {
 	}
 }
 
+// commitsWake reports whether the store tells the delivery loop of its commits: then the
+// loop wakes on the commit of an outbox item, and nothing else needs to wake it.
+func (b *Bot) commitsWake() bool {
+	_, ok := b.svc.Store.(access.Watcher)
+	return ok
+}
+
 func (b *Bot) now() time.Time {
 	if b.cfg.Now != nil {
 		return b.cfg.Now()
 	}
 	return time.Now()
+}
+
+// after is time.After on the outbox's clock (Config.Now).
+func (b *Bot) after(d time.Duration) <-chan time.Time {
+	if b.cfg.After != nil {
+		return b.cfg.After(d)
+	}
+	return time.After(d)
 }
 
 // RunDelivery runs the outbox delivery loop until ctx ends, for a Bot configured with
@@ -93,30 +109,71 @@ func (b *Bot) RunDelivery(ctx context.Context) {
 	}
 }
 
+// wakeAt is when a delivery pass has work again that no commit or finished delivery will
+// announce: the earliest next attempt of a waiting item (backoff, on the outbox's clock), and
+// the earliest moment Slack's pace or Retry-After lets a channel's next message go (on the
+// real clock). A zero time is nothing to wait for.
+type wakeAt struct {
+	backoff time.Time
+	pace    time.Time
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
 // deliver runs the delivery loop until ctx ends. It never calls Atlassian and nothing that
-// changes Atlassian waits on it.
+// changes Atlassian waits on it. It reads the outbox when a commit puts an item there, when a
+// delivery finishes (its channel is free again), when a waiting item's time comes, and at
+// least every DeliveryPoll (a safety net); an idle bot does not read the outbox at all.
 func (b *Bot) deliver(ctx context.Context) {
 	d := b.out
+	poll := b.cfg.DeliveryPoll
+	if w, ok := b.svc.Store.(access.Watcher); ok {
+		stop := w.Watch(func(c access.Commit) {
+			if c.Outbox {
+				b.wakeDelivery()
+			}
+		})
+		defer stop()
+	} else {
+		poll = min(poll, unwatchedPoll)
+	}
 	done := make(chan struct{}, 1)
-	t := time.NewTimer(0)
-	defer t.Stop()
+	pace := time.NewTimer(time.Hour)
+	defer pace.Stop()
 	for {
-		b.deliverPass(ctx, done)
-		t.Reset(deliveryPoll)
+		next := b.deliverPass(ctx, done)
+		wait := poll
+		if !next.backoff.IsZero() {
+			wait = min(wait, max(0, next.backoff.Sub(b.now())))
+		}
+		var paced <-chan time.Time
+		if !next.pace.IsZero() {
+			pace.Reset(max(0, time.Until(next.pace)))
+			paced = pace.C
+		}
 		select {
 		case <-ctx.Done():
 			d.inFlight.Wait()
 			return
 		case <-b.wake:
 		case <-done:
-		case <-t.C:
+		case <-paced:
+		case <-b.after(wait):
 		}
+		pace.Stop()
 	}
 }
 
-// deliverPass expands waiting notices and starts every delivery whose channel is free.
-func (b *Bot) deliverPass(ctx context.Context, done chan<- struct{}) {
+// deliverPass expands waiting notices and starts every delivery whose channel is free. It
+// returns when it has work again that nothing will announce.
+func (b *Bot) deliverPass(ctx context.Context, done chan<- struct{}) wakeAt {
 	log := zerolog.Ctx(ctx)
+	var next wakeAt
 	var items []*access.OutboxItem
 	if err := b.svc.Store.View(ctx, func(tx access.Tx) error {
 		var err error
@@ -126,7 +183,8 @@ func (b *Bot) deliverPass(ctx context.Context, done chan<- struct{}) {
 		if ctx.Err() == nil {
 			log.Error().Err(err).Msg("outbox: read")
 		}
-		return
+		next.pace = time.Now().Add(storeRetry)
+		return next
 	}
 	now := b.now()
 	waiting, oldest := 0, time.Duration(0)
@@ -135,8 +193,13 @@ func (b *Bot) deliverPass(ctx context.Context, done chan<- struct{}) {
 			oldest = age
 		}
 		if it.Notice != nil && !it.NextAttempt.After(now) {
-			b.expandItem(ctx, it)
+			if !b.expandItem(ctx, it) {
+				next.pace = earliest(next.pace, time.Now().Add(storeRetry))
+			}
 			continue
+		}
+		if it.Notice != nil {
+			next.backoff = earliest(next.backoff, it.NextAttempt)
 		}
 		waiting++
 	}
@@ -155,7 +218,13 @@ func (b *Bot) deliverPass(ctx context.Context, done chan<- struct{}) {
 		}
 		skip[it.Channel] = true // one at a time per channel, in order
 		// Backoff is on jitbot's clock; Slack's pace and Retry-After on the real one.
-		if it.NextAttempt.After(now) || !d.take(it.Channel, dv.method(), time.Now()) {
+		if it.NextAttempt.After(now) {
+			next.backoff = earliest(next.backoff, it.NextAttempt)
+			continue
+		}
+		ok, notBefore := d.take(it.Channel, dv.method(), time.Now())
+		if !ok {
+			next.pace = earliest(next.pace, notBefore) // zero: a delivery in flight frees it
 			continue
 		}
 		d.inFlight.Add(1)
@@ -174,15 +243,20 @@ func (b *Bot) deliverPass(ctx context.Context, done chan<- struct{}) {
 			b.send(ctx, it, dv)
 		}()
 	}
+	return next
 }
 
-// take reserves channel for one call of method now, within the pace; it reports false when the
-// call must wait.
-func (d *deliverer) take(channel, method string, now time.Time) bool {
+// take reserves channel for one call of method now, within the pace. When the call must wait
+// it reports false and until when, or a zero time when a delivery in flight holds the channel
+// or the last free slot (its end wakes the loop).
+func (d *deliverer) take(channel, method string, now time.Time) (bool, time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.busy[channel] || d.running >= maxInFlight || now.Before(d.blocked[method]) {
-		return false
+	if d.busy[channel] || d.running >= maxInFlight {
+		return false, time.Time{}
+	}
+	if now.Before(d.blocked[method]) {
+		return false, d.blocked[method]
 	}
 	t := d.tokens[channel]
 	if t == nil {
@@ -190,12 +264,12 @@ func (d *deliverer) take(channel, method string, now time.Time) bool {
 		d.tokens[channel] = t
 	}
 	if now.Before(t.until) {
-		return false
+		return false, t.until
 	}
 	t.n = min(channelBurst, t.n+now.Sub(t.at).Seconds()/channelInterval.Seconds())
 	t.at = now
 	if t.n < 1 {
-		return false
+		return false, now.Add(time.Duration((1 - t.n) * float64(channelInterval)))
 	}
 	if method == "chat.update" {
 		i := 0
@@ -204,14 +278,14 @@ func (d *deliverer) take(channel, method string, now time.Time) bool {
 		}
 		d.updates = d.updates[i:]
 		if len(d.updates) >= updatesPerMin {
-			return false
+			return false, d.updates[0].Add(time.Minute)
 		}
 		d.updates = append(d.updates, now)
 	}
 	t.n--
 	d.busy[channel] = true
 	d.running++
-	return true
+	return true, time.Time{}
 }
 
 // hold makes channel (and, for workspace limits, method) wait until Slack's Retry-After.
@@ -227,12 +301,13 @@ func (d *deliverer) hold(channel, method string, until time.Time) {
 }
 
 // expandItem replaces a notice by the deliveries it needs, in one transaction. A notice that
-// cannot be expanded now waits with backoff.
-func (b *Bot) expandItem(ctx context.Context, it *access.OutboxItem) {
+// cannot be expanded now waits with backoff. It reports false when the store could not be
+// written (the notice is still waiting, ready).
+func (b *Bot) expandItem(ctx context.Context, it *access.OutboxItem) bool {
 	ds, err := b.expand(ctx, *it.Notice)
 	if err != nil {
 		b.backoff(ctx, it, err)
-		return
+		return true
 	}
 	err = b.svc.Store.Update(ctx, func(tx access.Tx) error {
 		if err := tx.DeleteOutbox(it.ID); err != nil {
@@ -243,6 +318,7 @@ func (b *Bot) expandItem(ctx context.Context, it *access.OutboxItem) {
 	if err != nil && ctx.Err() == nil {
 		zerolog.Ctx(ctx).Error().Err(err).Str("notice", string(it.Notice.Kind)).Msg("outbox: expand notice")
 	}
+	return err == nil
 }
 
 // send makes one delivery's Slack call and records the outcome.

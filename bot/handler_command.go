@@ -150,11 +150,20 @@ func (b *Bot) extend(ctx context.Context, by access.Actor, id string, d time.Dur
 
 // sent tells the requester that r was filed and who will approve it.
 func (b *Bot) sent(ctx context.Context, r *access.Request) message {
-	var approvers []string
-	if ro := b.role(r.Role); ro != nil {
-		approvers, _ = b.svc.Approvers(ctx, ro)
+	ro := b.role(r.Role)
+	if ro == nil {
+		return sentMessage(r, nil, 1, false)
 	}
-	return sentMessage(r, approvers)
+	approvers, err := b.svc.RequestApprovers(ctx, ro, r)
+	return sentMessage(r, approvers, needed(ro), err == nil)
+}
+
+// needed is how many distinct approvers role needs.
+func needed(role *access.Role) int {
+	if role == nil {
+		return 1
+	}
+	return max(role.Approvals, 1)
 }
 
 func revokedText(g *access.Grant) string {

@@ -28,9 +28,9 @@ func (h *harness) endGrantAt(id string, at time.Time) {
 	}
 }
 
-// With chat.postMessage and chat.update answering 429 (Retry-After: 4) for 30 s, a request
-// filed meanwhile reaches its approver once the throttling ends, a grant ending meanwhile is
-// revoked within the sweep interval + 1 s, and its holder is told afterwards.
+// With chat.postMessage and chat.update answering 429 (Retry-After: 4) for 12 s, a request
+// filed meanwhile reaches its approver once the throttling ends, grants ending meanwhile are
+// revoked within the sweep interval + 1 s, and their holders are told afterwards.
 func TestBot_SlackThrottled(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -44,7 +44,7 @@ func TestBot_SlackThrottled(t *testing.T) {
 	defer stop()
 	go func() { _ = h.svc.RunSweeper(sctx, sweepEvery) }()
 
-	until := time.Now().Add(30 * time.Second)
+	until := time.Now().Add(12 * time.Second)
 	h.fake.Throttle("chat.postMessage", until, 4*time.Second)
 	h.fake.Throttle("chat.update", until, 4*time.Second)
 	h.endGrantAt(g.ID, time.Now().Add(5*time.Second))
@@ -57,6 +57,9 @@ func TestBot_SlackThrottled(t *testing.T) {
 
 	for _, id := range []string{g.ID, g2.ID} {
 		h.eventually("grant revoked", func() bool { return h.grant(id).Status == access.GrantRevoked })
+		if time.Now().After(until) {
+			t.Fatalf("grant %s was revoked after the throttling ended: the test proves nothing; lengthen it", id)
+		}
 		done := h.grant(id)
 		lag := done.EndedAt.Sub(done.EndsAt)
 		t.Logf("grant %s revoked %s after its end with Slack throttled", id, lag)
@@ -91,7 +94,7 @@ func TestBot_SlackThrottled(t *testing.T) {
 func TestBot_SlackDown(t *testing.T) {
 	t.Parallel()
 	clock := accesstest.NewClock(time.Now().UTC().Truncate(time.Second))
-	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
+	h := newHarness(t, func(c *Config) { c.Now, c.After = clock.Now, clock.After })
 	g := h.granted()
 	h.next("grant DM", bottest.And(h.fake.InChannel(alice), bottest.WithButton(actionRevoke)))
 	if _, err := h.svc.Account(h.ctx, dave); err != nil { // dave asked before: his match is stored

@@ -13,13 +13,16 @@ import (
 )
 
 // Notify writes n into the outbox in tx, the transaction of the change it reports
-// (access.Notifier). The delivery loop started by Run sends it to Slack later, within Slack's
-// limits, retrying across restarts until it is delivered or plainly undeliverable.
+// (access.Notifier). The delivery loop started by Run wakes when that transaction commits and
+// sends it to Slack, within Slack's limits, retrying across restarts until it is delivered or
+// plainly undeliverable.
 func (b *Bot) Notify(ctx context.Context, tx access.Tx, n access.Notice) error {
 	if err := (access.Outbox{Now: b.cfg.Now}).Notify(ctx, tx, n); err != nil {
 		return err
 	}
-	b.wakeDelivery()
+	if !b.commitsWake() {
+		b.wakeDelivery() // before the commit: the loop's poll finds what this wake misses
+	}
 	return nil
 }
 
@@ -82,7 +85,9 @@ func (b *Bot) enqueue(ctx context.Context, ds ...delivery) error {
 	if err != nil {
 		return fmt.Errorf("enqueue slack messages: %w", err)
 	}
-	b.wakeDelivery()
+	if !b.commitsWake() {
+		b.wakeDelivery()
+	}
 	return nil
 }
 
@@ -133,13 +138,16 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) ([]delivery, error) {
 		}
 		decide := r.Status == access.RequestPending
 		if len(n.Approvers) == 0 && decide && n.Role != nil && len(n.Role.Approvers) > 0 {
-			// Not resolved when it was filed (Slack was unreachable): resolve now, or wait.
-			ids, err := b.svc.Approvers(ctx, n.Role)
+			// Not resolved when it was filed (Slack was unreachable), or nobody but the
+			// requester may approve: resolve now, or wait.
+			ids, err := b.svc.RequestApprovers(ctx, n.Role, r)
 			if err != nil {
 				return nil, err
 			}
 			n.Approvers = ids
 		}
+		// n.Approvers leaves out the requester in every Slack identity known to be theirs
+		// (access.Service.RequestApprovers); the click is judged again.
 		for _, id := range n.Approvers {
 			if id != r.Requester.SlackID { // the requester never decides their own request
 				add(delivery{Op: opPost, Channel: id, Request: r.ID, Decide: decide})
@@ -148,7 +156,7 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) ([]delivery, error) {
 		if n.Role != nil && n.Role.Channel != "" {
 			add(delivery{Op: opPost, Channel: n.Role.Channel, Request: r.ID, Decide: decide})
 		}
-		add(staticDelivery(r.Requester.SlackID, sentMessage(r, n.Approvers)))
+		add(staticDelivery(r.Requester.SlackID, sentMessage(r, n.Approvers, needed(n.Role), true)))
 	case access.NoticeApprovalAdded:
 		add(b.requestUpdates(ctx, n.Request)...)
 	case access.NoticeApproved, access.NoticeDenied, access.NoticeCancelled, access.NoticeExpired:

@@ -120,8 +120,10 @@ func infoMessage(r *access.Request, role *access.Role) message {
 	return m
 }
 
-// sentMessage tells the requester their request is on its way.
-func sentMessage(r *access.Request, approvers []string) message {
+// sentMessage tells the requester their request is on its way to approvers (the people asked,
+// the requester aside; known is false when Slack could not say who they are), and when fewer
+// than need may approve it, that it cannot be approved as things are.
+func sentMessage(r *access.Request, approvers []string, need int, known bool) message {
 	var s string
 	switch {
 	case r.Status == access.RequestApproved && r.BreakGlass:
@@ -133,8 +135,14 @@ func sentMessage(r *access.Request, approvers []string) message {
 	default:
 		s = fmt.Sprintf(":outbox_tray: Request `%s` for *%s* (%s) was sent to %s. `cancel %s` withdraws it.", r.ID, r.Role, access.FormatDuration(r.Duration), mentions(approvers), r.ID)
 	}
-	if len(approvers) == 0 && r.Status == access.RequestPending {
-		s += " Nobody can approve it right now: the role's approvers could not be found in Slack; tell an operator."
+	switch {
+	case r.Status != access.RequestPending:
+	case !known && len(approvers) == 0:
+		s += " jitbot could not look up the role's approvers in Slack just now; they are asked as soon as it can."
+	case len(approvers) == 0:
+		s += " Nobody can approve it right now: the role has no approver in Slack other than you, and you cannot approve your own request from any of your Slack accounts. Ask an operator to add an approver to the role."
+	case len(approvers) < need:
+		s += fmt.Sprintf(" It needs %d approvers and only %d other than you can approve it, so it cannot be approved as things are. Ask an operator to add an approver to the role.", need, len(approvers))
 	}
 	return textMessage(s)
 }

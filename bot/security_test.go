@@ -249,26 +249,7 @@ func TestBot_DecisionsUseStateAtDecision(t *testing.T) {
 			t.Error("the timed-out request was approved")
 		}
 	})
-
-	t.Run("second_slack_identity_of_requester", func(t *testing.T) {
-		h := newHarness(t)
-		const aliceAlt = "U0ALICE2"
-		h.fake.AddUser(aliceAlt, "alice.alt", "alice@example.com")
-		h.fake.DMChannel(aliceAlt)
-		h.fake.AddUserGroup("S0SEC", bob, carol, aliceAlt)
-		h.slash(alice, "request jira-admin 1h fixing SSO")
-		altDM := h.next("the second identity's DM", bottest.And(h.fake.InChannel(aliceAlt), bottest.WithButton(actionApprove)))
-		id := requestID(t, altDM)
-		reqs, audit := h.counts()
-		h.click(aliceAlt, altDM, actionApprove)
-		if m := h.next("refusal", bottest.EphemeralTo(aliceAlt)); !strings.Contains(m.PlainText(), "cannot approve your own request") {
-			t.Errorf("the second identity was told %q", m.PlainText())
-		}
-		h.assertUnchanged("a self-approval by a second identity", reqs, audit)
-		if h.request(id).Status != access.RequestPending {
-			t.Error("the requester's second identity approved the request")
-		}
-	})
+	// A second Slack identity of the requester: TestBot_RequesterOtherIdentity.
 }
 
 func TestBot_ChainedAutoApproveStopsAtTotal(t *testing.T) {

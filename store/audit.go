@@ -36,6 +36,15 @@ func (t *tx) appendAudit(e *access.AuditEvent) error {
 			return fmt.Errorf("read last event: %w", err)
 		}
 		seq, prev = binary.BigEndian.Uint64(k), last.Hash
+	} else {
+		// Every event was pruned: the chain goes on from its base.
+		base, err := t.AuditBase()
+		if err != nil {
+			return err
+		}
+		if base != nil {
+			seq, prev = base.Seq, base.Hash
+		}
 	}
 	e.Seq = seq + 1
 	e.Seal(prev, t.key)
@@ -116,6 +125,16 @@ func (t *tx) verifyAudit() (brk *access.ChainBreak, n int, err error) {
 	}
 	prev := ""
 	var last uint64
+	base, err := t.AuditBase()
+	if err != nil {
+		return &access.ChainBreak{Seq: 1, Reason: "the chain's base record (where it starts after pruning) is unreadable: " + err.Error()}, 0, nil
+	}
+	if base != nil {
+		if brk := base.Check(t.key); brk != nil {
+			return brk, 0, nil
+		}
+		prev, last = base.Hash, base.Seq
+	}
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		e, err := decodeEvent(k, v)
@@ -126,6 +145,8 @@ func (t *tx) verifyAudit() (brk *access.ChainBreak, n int, err error) {
 		switch {
 		case len(k) != 8 || binary.BigEndian.Uint64(k) != e.Seq:
 			brk = &access.ChainBreak{Seq: keyNanos(k), Reason: fmt.Sprintf("event stored under key %x carries sequence %d", k, e.Seq)}
+		case n == 1 && e.Seq != last+1:
+			brk = &access.ChainBreak{Seq: e.Seq, Reason: chainStartBreak(base, e.Seq)}
 		case n > 1 && e.Seq != last+1:
 			brk = &access.ChainBreak{Seq: e.Seq, Reason: fmt.Sprintf("sequence gap after event %d", last)}
 		case e.PrevHash != prev:
@@ -144,7 +165,7 @@ func (t *tx) verifyAudit() (brk *access.ChainBreak, n int, err error) {
 	}
 	raw := meta.Get(keyAuditHead)
 	if raw == nil {
-		if n > 0 {
+		if n > 0 || base != nil {
 			return &access.ChainBreak{Seq: last, Reason: "the chain's head record is missing, so events removed from the end cannot be ruled out (or the file was last written by a jitbot that kept no head)"}, n, nil
 		}
 		return nil, n, nil
@@ -181,4 +202,12 @@ func (t *tx) exportAudit(since time.Time, fn func(access.AuditEvent) error) erro
 		}
 	}
 	return nil
+}
+
+// chainStartBreak says why a chain whose first event is first does not start where it must.
+func chainStartBreak(base *access.ChainBase, first uint64) string {
+	if base == nil {
+		return fmt.Sprintf("the log starts at event %d, and no events were pruned by retention (there is no base record), so it must start at event 1: events were removed from the front", first)
+	}
+	return fmt.Sprintf("the log starts at event %d, but its base record says events up to %d were pruned by retention, so it must start at event %d: events were removed from the front", first, base.Seq, base.Seq+1)
 }

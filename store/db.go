@@ -119,6 +119,12 @@ func initialize(btx *bolt.Tx) error {
 			return fmt.Errorf("migrate schema %d to 2: %w", got, err)
 		}
 	}
+	if got < 3 {
+		// Version 3 added the history indexes: index every ended record, once.
+		if err := buildHistory(boltKV{btx}); err != nil {
+			return fmt.Errorf("migrate schema %d to 3: %w", got, err)
+		}
+	}
 	if got < schemaVersion {
 		return meta.Put(keySchemaVersion, binary.BigEndian.AppendUint64(nil, schemaVersion))
 	}

@@ -23,7 +23,7 @@ func (t *tx) Grant(id string) (*access.Grant, error) {
 		return nil, fmt.Errorf("get grant %s: %w", id, err)
 	}
 	if !ok {
-		return nil, access.Errorf(access.ENOTFOUND, "Grant %s was not found.", id)
+		return nil, access.NoRecord("grant", id)
 	}
 	return &g, nil
 }
@@ -79,6 +79,9 @@ func (t *tx) putGrant(g *access.Grant) error {
 		prev = nil
 	}
 	if err := t.indexGrant(prev, g); err != nil {
+		return err
+	}
+	if err := t.indexHistoryGrant(prev, g); err != nil {
 		return err
 	}
 	if at := g.Due(); !at.IsZero() {

@@ -24,10 +24,14 @@ var (
 	bucketReviewsRun  = []byte("review_items_by_run") // run \x00 item ID -> empty
 	bucketDueReviews  = []byte("due_review_items")    // timeKey(ReviewItem.Due(), ID) -> empty
 
-	bucketOutbox     = []byte("outbox")      // seqKey(ID) -> access.OutboxItem
+	bucketOutbox     = []byte(OutboxBucket)  // seqKey(ID) -> access.OutboxItem
 	bucketOutboxKeys = []byte("outbox_keys") // OutboxItem.Key -> seqKey(ID)
 	bucketInbox      = []byte("inbox")       // envelope ID -> access.InboxItem
 )
+
+// OutboxBucket is the bucket of outbox items. A backend that tells other replicas of its
+// commits says whether one put an item there (access.Commit.Outbox).
+const OutboxBucket = "outbox"
 
 // Live indexes (live.go), schema version 2.
 var (
@@ -36,25 +40,35 @@ var (
 	bucketLiveCounts  = []byte("live_counts")      // "grants/<status>" or "pending" -> big-endian uint64
 )
 
+// History indexes (history.go), schema version 3: what the history retention may remove, so a
+// prune reads only what it removes.
+var (
+	bucketHistory     = []byte("history")          // timeKey(end, kind + ID) of ended grants (g), requests (r) and review items (i) -> empty
+	bucketHistoryWait = []byte("history_by_grant") // grantID \x00 requestID of decided requests kept with their grant -> 8-byte end (Unix ns)
+)
+
 var allBuckets = [][]byte{
 	bucketMeta, bucketRequests, bucketDueRequests, bucketGrants, bucketGrantsByAcc,
 	bucketDueGrants, bucketAudit, bucketBindings, bucketFirstSeen, bucketRuns,
 	bucketRunsByTime, bucketRunsByName, bucketReviews, bucketReviewsRun, bucketDueReviews,
 	bucketLiveGrants, bucketPendingReqs, bucketLiveCounts,
 	bucketOutbox, bucketOutboxKeys, bucketInbox,
+	bucketHistory, bucketHistoryWait,
 }
 
 var (
 	keySchemaVersion = []byte("schema_version")
 	keyAuditHead     = []byte("audit_head") // in meta: access.ChainHead of the audit chain
+	keyAuditBase     = []byte("audit_base") // in meta: access.ChainBase, once events were pruned
 )
 
 // keyOutboxSeq in the meta bucket holds the last outbox ID given, big-endian.
 var keyOutboxSeq = []byte("outbox_seq")
 
 // schemaVersion is the layout this code reads and writes. Open refuses newer files and
-// migrates older ones (migrate.go). Version 2 added the live indexes.
-const schemaVersion = 2
+// migrates older ones (db.go, initialize). Version 2 added the live indexes, version 3 the
+// history indexes.
+const schemaVersion = 3
 
 var (
 	minKeyTime = time.Unix(0, 0)

@@ -63,7 +63,20 @@ func (b boltKV) Bucket(name []byte) bucket {
 	return boltBucket{bb}
 }
 
-// boltBucket is a bbolt bucket seen as a bucket; *bolt.Cursor is a cursor as it is.
+// boltBucket is a bbolt bucket seen as a bucket.
 type boltBucket struct{ *bolt.Bucket }
 
-func (b boltBucket) Cursor() cursor { return b.Bucket.Cursor() }
+func (b boltBucket) Cursor() cursor { return boltCursor{b.Bucket.Cursor()} }
+
+// boltCursor is *bolt.Cursor with a Last that holds on an emptied bucket: bbolt v1.5.0's
+// Cursor.Last loops for ever on a bucket of several pages whose every key was deleted in the
+// same transaction (it skips empty pages backwards without end), which a prune of a whole
+// bucket does. First has no such fault, so an empty bucket is found by it first.
+type boltCursor struct{ *bolt.Cursor }
+
+func (c boltCursor) Last() (k, v []byte) {
+	if k, _ := c.Cursor.First(); k == nil {
+		return nil, nil
+	}
+	return c.Cursor.Last()
+}

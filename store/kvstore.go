@@ -57,13 +57,13 @@ func (s *KVStore) Update(ctx context.Context, fn func(access.Tx) error) error {
 	return err
 }
 
-// Watch calls fn after every committed Update of this store that stored a due time or changed
-// a live count, and for every commit its backend reports through Notify.
+// Watch calls fn after every committed Update of this store that stored a due time, changed
+// a live count or put an item in the outbox, and for every commit its backend reports through Notify.
 func (s *KVStore) Watch(fn func(access.Commit)) (stop func()) { return s.watch.add(fn) }
 
 // Notify tells the watchers of a commit made elsewhere (another replica sharing the backend).
 func (s *KVStore) Notify(c access.Commit) {
-	s.watch.tell(commitNote{due: c.Due, counts: c.Counts != nil}, c.Counts)
+	s.watch.tell(commitNote{due: c.Due, counts: c.Counts != nil, outbox: c.Outbox}, c.Counts)
 }
 
 // View runs fn in one read-only backend transaction.
@@ -86,6 +86,17 @@ func (s *KVStore) VerifyAudit(ctx context.Context) (*access.ChainBreak, int, err
 		return err
 	})
 	return brk, n, err
+}
+
+// AuditBase returns where the audit chain starts after the history retention pruned its oldest
+// events, or nil when none were pruned.
+func (s *KVStore) AuditBase(ctx context.Context) (*access.ChainBase, error) {
+	var b *access.ChainBase
+	err := s.backend.View(ctx, func(k KV) (err error) {
+		b, err = (&tx{kv: k, key: s.key}).AuditBase()
+		return err
+	})
+	return b, err
 }
 
 // ExportAudit calls fn for every event at or after since, oldest first, as DB.ExportAudit does.
@@ -116,7 +127,7 @@ func (w *watchers) add(fn func(access.Commit)) (stop func()) {
 }
 
 func (w *watchers) tell(n commitNote, counts *access.LiveCounts) {
-	if n.due.IsZero() && counts == nil {
+	if n.due.IsZero() && counts == nil && !n.outbox {
 		return
 	}
 	w.mu.Lock()
@@ -126,6 +137,6 @@ func (w *watchers) tell(n commitNote, counts *access.LiveCounts) {
 	}
 	w.mu.Unlock()
 	for _, fn := range fns {
-		fn(access.Commit{Due: n.due, Counts: counts})
+		fn(access.Commit{Due: n.due, Counts: counts, Outbox: n.outbox})
 	}
 }

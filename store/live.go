@@ -42,6 +42,7 @@ var keyPendingCount = []byte("pending")
 type commitNote struct {
 	due    time.Time
 	counts bool
+	outbox bool // an item was put in the outbox
 }
 
 func (n *commitNote) noteDue(at time.Time) {

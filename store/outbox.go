@@ -51,6 +51,7 @@ func (t *tx) PutOutbox(it *access.OutboxItem) error {
 			return fmt.Errorf("put outbox item %d: %w", it.ID, err)
 		}
 	}
+	t.note.outbox = true
 	return nil
 }
 

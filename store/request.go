@@ -21,7 +21,7 @@ func (t *tx) Request(id string) (*access.Request, error) {
 		return nil, fmt.Errorf("get request %s: %w", id, err)
 	}
 	if !ok {
-		return nil, access.Errorf(access.ENOTFOUND, "Request %s was not found.", id)
+		return nil, access.NoRecord("request", id)
 	}
 	return &r, nil
 }
@@ -64,6 +64,9 @@ func (t *tx) putRequest(r *access.Request) error {
 		prev = nil
 	}
 	if err := t.indexRequest(prev, r); err != nil {
+		return err
+	}
+	if err := t.indexHistoryRequest(prev, r); err != nil {
 		return err
 	}
 	if r.Status == access.RequestPending {

@@ -22,7 +22,7 @@ func (t *tx) ReviewItem(id string) (*access.ReviewItem, error) {
 		return nil, fmt.Errorf("get review item %s: %w", id, err)
 	}
 	if !ok {
-		return nil, access.Errorf(access.ENOTFOUND, "Review item %s was not found.", id)
+		return nil, access.NoRecord("review item", id)
 	}
 	return &it, nil
 }
@@ -71,6 +71,13 @@ func (t *tx) putReviewItem(it *access.ReviewItem) error {
 		return err
 	}
 	if err := byRun.Put(runItemKey(it.Run, it.ID), nil); err != nil {
+		return err
+	}
+	prev := &old
+	if !found {
+		prev = nil
+	}
+	if err := t.indexHistoryReview(prev, it); err != nil {
 		return err
 	}
 	if at := it.Due(); !at.IsZero() {

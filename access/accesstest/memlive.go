@@ -42,6 +42,7 @@ func (l memLive) counts() access.LiveCounts {
 type memNote struct {
 	due      time.Time
 	counts   bool
+	outbox   bool     // an item was put in the outbox
 	onCommit []func() // OnCommit hooks, run once the update is kept
 }
 
@@ -159,7 +160,8 @@ type memWatchers struct {
 	fns  map[int]func(access.Commit)
 }
 
-// Watch calls fn after every committed Update that stored a due time or changed a live count.
+// Watch calls fn after every committed Update that stored a due time, changed a live count or
+// put an item in the outbox.
 func (m *MemStore) Watch(fn func(access.Commit)) (stop func()) {
 	m.watch.mu.Lock()
 	defer m.watch.mu.Unlock()
@@ -176,14 +178,14 @@ func (m *MemStore) Watch(fn func(access.Commit)) (stop func()) {
 	}
 }
 
-func (m *MemStore) committed(due time.Time, counts *access.LiveCounts) {
-	if due.IsZero() && counts == nil {
+func (m *MemStore) committed(n memNote, counts *access.LiveCounts) {
+	if n.due.IsZero() && counts == nil && !n.outbox {
 		return
 	}
 	m.watch.mu.Lock()
 	fns := slices.Collect(maps.Values(m.watch.fns))
 	m.watch.mu.Unlock()
 	for _, fn := range fns {
-		fn(access.Commit{Due: due, Counts: counts})
+		fn(access.Commit{Due: n.due, Counts: counts, Outbox: n.outbox})
 	}
 }

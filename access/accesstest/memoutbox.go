@@ -56,6 +56,7 @@ func (t *memTx) PutOutbox(it *access.OutboxItem) error {
 	if it.Key != "" {
 		b.keys[it.Key] = it.ID
 	}
+	t.note.outbox = true
 	return nil
 }
 

@@ -13,7 +13,7 @@ import (
 func (t *memTx) ReviewItem(id string) (*access.ReviewItem, error) {
 	data, ok := t.st.reviews[id]
 	if !ok {
-		return nil, access.Errorf(access.ENOTFOUND, "Review item %s was not found.", id)
+		return nil, access.NoRecord("review item", id)
 	}
 	return memDecode[access.ReviewItem](data)
 }

@@ -34,6 +34,7 @@ type memState struct {
 	runs      map[string][]byte
 	reviews   map[string][]byte
 	audit     [][]byte
+	auditBase []byte // access.ChainBase once events were pruned (memhistory.go)
 	box       memBoxes
 }
 
@@ -49,6 +50,7 @@ func (s memState) clone() memState {
 		runs:      maps.Clone(s.runs),
 		reviews:   maps.Clone(s.reviews),
 		audit:     s.audit[:len(s.audit):len(s.audit)],
+		auditBase: s.auditBase,
 		box:       s.box.clone(),
 	}
 }
@@ -74,7 +76,7 @@ func (m *MemStore) Update(ctx context.Context, fn func(access.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	m.committed(note.due, counts)
+	m.committed(note, counts)
 	for _, hook := range note.onCommit {
 		hook()
 	}
@@ -144,7 +146,7 @@ func memDecode[T any](data []byte) (*T, error) {
 func (t *memTx) Request(id string) (*access.Request, error) {
 	data, ok := t.st.requests[id]
 	if !ok {
-		return nil, access.Errorf(access.ENOTFOUND, "Request %s was not found.", id)
+		return nil, access.NoRecord("request", id)
 	}
 	return memDecode[access.Request](data)
 }
@@ -219,7 +221,7 @@ func memTruncate[T any](s []T, limit int) []T {
 func (t *memTx) Grant(id string) (*access.Grant, error) {
 	data, ok := t.st.grants[id]
 	if !ok {
-		return nil, access.Errorf(access.ENOTFOUND, "Grant %s was not found.", id)
+		return nil, access.NoRecord("grant", id)
 	}
 	return memDecode[access.Grant](data)
 }
@@ -290,15 +292,19 @@ func (t *memTx) AppendAudit(e *access.AuditEvent) error {
 	if err := t.checkWritable("append audit " + string(e.Action)); err != nil {
 		return err
 	}
-	prev := ""
+	prev, seq := "", uint64(0)
 	if n := len(t.st.audit); n > 0 {
 		last, err := memDecode[access.AuditEvent](t.st.audit[n-1])
 		if err != nil {
 			return fmt.Errorf("append audit %s: %w", e.Action, err)
 		}
-		prev = last.Hash
+		prev, seq = last.Hash, last.Seq
+	} else if base, err := t.AuditBase(); err != nil {
+		return fmt.Errorf("append audit %s: %w", e.Action, err)
+	} else if base != nil {
+		prev, seq = base.Hash, base.Seq
 	}
-	e.Seq = uint64(len(t.st.audit)) + 1
+	e.Seq = seq + 1
 	e.Seal(prev, t.key)
 	data, err := json.Marshal(e)
 	if err != nil {

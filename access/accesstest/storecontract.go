@@ -49,12 +49,18 @@ func StoreContract(t *testing.T, open func(t *testing.T) access.Store) {
 		{"live_index_rollback", contractLiveRollback},
 		{"next_due", contractNextDue},
 		{"watch_reports_commits", contractWatch},
+		// storehistory.go
+		{"history_prune_each_kind", contractHistoryEachKind},
+		{"history_prune_in_bounded_batches", contractHistoryBatches},
+		{"history_prune_rollback", contractHistoryRollback},
+		{"history_append_after_pruning_all", contractHistoryAppendAfterPruningAll},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
 			tt.fn(t, s)
 			contractIndexesConsistent(t, s)
+			contractHistoryConsistent(t, s)
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package accesstest
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -295,12 +296,32 @@ func contractWatch(t *testing.T, s access.Store) {
 	g := contractActive(t, "G1", "jira-admin", "UALICE", contractT0, time.Hour)
 	contractPut(t, s, g)
 	cs := commits()
-	if len(cs) != 1 || !cs[0].Due.Equal(g.Due()) || cs[0].Counts == nil || cs[0].Counts.Grants[access.GrantActive] != 1 {
-		t.Errorf("after putting an active grant: %+v, want one commit due at %s counting it", cs, g.Due())
+	if len(cs) != 1 || !cs[0].Due.Equal(g.Due()) || cs[0].Counts == nil || cs[0].Counts.Grants[access.GrantActive] != 1 || cs[0].Outbox {
+		t.Errorf("after putting an active grant: %+v, want one commit due at %s counting it, no outbox item", cs, g.Due())
 	}
 	contractPut(t, s, &access.Binding{SlackID: "UBOB", Email: "bob@example.com", At: contractT0})
 	if cs := commits(); len(cs) != 0 {
 		t.Errorf("a binding was reported: %+v", cs)
+	}
+	// An outbox item is reported, so the delivery loop sleeps until one is written; taking
+	// one out is not (the loop does that itself).
+	item := &access.OutboxItem{Channel: "C1", Body: json.RawMessage(`{"n":1}`), CreatedAt: contractT0}
+	contractUpdate(t, s, func(tx access.Tx) error { return tx.PutOutbox(item) })
+	if cs := commits(); len(cs) != 1 || !cs[0].Outbox || !cs[0].Due.IsZero() || cs[0].Counts != nil {
+		t.Errorf("after putting an outbox item: %+v, want one commit with Outbox and nothing else", cs)
+	}
+	contractUpdate(t, s, func(tx access.Tx) error { return tx.DeleteOutbox(item.ID) })
+	if cs := commits(); len(cs) != 0 {
+		t.Errorf("taking an outbox item out was reported: %+v", cs)
+	}
+	_ = s.Update(t.Context(), func(tx access.Tx) error {
+		if err := tx.PutOutbox(&access.OutboxItem{Channel: "C1", Body: json.RawMessage(`{"n":2}`), CreatedAt: contractT0}); err != nil {
+			return err
+		}
+		return errContract
+	})
+	if cs := commits(); len(cs) != 0 {
+		t.Errorf("a rolled-back outbox item was reported: %+v", cs)
 	}
 	_ = s.Update(t.Context(), func(tx access.Tx) error {
 		if err := tx.PutGrant(contractActive(t, "G2", "jira-admin", "UBOB", contractT0, time.Minute)); err != nil {

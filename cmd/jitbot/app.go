@@ -154,12 +154,16 @@ func NewApp(ctx context.Context, cfg *Config, log zerolog.Logger, opt appOptions
 		// sweeper when its lease runs out, a few TTLs later.
 		a.svc.Shared, a.svc.Lease = true, 3*cfg.Store.LeaderTTL
 	}
-	a.bot, err = bot.New(bot.Config{
+	bcfg := bot.Config{
 		BotToken: cfg.SlackBotToken.Reveal(), AppToken: cfg.SlackAppToken.Reveal(), APIURL: cfg.SlackAPIURL,
 		Command: cfg.SlashCommand, Service: a.svc, Policy: a.policy.Load,
 		Observer: a.metrics, Now: a.now,
 		DeliverElsewhere: a.runLocks != nil, // etcd: the leader delivers (lead.go)
-	})
+	}
+	if a.real != nil {
+		bcfg.After = a.after // the outbox's waits on its clock
+	}
+	a.bot, err = bot.New(bcfg)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("slack bot: %w", err)

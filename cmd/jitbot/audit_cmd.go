@@ -88,6 +88,14 @@ func auditVerify(path StoreConfig, key []byte, stdout io.Writer) error {
 		return &exitError{code: 1, err: fmt.Errorf("audit chain broken at event %d: %s", brk.Seq, brk.Reason)}
 	}
 	fmt.Fprintf(stdout, "audit chain intact: %d events\n", n)
+	base, err := db.AuditBase(context.Background())
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("verify audit log: %w", err)}
+	}
+	if base != nil {
+		fmt.Fprintf(stdout, "the chain starts at event %d: events 1 to %d (up to %s) were pruned by the history retention (JITBOT_HISTORY_RETENTION)\n",
+			base.Seq+1, base.Seq, base.Time.UTC().Format(time.RFC3339))
+	}
 	if len(key) == 0 {
 		fmt.Fprintln(stdout, "note: JITBOT_AUDIT_KEY is not set, so the chain is plain SHA-256: it proves the order of the events, not who wrote them (anyone with the file can rewrite events and their hashes). Set JITBOT_AUDIT_KEY to make it an HMAC chain.")
 	}

@@ -28,6 +28,7 @@ type Config struct {
 	HTTPAddr        string
 	SweepInterval   time.Duration
 	RunRetention    time.Duration // how long stored sync/sweep/guard runs are kept
+	KeepHistory     time.Duration // how long ended grants, requests, review items and audit events are kept; 0: for good
 	AlertAfter      time.Duration // a grant step still failing this long after it was due is alerted
 	SlashCommand    string
 	AuditKey        Secret
@@ -154,6 +155,7 @@ func LoadConfig(environ []string) (*Config, error) {
 			c.RunRetention = d
 		}
 	}
+	c.KeepHistory = loadHistoryRetention(e)
 	c.AlertAfter = access.DefaultAlertAfter
 	if v := e.str("JITBOT_ALERT_AFTER", ""); v != "" {
 		d, err := access.ParseDuration(v)
@@ -180,4 +182,23 @@ func LoadConfig(environ []string) (*Config, error) {
 		return nil, fmt.Errorf("bad configuration:\n%w", errors.Join(e.errs...))
 	}
 	return c, nil
+}
+
+// loadHistoryRetention reads JITBOT_HISTORY_RETENTION: a duration of at least
+// access.MinHistoryRetention, or 0/off to keep history for good.
+func loadHistoryRetention(e *env) time.Duration {
+	v := e.str("JITBOT_HISTORY_RETENTION", "400d")
+	if v == "0" || strings.EqualFold(v, "off") {
+		return 0
+	}
+	d, err := access.ParseDuration(v)
+	switch {
+	case err != nil:
+		e.problem("JITBOT_HISTORY_RETENTION", "%q is not a duration: write days such as 400d, or 0 (or off) to keep history for good", v)
+	case d < access.MinHistoryRetention:
+		e.problem("JITBOT_HISTORY_RETENTION", "%q is too short: the minimum is %s, because the policy's limits (break_glass_per_day) and the daily digest look back 24 h; write 0 (or off) to keep history for good", v, access.FormatDuration(access.MinHistoryRetention))
+	default:
+		return d
+	}
+	return access.DefaultHistoryRetention
 }

@@ -19,7 +19,8 @@ type scheduler struct {
 	reload chan struct{} // a policy reload asks run for the new policy's jobs
 
 	mu   sync.Mutex
-	cron *cron.Cron // the running jobs; nil while run is not running
+	cron *cron.Cron              // the running jobs; nil while run is not running
+	jobs map[string]cron.EntryID // the running jobs by name
 }
 
 func newScheduler(a *App) *scheduler { return &scheduler{app: a, reload: make(chan struct{}, 1)} }
@@ -70,6 +71,7 @@ func (s *scheduler) start(ctx context.Context) {
 	}
 	log := s.app.log.With().Str("component", "cron").Logger()
 	c := cron.New(cron.WithLocation(loc), cron.WithChain(cron.Recover(cronLogger{log}), cron.SkipIfStillRunning(cronLogger{log})))
+	jobs := map[string]cron.EntryID{}
 	add := func(spec, job string, fn func(ctx context.Context) error) {
 		if spec == "" {
 			return
@@ -82,7 +84,7 @@ func (s *scheduler) start(ctx context.Context) {
 		if s.app.real != nil {
 			sched = clockSchedule{Schedule: sched, now: s.app.now, real: s.app.real}
 		}
-		c.Schedule(sched, cron.FuncJob(func() {
+		jobs[job] = c.Schedule(sched, cron.FuncJob(func() {
 			ctx := log.With().Str("job", job).Logger().WithContext(ctx)
 			err := fn(ctx)
 			if access.IsRunning(err) {
@@ -135,8 +137,13 @@ func (s *scheduler) start(ctx context.Context) {
 	add("@every 1h", "prune runs", func(ctx context.Context) error {
 		return pruneRuns(ctx, s.app.db, s.app.now().Add(-s.app.cfg.RunRetention))
 	})
+	if keep := s.app.cfg.KeepHistory; keep > 0 {
+		add("@every 1h", "prune history", func(ctx context.Context) error {
+			return pruneHistory(ctx, s.app.db, s.app.now(), keep)
+		})
+	}
 	c.Start()
-	s.cron = c
+	s.cron, s.jobs = c, jobs
 }
 
 // clockSchedule runs a schedule on the app's clock instead of cron's own (the real one): cron
@@ -173,4 +180,16 @@ func pruneRuns(ctx context.Context, st access.Store, before time.Time) error {
 			return err
 		}
 	}
+}
+
+// pruneHistory removes what ended more than retention before now (access.PruneHistory: a
+// bounded transaction per batch, each with its history.pruned audit event) and logs what it
+// removed.
+func pruneHistory(ctx context.Context, st access.Store, now time.Time, retention time.Duration) error {
+	p, err := access.PruneHistory(ctx, st, now, retention)
+	if p.Removed() > 0 {
+		zerolog.Ctx(ctx).Info().Int("grants", p.Grants).Int("requests", p.Requests).Int("review_items", p.ReviewItems).
+			Int("audit_events", p.Events).Uint64("audit_last_seq", p.LastSeq).Time("until", p.Until).Msg("history pruned")
+	}
+	return err
 }

@@ -22,7 +22,8 @@ import (
 )
 
 // soakPolicy: five requestable groups, a sync rule over a fifth of the people, runs kept for
-// ten minutes (the soak prunes them each minute, as the scheduler does daily).
+// ten minutes and history for five (the soak prunes both each minute, as the scheduler does
+// hourly).
 const soakPolicy = `version: 1
 organization:
   domains: [example.com]
@@ -68,8 +69,10 @@ func (n *soakNotes) Notify(_ context.Context, _ access.Tx, x access.Notice) erro
 // parts: a bbolt file, the real Atlassian client over HTTP to the fake org with 1,000 people.
 // 10,000 grants are requested and approved through the Service at a steady rate (5–30 min
 // each), a sweep pass runs every 5 simulated seconds, the sync rule every 5 simulated minutes
-// (a few people join or leave its IdP group each time), and stored runs older than 10 minutes
-// are pruned every minute. Each simulated minute it samples the live heap (after a GC),
+// (a few people join or leave its IdP group each time), stored runs older than 10 minutes are
+// pruned every minute, and so is history (grants, requests and audit events) that ended more
+// than 5 minutes before, through pruneHistory as the scheduler's job runs it. Each simulated
+// minute it samples the live heap (after a GC),
 // goroutines, the store file's size, live grants, and the revocation lag (real time from the
 // start of the pass that revoked a grant to its verified revocation); JITBOT_SOAK_CSV=FILE
 // writes the samples (scripts/benchmarks plots them). Run with
@@ -83,6 +86,7 @@ func BenchmarkSoak(b *testing.B) {
 		step     = 5 * time.Second
 		syncs    = 5 * time.Minute
 		keepRuns = 10 * time.Minute
+		keepHist = 5 * time.Minute
 	)
 	for range b.N {
 		clock := accesstest.NewClock(lcT0)
@@ -139,15 +143,16 @@ func BenchmarkSoak(b *testing.B) {
 			}
 			defer f.Close()
 			out = csv.NewWriter(f)
-			_ = out.Write([]string{"minute", "heap_mb", "goroutines", "store_mb", "live_grants", "given", "revoked", "lag_p50_ms", "lag_p99_ms", "lag_max_ms", "atlassian_calls", "runs_kept"})
+			_ = out.Write([]string{"minute", "heap_mb", "goroutines", "store_mb", "live_grants", "given", "revoked", "lag_p50_ms", "lag_p99_ms", "lag_max_ms", "atlassian_calls", "runs_kept", "history_pruned_grants", "history_pruned_events", "audit_events_kept", "store_in_use_mb"})
 		}
 		type sample struct {
-			heap, goroutines, storeMB, p99 float64
-			live                           int
+			heap, goroutines, storeMB, inUseMB, p99 float64
+			live                                    int
 		}
 		var samples []sample
 		given, calls0 := 0, atl.Calls()
 		var minuteLags []time.Duration
+		prunedGrants := 0
 		revokedInMinute := 0
 		b.ResetTimer()
 		realStart := time.Now()
@@ -200,10 +205,27 @@ func BenchmarkSoak(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			pruned, err := access.PruneHistory(ctx, db, clock.Now(), keepHist)
+			if err != nil {
+				b.Fatal(err)
+			}
+			prunedGrants += pruned.Grants
+			eventsKept := 0
+			if err := db.View(ctx, func(tx access.Tx) error {
+				evs, err := tx.AuditEvents(access.AuditFilter{})
+				eventsKept = len(evs)
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
 			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			fi, err := os.Stat(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, inUse, err := db.Usage()
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -213,13 +235,14 @@ func BenchmarkSoak(b *testing.B) {
 			}
 			calls := atl.Calls()
 			p50, p99, pmax := percentile(minuteLags, 50), percentile(minuteLags, 99), percentile(minuteLags, 100)
-			sm := sample{heap: float64(ms.HeapAlloc) / (1 << 20), goroutines: float64(runtime.NumGoroutine()), storeMB: float64(fi.Size()) / (1 << 20), p99: ms2(p99), live: live.Grants[access.GrantActive]}
+			sm := sample{heap: float64(ms.HeapAlloc) / (1 << 20), goroutines: float64(runtime.NumGoroutine()), storeMB: float64(fi.Size()) / (1 << 20), inUseMB: float64(inUse) / (1 << 20), p99: ms2(p99), live: live.Grants[access.GrantActive]}
 			samples = append(samples, sm)
 			if out != nil {
 				_ = out.Write([]string{
 					strconv.Itoa(int(elapsed / time.Minute)), f2(sm.heap), strconv.Itoa(int(sm.goroutines)), f2(sm.storeMB),
 					strconv.Itoa(live.Grants[access.GrantActive]), strconv.Itoa(given), strconv.Itoa(revokedInMinute),
 					f2(ms2(p50)), f2(ms2(p99)), f2(ms2(pmax)), strconv.FormatInt(calls-calls0, 10), strconv.Itoa(kept),
+					strconv.Itoa(pruned.Grants), strconv.Itoa(pruned.Events), strconv.Itoa(eventsKept), f2(sm.inUseMB),
 				})
 				out.Flush()
 			}
@@ -242,10 +265,14 @@ func BenchmarkSoak(b *testing.B) {
 		heap := func(s sample) float64 { return s.heap }
 		gor := func(s sample) float64 { return s.goroutines }
 		lag := func(s sample) float64 { return s.p99 }
+		inUse := func(s sample) float64 { return s.inUseMB }
 		b.ReportMetric(mean(3*q, len(samples), heap)/mean(q, 2*q, heap), "heap-late/mid")
 		b.ReportMetric(mean(3*q, len(samples), gor)-mean(q, 2*q, gor), "goroutines-late-mid")
 		b.ReportMetric(mean(3*q, len(samples), lag)/max(mean(q, 2*q, lag), 0.001), "lag-p99-late/mid")
 		b.ReportMetric(samples[len(samples)-1].storeMB, "store-MB")
+		b.ReportMetric(mean(3*q, len(samples), inUse)/mean(q, 2*q, inUse), "in-use-late/mid")
+		b.ReportMetric(samples[len(samples)-1].inUseMB, "in-use-MB")
+		b.ReportMetric(float64(prunedGrants), "grants-pruned")
 		b.ReportMetric(float64(given), "grants")
 		b.ReportMetric(time.Since(realStart).Seconds(), "real-s")
 	}

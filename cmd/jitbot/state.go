@@ -19,6 +19,7 @@ type stateStore interface {
 	access.Store
 	VerifyAudit(ctx context.Context) (*access.ChainBreak, int, error)
 	ExportAudit(ctx context.Context, since time.Time, fn func(access.AuditEvent) error) error
+	AuditBase(ctx context.Context) (*access.ChainBase, error)
 	Close() error
 }
 

@@ -117,10 +117,18 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	be := &backend{cli: cli, opts: opts, txnKey: opts.Prefix + "txn", data: opts.Prefix + "b/", writing: make(chan struct{}, 1), id: handleID()}
 	cctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
 	defer cancel()
-	rev, err := be.initialize(cctx)
+	rev, got, err := be.initialize(cctx)
 	if err != nil {
 		_ = cli.Close()
 		return nil, fmt.Errorf("open etcd %v prefix %s: %w", opts.Endpoints, opts.Prefix, hint(ctx, opts, err))
+	}
+	if got < 3 {
+		// Version 3 added the history index (package store, history.go): build it in Txns
+		// etcd takes, leaving room for the transaction key.
+		if err := store.MigrateHistory(ctx, be, opts.MaxTxnOps-8); err != nil {
+			_ = cli.Close()
+			return nil, fmt.Errorf("open etcd %v prefix %s: %w", opts.Endpoints, opts.Prefix, err)
+		}
 	}
 	db := &DB{KVStore: store.NewKVStore(be, opts.AuditKey), be: be, watching: make(chan struct{})}
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -139,29 +147,31 @@ func hint(ctx context.Context, opts Options, err error) error {
 }
 
 // initialize records the schema version of a new prefix and refuses a newer one. It returns
-// the revision it read at, from which other replicas' commits are followed.
-func (be *backend) initialize(ctx context.Context) (int64, error) {
+// the revision it read at, from which other replicas' commits are followed, and the prefix's
+// schema version.
+func (be *backend) initialize(ctx context.Context) (rev int64, version uint64, err error) {
 	key := be.key([]byte("meta"), []byte("schema_version"))
 	want := append([]byte{formatV1}, binary.BigEndian.AppendUint64(nil, store.SchemaVersion())...)
 	if _, err := be.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
 		Then(clientv3.OpPut(key, string(want))).Commit(); err != nil {
-		return 0, fmt.Errorf("record schema version: %w", err)
+		return 0, 0, fmt.Errorf("record schema version: %w", err)
 	}
 	resp, err := be.cli.Get(ctx, key)
 	if err != nil {
-		return 0, fmt.Errorf("read schema version: %w", err)
+		return 0, 0, fmt.Errorf("read schema version: %w", err)
 	}
 	if len(resp.Kvs) != 1 {
-		return 0, fmt.Errorf("%w: schema version is missing", ErrCorrupt)
+		return 0, 0, fmt.Errorf("%w: schema version is missing", ErrCorrupt)
 	}
 	v := resp.Kvs[0].Value
 	if len(v) != 9 || v[0] != formatV1 {
-		return 0, fmt.Errorf("%w: schema version value %x", ErrCorrupt, v)
+		return 0, 0, fmt.Errorf("%w: schema version value %x", ErrCorrupt, v)
 	}
-	if got := binary.BigEndian.Uint64(v[1:]); got > store.SchemaVersion() {
-		return 0, fmt.Errorf("%w: the prefix has schema version %d and this jitbot reads version %d at most; run a newer jitbot", ErrSchema, got, store.SchemaVersion())
+	got := binary.BigEndian.Uint64(v[1:])
+	if got > store.SchemaVersion() {
+		return 0, 0, fmt.Errorf("%w: the prefix has schema version %d and this jitbot reads version %d at most; run a newer jitbot", ErrSchema, got, store.SchemaVersion())
 	}
-	return resp.Header.Revision, nil
+	return resp.Header.Revision, got, nil
 }
 
 // Client returns the etcd client, for leader election under Prefix()+"leader/".

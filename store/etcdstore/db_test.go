@@ -80,4 +80,30 @@ func TestDB_WatchOtherReplicas(t *testing.T) {
 		t.Fatalf("own commit told twice: %+v", c)
 	case <-time.After(300 * time.Millisecond):
 	}
+	// The leader's delivery loop sleeps until an outbox item is put, on whichever replica.
+	if err := a.Update(t.Context(), func(tx access.Tx) error {
+		return tx.PutOutbox(&access.OutboxItem{Channel: "C1", Body: []byte(`{}`), CreatedAt: ends})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-got:
+		if !c.Outbox {
+			t.Fatalf("another replica's outbox item told as %+v, want Outbox", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other replica's outbox item was not told")
+	}
+	g.ID, g.Account.ID = "G3", "acc-3"
+	if err := a.Update(t.Context(), func(tx access.Tx) error { return tx.PutGrant(g) }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-got:
+		if c.Outbox {
+			t.Fatalf("another replica's grant told as %+v, with Outbox", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other replica's grant was not told")
+	}
 }

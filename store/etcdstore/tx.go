@@ -100,7 +100,7 @@ func (t *tx) commit() error {
 		return nil
 	}
 	keys := make([]string, 0, len(t.writes))
-	size := len(t.be.txnKey) + len(t.be.id)
+	size := len(t.be.txnKey) + len(commitMark(t.be.id, true))
 	for k, v := range t.writes {
 		keys = append(keys, k)
 		size += len(k)
@@ -123,7 +123,7 @@ func (t *tx) commit() error {
 			ops = append(ops, clientv3.OpDelete(k))
 		}
 	}
-	ops = append(ops, clientv3.OpPut(t.be.txnKey, t.be.id))
+	ops = append(ops, clientv3.OpPut(t.be.txnKey, commitMark(t.be.id, t.putsOutbox())))
 	var guard []clientv3.Cmp
 	if t.rev > 0 {
 		guard = append(guard, clientv3.Compare(clientv3.ModRevision(t.be.txnKey), "<", t.rev+1))
@@ -139,6 +139,17 @@ func (t *tx) commit() error {
 		return errConflict
 	}
 	return nil
+}
+
+// putsOutbox reports whether the buffered writes put an outbox item.
+func (t *tx) putsOutbox() bool {
+	prefix := t.be.data + store.OutboxBucket + "/"
+	for k, v := range t.writes {
+		if v != nil && strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // bucketV is one bucket seen through a tx.

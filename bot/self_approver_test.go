@@ -1,0 +1,119 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jitbot/jitbot/access"
+	"github.com/jitbot/jitbot/bot/bottest"
+)
+
+// aliceAlt is a second Slack user of alice's: the same person, the same Atlassian account.
+const aliceAlt = "U0ALICE2"
+
+// A requester's other Slack identity is never asked to approve their request: no DM with
+// Approve/Deny, nothing in App Home, and its click (crafted from the role channel's message)
+// is refused and changes nothing. Known as theirs through a stored binding to their account, or,
+// never matched, through a Slack e-mail that is the account's.
+func TestBot_RequesterOtherIdentity(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup func(h *harness)
+	}{
+		{"same_email_never_matched", func(h *harness) {
+			h.fake.AddUser(aliceAlt, "alice.alt", "alice@example.com")
+		}},
+		{"bound_then_email_changed", func(h *harness) {
+			// Matched (and stored) while its Slack e-mail was alice's, changed since: the
+			// stored binding still says whose it is.
+			h.fake.AddUser(aliceAlt, "alice.alt", "alice@example.com")
+			if _, err := h.svc.Account(h.ctx, aliceAlt); err != nil {
+				h.t.Fatal(err)
+			}
+			h.fake.AddUser(aliceAlt, "alice.alt", "alice.alt@example.net")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			tt.setup(h)
+			h.fake.DMChannel(aliceAlt)
+			h.fake.AddUserGroup("S0SEC", bob, carol, aliceAlt)
+
+			_, answer := h.slash(alice, "request jira-admin 1h fixing SSO")
+			if txt := answer.PlainText(); !strings.Contains(txt, "was sent to") || strings.Contains(txt, aliceAlt) {
+				t.Errorf("alice was told %q; want it sent to the approvers but her other identity", txt)
+			}
+			for _, who := range []string{bob, carol} {
+				h.next(who+"'s approval DM", bottest.And(h.fake.InChannel(who), bottest.WithButton(actionApprove)))
+			}
+			inChannel := h.next("the role channel's message", bottest.And(h.fake.InChannel(roleChannel), bottest.WithButton(actionApprove)))
+			id := requestID(t, inChannel)
+			h.eventually("outbox delivered", func() bool { return h.outboxLen() == 0 })
+			for _, m := range h.fake.MessagesTo(aliceAlt) {
+				t.Errorf("alice's other identity was sent %q (buttons %v)", m.PlainText(), m.Buttons())
+			}
+
+			ctx, cancel := h.wait()
+			defer cancel()
+			if _, err := h.fake.OpenHome(ctx, aliceAlt); err != nil {
+				t.Fatal(err)
+			}
+			home, err := h.fake.WaitView(ctx, func(v bottest.View) bool { return v.Type == "home" && v.User == aliceAlt })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hasButton(home.Buttons(), actionApprove) || strings.Contains(home.PlainText(), id) {
+				t.Errorf("alice's other identity's App Home offers her request: %s", home.PlainText())
+			}
+
+			reqs, audit := h.counts()
+			h.rawClick(aliceAlt, inChannel.Channel, inChannel.TS, actionApprove, id)
+			if m := h.next("refusal", bottest.EphemeralTo(aliceAlt)); !strings.Contains(m.PlainText(), "cannot approve your own request") {
+				t.Errorf("the second identity was told %q", m.PlainText())
+			}
+			h.assertUnchanged("a self-approval by a second identity", reqs, audit)
+			if r := h.request(id); r.Status != access.RequestPending || len(r.Approvals) != 0 {
+				t.Errorf("request is %s with %d approvals after the second identity's click", r.Status, len(r.Approvals))
+			}
+			if h.org.Member("jira-admins", "acc-alice") {
+				t.Error("alice was given jira-admins by her own other identity")
+			}
+		})
+	}
+}
+
+// When the requester's other identity is the role's only other approver, nobody may approve
+// the request: it is filed as any request is (it waits for its timeout, or for the policy to
+// name another approver), the requester is told so plainly, and the alerts channel is told.
+func TestBot_RequesterOtherIdentity_onlyApprover(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.fake.AddUser(aliceAlt, "alice.alt", "alice@example.com")
+	h.fake.DMChannel(aliceAlt)
+	h.fake.AddUserGroup("S0SEC", alice, aliceAlt)
+
+	_, answer := h.slash(alice, "request jira-admin 1h fixing SSO")
+	if txt := answer.PlainText(); !strings.Contains(txt, "Nobody can approve it right now") || !strings.Contains(txt, "add an approver") {
+		t.Errorf("alice was told %q; want to hear that nobody can approve it", txt)
+	}
+	alert := h.next("the alert", bottest.And(h.fake.InChannel(auditChannel), bottest.Containing("cannot be approved")))
+	if txt := alert.PlainText(); !strings.Contains(txt, "jira-admin") || !strings.Contains(txt, alice) {
+		t.Errorf("alert %q does not say which request and role", txt)
+	}
+	inChannel := h.next("the role channel's message", bottest.And(h.fake.InChannel(roleChannel), bottest.WithButton(actionApprove)))
+	id := requestID(t, inChannel)
+	h.eventually("outbox delivered", func() bool { return h.outboxLen() == 0 })
+	for _, m := range h.fake.MessagesTo(aliceAlt) {
+		t.Errorf("alice's other identity was sent %q", m.PlainText())
+	}
+	if r := h.request(id); r.Status != access.RequestPending {
+		t.Errorf("request is %s; want it filed and pending", r.Status)
+	}
+	reqs, audit := h.counts()
+	h.rawClick(aliceAlt, inChannel.Channel, inChannel.TS, actionApprove, id)
+	if m := h.next("refusal", bottest.EphemeralTo(aliceAlt)); !strings.Contains(m.PlainText(), "cannot approve your own request") {
+		t.Errorf("the second identity was told %q", m.PlainText())
+	}
+	h.assertUnchanged("a self-approval by a second identity", reqs, audit)
+}
