@@ -274,9 +274,10 @@ func plainTexts(ms []bottest.Message) []string {
 // with backoff from verifyMinBackoff doubling to verifyMaxBackoff. (A jitbot started during
 // the outage holds its client until the key is verified: each attempt of a call is then a key
 // check instead, counted in the same terms.) At 150 times real speed the design allows 150
-// probes a real second, more than the child makes when it retries as fast as it can, so this
-// bound catches only gross storms (several calls per attempt, every held grant spinning);
-// checkOneProbe checks the design's shape whatever the speed.
+// probes a real second, more than the child can send (each attempt is paced by a store
+// write), so at this speed the bound is not what fails when retries misbehave: with every
+// held grant retrying at once it still held (about 900 calls against 3,894). checkOneProbe is
+// the check that fails then.
 func (w *crashWorld) checkOutageCalls(from, to time.Time) {
 	var during []atlassiantest.Request
 	for _, r := range w.org.Requests() {
