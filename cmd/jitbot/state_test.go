@@ -32,16 +32,19 @@ func TestOpenState_etcdTLSAndAuth(t *testing.T) {
 	env := slices.Concat(goodEnv(), []string{"JITBOT_STORE=etcd", "JITBOT_ETCD_ENDPOINTS=" + srv.Endpoints()[0], "JITBOT_ETCD_PREFIX=/tls/",
 		"JITBOT_ETCD_CA_FILE=" + files.CA, "JITBOT_ETCD_CERT_FILE=" + files.ClientCert, "JITBOT_ETCD_KEY_FILE=" + files.ClientKey,
 		"JITBOT_ETCD_USERNAME=jitbot", "JITBOT_ETCD_PASSWORD_FILE=" + pw})
-	open := func(env []string) (stateStore, error) {
+	// open dials with timeout: the cases that end in no answer (a TLS handshake refused) wait
+	// all of it, the others should not run out of it (etcd checks a password with bcrypt,
+	// which takes a second under -race on a loaded machine).
+	open := func(env []string, timeout time.Duration) (stateStore, error) {
 		cfg, err := LoadConfig(env)
 		if err != nil {
 			t.Fatal(err)
 		}
 		sc := cfg.Store
-		sc.Etcd.DialTimeout = 2 * time.Second
+		sc.Etcd.DialTimeout = timeout
 		return openState(ctx, sc, []byte("k"), 0)
 	}
-	db, err := open(env)
+	db, err := open(env, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,16 +69,21 @@ func TestOpenState_etcdTLSAndAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		name string
-		env  []string
-		want string
+		name       string
+		env        []string
+		want       string
+		unanswered bool // the TLS handshake fails: jitbot waits out the dial timeout
 	}{
-		{"no_client_certificate", without([]string{"JITBOT_ETCD_CERT_FILE", "JITBOT_ETCD_KEY_FILE"}), "JITBOT_ETCD_CA_FILE"},
-		{"wrong_password", without([]string{"JITBOT_ETCD_PASSWORD_FILE"}, "JITBOT_ETCD_PASSWORD_FILE="+wrongPW), "authentication failed"},
-		{"no_ca", without([]string{"JITBOT_ETCD_CA_FILE"}), "JITBOT_ETCD_CA_FILE"},
+		{"no_client_certificate", without([]string{"JITBOT_ETCD_CERT_FILE", "JITBOT_ETCD_KEY_FILE"}), "JITBOT_ETCD_CA_FILE", true},
+		{"wrong_password", without([]string{"JITBOT_ETCD_PASSWORD_FILE"}, "JITBOT_ETCD_PASSWORD_FILE="+wrongPW), "authentication failed", false},
+		{"no_ca", without([]string{"JITBOT_ETCD_CA_FILE"}), "JITBOT_ETCD_CA_FILE", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			db, err := open(tt.env)
+			timeout := 30 * time.Second
+			if tt.unanswered {
+				timeout = 2 * time.Second
+			}
+			db, err := open(tt.env, timeout)
 			if err == nil {
 				_ = db.Close()
 				t.Fatal("opened")
