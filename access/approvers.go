@@ -1,18 +1,19 @@
 package access
 
-// Who is asked to decide a request: the role's approvers, never the requester in any of their
-// Slack identities.
+// Who is asked to decide: a request's approvers never include the requester in any of their
+// Slack identities, and a review's reviewers are never asked about their own membership.
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/rs/zerolog"
 )
 
-// emailLookups is how many Slack e-mail lookups RequestApprovers makes at once.
+// emailLookups is how many Slack e-mail lookups identify makes at once.
 const emailLookups = 8
 
 // RequestApprovers resolves the Slack users asked to decide r, a request for role: the role's
@@ -26,58 +27,97 @@ func (s *Service) RequestApprovers(ctx context.Context, role *Role, r *Request) 
 	if err != nil {
 		return nil, err
 	}
-	var others, unbound []string
-	if err := s.Store.View(ctx, func(tx Tx) error {
-		var err error
-		others, unbound, err = notRequester(tx, r, ids)
-		return err
-	}); err != nil {
+	ids = slices.DeleteFunc(ids, func(id string) bool { return id == r.Requester.SlackID })
+	who, err := s.identify(ctx, ids, r.Account.Email != "")
+	if err != nil {
 		return nil, fmt.Errorf("approvers of request %s: %w", r.ID, err)
 	}
-	if len(unbound) == 0 || s.Identity == nil || r.Account.Email == "" {
-		return others, nil
-	}
-	same := s.sameEmail(ctx, r.Account.Email, unbound)
-	out := others[:0:0]
-	for _, id := range others {
-		if !same[id] {
-			out = append(out, id)
-		}
-	}
-	return out, nil
+	return who.without(ids, r.Account), nil
 }
 
 // notRequester returns ids without r's requester: their Slack ID, and every user whose stored
-// binding is r's account. unbound are the others that have no stored binding.
-func notRequester(tx Tx, r *Request, ids []string) (others, unbound []string, err error) {
+// binding, read in tx, is r's account.
+func notRequester(tx Tx, r *Request, ids []string) ([]string, error) {
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == r.Requester.SlackID })
+	var who identities
+	var err error
+	if who.bound, _, err = readBindings(tx, ids); err != nil {
+		return nil, err
+	}
+	return who.without(ids, r.Account), nil
+}
+
+// identities is who some Slack users are known to be in Atlassian: the account of each one's
+// stored binding and, for those without one, their Slack e-mail when it could be read.
+type identities struct {
+	bound  map[string]Account // Slack user ID → the account of its stored binding
+	emails map[string]string  // Slack user ID without a binding → its Slack e-mail
+}
+
+// identify reads who the Slack users ids are: their stored bindings and, when emails is true,
+// the Slack e-mail of each one without a binding (one that cannot be read is left unknown).
+func (s *Service) identify(ctx context.Context, ids []string, emails bool) (identities, error) {
+	var who identities
+	var unbound []string
+	if err := s.Store.View(ctx, func(tx Tx) (err error) {
+		who.bound, unbound, err = readBindings(tx, ids)
+		return err
+	}); err != nil {
+		return identities{}, err
+	}
+	if emails && len(unbound) > 0 && s.Identity != nil {
+		who.emails = s.slackEmails(ctx, unbound)
+	}
+	return who, nil
+}
+
+// readBindings returns the account of the stored binding of every user in ids that has one,
+// and the users that have none.
+func readBindings(tx Tx, ids []string) (bound map[string]Account, unbound []string, err error) {
+	bound = map[string]Account{}
 	for _, id := range ids {
-		if id == r.Requester.SlackID {
-			continue
-		}
 		b, err := tx.Binding(id)
 		switch {
 		case err == nil:
-			if b.Account.Same(r.Account) {
-				continue
-			}
+			bound[id] = b.Account
 		case ErrorCode(err) == ENOTFOUND:
 			unbound = append(unbound, id)
 		default:
 			return nil, nil, fmt.Errorf("read identity of %s: %w", id, err)
 		}
-		others = append(others, id)
 	}
-	return others, unbound, nil
+	return bound, unbound, nil
 }
 
-// sameEmail looks up the Slack e-mail of every user in ids and returns those whose e-mail is
-// email.
-func (s *Service) sameEmail(ctx context.Context, email string, ids []string) map[string]bool {
+// is reports whether Slack user id is known to be account a: by its stored binding, else by
+// its Slack e-mail being a's.
+func (who identities) is(id string, a Account) bool {
+	if b, ok := who.bound[id]; ok {
+		return b.Same(a)
+	}
+	e := who.emails[id]
+	return e != "" && a.Email != "" && strings.EqualFold(e, a.Email)
+}
+
+// without returns ids without every user known to be account a.
+func (who identities) without(ids []string, a Account) []string {
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !who.is(id, a) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// slackEmails looks up the Slack e-mail of every user in ids, emailLookups at once; a user
+// whose e-mail cannot be read is left out.
+func (s *Service) slackEmails(ctx context.Context, ids []string) map[string]string {
 	var (
-		mu   sync.Mutex
-		same = map[string]bool{}
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, emailLookups)
+		mu     sync.Mutex
+		emails = map[string]string{}
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, emailLookups)
 	)
 	for _, id := range ids {
 		wg.Go(func() {
@@ -85,18 +125,16 @@ func (s *Service) sameEmail(ctx context.Context, email string, ids []string) map
 			defer func() { <-sem }()
 			got, err := s.Identity.Email(ctx, id)
 			if err != nil {
-				zerolog.Ctx(ctx).Debug().Err(err).Str("slack_user", id).Msg("approver's e-mail not read; they are asked")
+				zerolog.Ctx(ctx).Debug().Err(err).Str("slack_user", id).Msg("e-mail not read; the user is asked, and their click judged")
 				return
 			}
-			if strings.EqualFold(got, email) {
-				mu.Lock()
-				same[id] = true
-				mu.Unlock()
-			}
+			mu.Lock()
+			emails[id] = got
+			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	return same
+	return emails
 }
 
 // approversNeeded is how many distinct approvers role needs.

@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -51,6 +52,14 @@ type ReviewItem struct {
 	EndedAt      time.Time       `json:"ended_at,omitempty"`
 	Note         string          `json:"note,omitempty"` // why a removal was refused, or what happened
 	Messages     []MessageRef    `json:"messages,omitempty"`
+	// SelfReviewers are the reviewers (Slack user IDs) known, when the review started, to be
+	// the item's member: they are not sent the item (a click of theirs is refused anyway).
+	SelfReviewers []string `json:"self_reviewers,omitempty"`
+}
+
+// AskedOf reports whether reviewer is sent the item: every reviewer but its member.
+func (it *ReviewItem) AskedOf(reviewer string) bool {
+	return !slices.Contains(it.SelfReviewers, reviewer)
 }
 
 // Due returns when the sweeper must look at the item: the deadline while pending, the lease's

@@ -168,7 +168,7 @@ func (s *Service) fileNew(ctx context.Context, tx Tx, p *Policy, role *Role, a A
 	if err != nil {
 		return nil, err
 	}
-	approvers, _, err = notRequester(tx, c, approvers)
+	approvers, err = notRequester(tx, c, approvers)
 	if err != nil {
 		return nil, err
 	}

@@ -99,6 +99,10 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Str("review", name).Msg("resolve reviewers")
 	}
+	unasked, err := s.leaveOutSelves(ctx, items, reviewers)
+	if err != nil {
+		return nil, fmt.Errorf("start review %s: %w", name, err)
+	}
 	// Stored reviewItemBatch at a time, each batch one transaction: a store that bounds a
 	// transaction's size (etcd) takes a review of any number of members. The notice goes with
 	// the last batch, so nobody is told of the review before every item is stored.
@@ -122,6 +126,11 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 			if i < len(batches)-1 {
 				return nil
 			}
+			if len(unasked) > 0 {
+				if err := s.tell(ctx, tx, nobodyElseReviews(rv, unasked)); err != nil {
+					return err
+				}
+			}
 			return s.tell(ctx, tx, notice)
 		})
 		if err != nil {
@@ -130,6 +139,49 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 	}
 	zerolog.Ctx(ctx).Info().Str("review", name).Str("run", run).Int("items", len(items)).Int("left_out", left).Msg("review started")
 	return items, nil
+}
+
+// leaveOutSelves records on each item the reviewers known to be its member (SelfReviewers):
+// by their stored binding, else by their Slack e-mail being the member's. A reviewer whose
+// e-mail cannot be read is asked (their click is judged as always). It returns the items that
+// no reviewer but their member would be asked about.
+func (s *Service) leaveOutSelves(ctx context.Context, items []*ReviewItem, reviewers []string) ([]*ReviewItem, error) {
+	if len(items) == 0 || len(reviewers) == 0 {
+		return nil, nil
+	}
+	who, err := s.identify(ctx, reviewers, true)
+	if err != nil {
+		return nil, fmt.Errorf("reviewers' identities: %w", err)
+	}
+	var unasked []*ReviewItem
+	for _, it := range items {
+		it.SelfReviewers = nil
+		for _, id := range reviewers {
+			if who.is(id, it.Account) {
+				it.SelfReviewers = append(it.SelfReviewers, id)
+			}
+		}
+		if len(it.SelfReviewers) == len(reviewers) {
+			unasked = append(unasked, it)
+		}
+	}
+	return unasked, nil
+}
+
+// nobodyElseReviews is the alert for items of rv that no reviewer but their own member can
+// decide. They stay pending; at the deadline on_no_response applies as to any item.
+func nobodyElseReviews(rv *Review, items []*ReviewItem) Notice {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Access review %s: %d membership(s) have no reviewer but their own member, so nobody was asked to certify them. Add another reviewer to review %s in the policy. They stay pending until the deadline, %s, when on_no_response %s applies as to any item.",
+		rv.Name, len(items), rv.Name, items[0].Deadline.UTC().Format("2006-01-02 15:04 UTC"), items[0].OnNoResponse)
+	for i, it := range items {
+		if i == reportLines {
+			fmt.Fprintf(&b, "\n… and %d more", len(items)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n• %s in %s (item %s)", it.Member(), it.Group, it.ID)
+	}
+	return alertNotice(b.String())
 }
 
 // reviewItemBatch is how many review items one transaction of StartReview stores (an item, its

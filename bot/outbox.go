@@ -194,12 +194,20 @@ func (b *Bot) expand(ctx context.Context, n access.Notice) ([]delivery, error) {
 		add(staticDelivery(g.Holder.SlackID, grantMessage(g, access.NoticeEnded)))
 		add(posts(audit, textMessages(auditText(n)))...)
 	case access.NoticeReview:
-		for _, chunk := range reviewChunks(n.Items) {
-			ids := make([]string, len(chunk))
-			for i, it := range chunk {
-				ids[i] = it.ID
+		// Each reviewer gets the items but those about their own membership
+		// (access.ReviewItem.SelfReviewers); the click is judged again.
+		for _, user := range n.Reviewers {
+			var asked []*access.ReviewItem
+			for _, it := range n.Items {
+				if it.AskedOf(user) {
+					asked = append(asked, it)
+				}
 			}
-			for _, user := range n.Reviewers {
+			for _, chunk := range reviewChunks(asked) {
+				ids := make([]string, len(chunk))
+				for i, it := range chunk {
+					ids[i] = it.ID
+				}
 				add(delivery{Op: opPost, Channel: user, Review: ids})
 			}
 		}
