@@ -18,8 +18,9 @@ var openReview = []ReviewStatus{ReviewPending, ReviewRemoving}
 // members from Atlassian, leaves out those holding a live grant of the group or a standing
 // membership (and those already under an open item of this review), and stores one pending
 // item per membership, due at now plus the review's deadline, each with a review.started audit
-// event, in one transaction. The reviewers get the items (NoticeReview); the audit channel gets
-// a summary. It returns the items created.
+// event, in one transaction. The reviewers get the items (NoticeReview), each but those about
+// their own membership (SelfReviewers); items no other reviewer can decide are alerted; the
+// audit channel gets a summary. It returns the items created.
 func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, error) {
 	p, err := s.policy()
 	if err != nil {
