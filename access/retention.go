@@ -191,37 +191,16 @@ func (b ChainBase) Check(key []byte) *ChainBreak {
 // must be base.Seq+1 and link to base.Hash, and the base's seal must hold. With a nil base the
 // first event must be event 1.
 func VerifyChainFrom(base *ChainBase, events []AuditEvent, key []byte) *ChainBreak {
-	prev, last := "", uint64(0)
-	if base != nil {
-		if brk := base.Check(key); brk != nil {
+	w, brk := NewChainWalk(base, key)
+	if brk != nil {
+		return brk
+	}
+	for _, e := range events {
+		if brk := w.Next(e); brk != nil {
 			return brk
 		}
-		prev, last = base.Hash, base.Seq
-	}
-	for i, e := range events {
-		if e.Seq != last+1 {
-			if i == 0 {
-				return &ChainBreak{Seq: e.Seq, Reason: "the chain starts at event " + uitoa(e.Seq) + " but " + chainStart(base)}
-			}
-			return &ChainBreak{Seq: e.Seq, Reason: "sequence gap after event " + uitoa(last)}
-		}
-		if e.PrevHash != prev {
-			return &ChainBreak{Seq: e.Seq, Reason: "previous-hash link does not match event " + uitoa(last)}
-		}
-		if e.ChainHash(prev, key) != e.Hash {
-			return &ChainBreak{Seq: e.Seq, Reason: "event content does not match its hash (edited, or wrong audit key)"}
-		}
-		prev, last = e.Hash, e.Seq
 	}
 	return nil
-}
-
-// chainStart says where a chain with base must start, for a break.
-func chainStart(base *ChainBase) string {
-	if base == nil {
-		return "no events were pruned by retention, so it must start at event 1: events were removed from the front"
-	}
-	return "its base records events up to " + uitoa(base.Seq) + " as pruned, so it must start at event " + uitoa(base.Seq+1) + ": events were removed from the front"
 }
 
 // PruneHistory removes what ended more than retention before now: revoked grants, decided
