@@ -82,12 +82,18 @@ func (e AuditEvent) ChainHash(prev string, key []byte) string {
 	e.Hash = ""
 	e.Time = e.Time.UTC()
 	b, _ := json.Marshal(e) // a struct of plain fields always marshals
+	return chainMAC(b, key)
+}
+
+// chainMAC is the hex HMAC-SHA256 of msg under key, or its plain SHA-256 without a key: the
+// hash of every audit event, and the seal of the chain's head and base records.
+func chainMAC(msg, key []byte) string {
 	if len(key) > 0 {
 		m := hmac.New(sha256.New, key)
-		m.Write(b)
+		m.Write(msg)
 		return hex.EncodeToString(m.Sum(nil))
 	}
-	s := sha256.Sum256(b)
+	s := sha256.Sum256(msg)
 	return hex.EncodeToString(s[:])
 }
 
@@ -190,14 +196,7 @@ func NewChainHead(count uint64, hash string, key []byte) ChainHead {
 }
 
 func (h ChainHead) seal(key []byte) string {
-	msg := []byte("jitbot audit head " + uitoa(h.Count) + " " + h.Hash)
-	if len(key) > 0 {
-		m := hmac.New(sha256.New, key)
-		m.Write(msg)
-		return hex.EncodeToString(m.Sum(nil))
-	}
-	s := sha256.Sum256(msg)
-	return hex.EncodeToString(s[:])
+	return chainMAC([]byte("jitbot audit head "+uitoa(h.Count)+" "+h.Hash), key)
 }
 
 // Check compares the head with the chain found: count events ending in hash. It returns nil

@@ -3,8 +3,6 @@ package access
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -58,7 +56,8 @@ func (p HistoryPruned) Cost() int {
 	return p.Grants*HistoryCostGrant + p.Requests*HistoryCostRequest + p.ReviewItems*HistoryCostReview + p.Events*HistoryCostEvent
 }
 
-func (p *HistoryPruned) add(q HistoryPruned) {
+// Add counts q, a later prune, into p.
+func (p *HistoryPruned) Add(q HistoryPruned) {
 	p.Grants += q.Grants
 	p.Requests += q.Requests
 	p.ReviewItems += q.ReviewItems
@@ -169,14 +168,7 @@ func NewChainBase(seq uint64, hash string, at time.Time, key []byte) ChainBase {
 
 func (b ChainBase) seal(key []byte) string {
 	// Another message than the head's, so a head record cannot pass for a base.
-	msg := []byte("jitbot audit base " + uitoa(b.Seq) + " " + b.Hash + " " + b.Time.UTC().Format(time.RFC3339Nano))
-	if len(key) > 0 {
-		m := hmac.New(sha256.New, key)
-		m.Write(msg)
-		return hex.EncodeToString(m.Sum(nil))
-	}
-	s := sha256.Sum256(msg)
-	return hex.EncodeToString(s[:])
+	return chainMAC([]byte("jitbot audit base "+uitoa(b.Seq)+" "+b.Hash+" "+b.Time.UTC().Format(time.RFC3339Nano)), key)
 }
 
 // Check returns a break unless b's seal holds under key.
@@ -225,7 +217,7 @@ func PruneHistory(ctx context.Context, st Store, now time.Time, retention time.D
 		if err != nil {
 			return total, fmt.Errorf("prune history ended before %s: %w", before.UTC().Format(time.RFC3339), err)
 		}
-		total.add(p)
+		total.Add(p)
 		if !p.More || p.Removed() == 0 {
 			return total, nil
 		}
