@@ -70,9 +70,19 @@ func notRequester(tx Tx, r *Request, ids []string) (others, unbound []string, er
 	return others, unbound, nil
 }
 
-// sameEmail looks up the Slack e-mail of every user in ids and returns those whose e-mail is
-// email.
+// cachedIdentity is an Identity that can also answer from a cache, good enough for whom a
+// request is shown to (never for a decision).
+type cachedIdentity interface {
+	CachedEmail(ctx context.Context, slackID string) (string, error)
+}
+
+// sameEmail looks up the Slack e-mail of every user in ids (through the Identity's cache when
+// it has one: every request asks again) and returns those whose e-mail is email.
 func (s *Service) sameEmail(ctx context.Context, email string, ids []string) map[string]bool {
+	lookup := s.Identity.Email
+	if c, ok := s.Identity.(cachedIdentity); ok {
+		lookup = c.CachedEmail
+	}
 	var (
 		mu   sync.Mutex
 		same = map[string]bool{}
@@ -83,7 +93,7 @@ func (s *Service) sameEmail(ctx context.Context, email string, ids []string) map
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			got, err := s.Identity.Email(ctx, id)
+			got, err := lookup(ctx, id)
 			if err != nil {
 				zerolog.Ctx(ctx).Debug().Err(err).Str("slack_user", id).Msg("approver's e-mail not read; they are asked")
 				return
