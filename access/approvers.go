@@ -110,9 +110,20 @@ func (who identities) without(ids []string, a Account) []string {
 	return out
 }
 
-// slackEmails looks up the Slack e-mail of every user in ids, emailLookups at once; a user
-// whose e-mail cannot be read is left out.
+// cachedIdentity is an Identity that can also answer from a cache, good enough for whom a
+// request or a review item is shown to (never for a decision).
+type cachedIdentity interface {
+	CachedEmail(ctx context.Context, slackID string) (string, error)
+}
+
+// slackEmails looks up the Slack e-mail of every user in ids, emailLookups at once, through
+// the Identity's cache when it has one (every request asks again); a user whose e-mail cannot
+// be read is left out.
 func (s *Service) slackEmails(ctx context.Context, ids []string) map[string]string {
+	lookup := s.Identity.Email
+	if c, ok := s.Identity.(cachedIdentity); ok {
+		lookup = c.CachedEmail
+	}
 	var (
 		mu     sync.Mutex
 		emails = map[string]string{}
@@ -123,7 +134,7 @@ func (s *Service) slackEmails(ctx context.Context, ids []string) map[string]stri
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			got, err := s.Identity.Email(ctx, id)
+			got, err := lookup(ctx, id)
 			if err != nil {
 				zerolog.Ctx(ctx).Debug().Err(err).Str("slack_user", id).Msg("e-mail not read; the user is asked, and their click judged")
 				return

@@ -82,12 +82,18 @@ func (e AuditEvent) ChainHash(prev string, key []byte) string {
 	e.Hash = ""
 	e.Time = e.Time.UTC()
 	b, _ := json.Marshal(e) // a struct of plain fields always marshals
+	return chainMAC(b, key)
+}
+
+// chainMAC is the hex HMAC-SHA256 of msg under key, or its plain SHA-256 without a key: the
+// hash of every audit event, and the seal of the chain's head and base records.
+func chainMAC(msg, key []byte) string {
 	if len(key) > 0 {
 		m := hmac.New(sha256.New, key)
-		m.Write(b)
+		m.Write(msg)
 		return hex.EncodeToString(m.Sum(nil))
 	}
-	s := sha256.Sum256(b)
+	s := sha256.Sum256(msg)
 	return hex.EncodeToString(s[:])
 }
 
@@ -106,24 +112,65 @@ type ChainBreak struct {
 	Reason string
 }
 
-// VerifyChain checks that every event follows the previous one and carries its own hash.
-// It returns nil when the chain is intact.
+// VerifyChain checks that every event of a whole chain (starting at event 1) follows the
+// previous one and carries its own hash. It returns nil when the chain is intact.
 func VerifyChain(events []AuditEvent, key []byte) *ChainBreak {
-	prev := ""
-	var last uint64
-	for i, e := range events {
-		if i > 0 && e.Seq != last+1 {
-			return &ChainBreak{Seq: e.Seq, Reason: "sequence gap after event " + uitoa(last)}
+	return VerifyChainFrom(nil, events, key)
+}
+
+// ChainWalk checks an audit chain one event at a time, oldest first, so a store can verify
+// a chain of any length without holding it: the one place the chain's rules are written.
+type ChainWalk struct {
+	base *ChainBase
+	key  []byte
+	prev string // hash of the last event checked (or of the base)
+	last uint64 // its sequence number
+	n    int    // events checked
+}
+
+// NewChainWalk starts a walk of a chain whose events up to base were pruned (nil: none were,
+// the chain starts at event 1). It returns a break when base's seal does not hold under key.
+func NewChainWalk(base *ChainBase, key []byte) (*ChainWalk, *ChainBreak) {
+	w := &ChainWalk{base: base, key: key}
+	if base != nil {
+		if brk := base.Check(key); brk != nil {
+			return nil, brk
 		}
-		if e.PrevHash != prev {
-			return &ChainBreak{Seq: e.Seq, Reason: "previous-hash link does not match event " + uitoa(last)}
-		}
-		if e.ChainHash(prev, key) != e.Hash {
-			return &ChainBreak{Seq: e.Seq, Reason: "event content does not match its hash (edited, or wrong audit key)"}
-		}
-		prev, last = e.Hash, e.Seq
+		w.prev, w.last = base.Hash, base.Seq
 	}
+	return w, nil
+}
+
+// Next checks that e follows the events walked so far: the next sequence number (the first
+// follows the base), linked to the previous hash, and sealed by its own hash.
+func (w *ChainWalk) Next(e AuditEvent) *ChainBreak {
+	switch {
+	case e.Seq != w.last+1 && w.n == 0:
+		return &ChainBreak{Seq: e.Seq, Reason: "the chain starts at event " + uitoa(e.Seq) + " but " + chainStart(w.base)}
+	case e.Seq != w.last+1:
+		return &ChainBreak{Seq: e.Seq, Reason: "sequence gap after event " + uitoa(w.last)}
+	case e.PrevHash != w.prev:
+		return &ChainBreak{Seq: e.Seq, Reason: "previous-hash link does not match event " + uitoa(w.last)}
+	case e.ChainHash(w.prev, w.key) != e.Hash:
+		return &ChainBreak{Seq: e.Seq, Reason: "event content does not match its hash (edited, or wrong audit key)"}
+	}
+	w.prev, w.last = e.Hash, e.Seq
+	w.n++
 	return nil
+}
+
+// Last is the sequence number and hash of the last event walked (the base's before any).
+func (w *ChainWalk) Last() (uint64, string) { return w.last, w.prev }
+
+// Events is how many events were walked.
+func (w *ChainWalk) Events() int { return w.n }
+
+// chainStart says where a chain with base must start, for a break.
+func chainStart(base *ChainBase) string {
+	if base == nil {
+		return "no events were pruned by retention, so it must start at event 1: events were removed from the front"
+	}
+	return "its base records events up to " + uitoa(base.Seq) + " as pruned, so it must start at event " + uitoa(base.Seq+1) + ": events were removed from the front"
 }
 
 func uitoa(n uint64) string {
@@ -149,14 +196,7 @@ func NewChainHead(count uint64, hash string, key []byte) ChainHead {
 }
 
 func (h ChainHead) seal(key []byte) string {
-	msg := []byte("jitbot audit head " + uitoa(h.Count) + " " + h.Hash)
-	if len(key) > 0 {
-		m := hmac.New(sha256.New, key)
-		m.Write(msg)
-		return hex.EncodeToString(m.Sum(nil))
-	}
-	s := sha256.Sum256(msg)
-	return hex.EncodeToString(s[:])
+	return chainMAC([]byte("jitbot audit head "+uitoa(h.Count)+" "+h.Hash), key)
 }
 
 // Check compares the head with the chain found: count events ending in hash. It returns nil

@@ -3,8 +3,6 @@ package access
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -58,7 +56,8 @@ func (p HistoryPruned) Cost() int {
 	return p.Grants*HistoryCostGrant + p.Requests*HistoryCostRequest + p.ReviewItems*HistoryCostReview + p.Events*HistoryCostEvent
 }
 
-func (p *HistoryPruned) add(q HistoryPruned) {
+// Add counts q, a later prune, into p.
+func (p *HistoryPruned) Add(q HistoryPruned) {
 	p.Grants += q.Grants
 	p.Requests += q.Requests
 	p.ReviewItems += q.ReviewItems
@@ -169,14 +168,7 @@ func NewChainBase(seq uint64, hash string, at time.Time, key []byte) ChainBase {
 
 func (b ChainBase) seal(key []byte) string {
 	// Another message than the head's, so a head record cannot pass for a base.
-	msg := []byte("jitbot audit base " + uitoa(b.Seq) + " " + b.Hash + " " + b.Time.UTC().Format(time.RFC3339Nano))
-	if len(key) > 0 {
-		m := hmac.New(sha256.New, key)
-		m.Write(msg)
-		return hex.EncodeToString(m.Sum(nil))
-	}
-	s := sha256.Sum256(msg)
-	return hex.EncodeToString(s[:])
+	return chainMAC([]byte("jitbot audit base "+uitoa(b.Seq)+" "+b.Hash+" "+b.Time.UTC().Format(time.RFC3339Nano)), key)
 }
 
 // Check returns a break unless b's seal holds under key.
@@ -191,37 +183,16 @@ func (b ChainBase) Check(key []byte) *ChainBreak {
 // must be base.Seq+1 and link to base.Hash, and the base's seal must hold. With a nil base the
 // first event must be event 1.
 func VerifyChainFrom(base *ChainBase, events []AuditEvent, key []byte) *ChainBreak {
-	prev, last := "", uint64(0)
-	if base != nil {
-		if brk := base.Check(key); brk != nil {
+	w, brk := NewChainWalk(base, key)
+	if brk != nil {
+		return brk
+	}
+	for _, e := range events {
+		if brk := w.Next(e); brk != nil {
 			return brk
 		}
-		prev, last = base.Hash, base.Seq
-	}
-	for i, e := range events {
-		if e.Seq != last+1 {
-			if i == 0 {
-				return &ChainBreak{Seq: e.Seq, Reason: "the chain starts at event " + uitoa(e.Seq) + " but " + chainStart(base)}
-			}
-			return &ChainBreak{Seq: e.Seq, Reason: "sequence gap after event " + uitoa(last)}
-		}
-		if e.PrevHash != prev {
-			return &ChainBreak{Seq: e.Seq, Reason: "previous-hash link does not match event " + uitoa(last)}
-		}
-		if e.ChainHash(prev, key) != e.Hash {
-			return &ChainBreak{Seq: e.Seq, Reason: "event content does not match its hash (edited, or wrong audit key)"}
-		}
-		prev, last = e.Hash, e.Seq
 	}
 	return nil
-}
-
-// chainStart says where a chain with base must start, for a break.
-func chainStart(base *ChainBase) string {
-	if base == nil {
-		return "no events were pruned by retention, so it must start at event 1: events were removed from the front"
-	}
-	return "its base records events up to " + uitoa(base.Seq) + " as pruned, so it must start at event " + uitoa(base.Seq+1) + ": events were removed from the front"
 }
 
 // PruneHistory removes what ended more than retention before now: revoked grants, decided
@@ -246,7 +217,7 @@ func PruneHistory(ctx context.Context, st Store, now time.Time, retention time.D
 		if err != nil {
 			return total, fmt.Errorf("prune history ended before %s: %w", before.UTC().Format(time.RFC3339), err)
 		}
-		total.add(p)
+		total.Add(p)
 		if !p.More || p.Removed() == 0 {
 			return total, nil
 		}

@@ -29,3 +29,21 @@ func (b *Bot) Email(ctx context.Context, slackID string) (string, error) {
 	}
 	return u.Profile.Email, nil
 }
+
+// CachedEmail is Email through the principal cache (a few minutes; a user without an e-mail
+// is remembered too), for choosing whom to show a request (access.Service.RequestApprovers
+// asks it for every approver jitbot has not matched yet, on every request). Never for a
+// decision: a click is judged on Email and the stored binding.
+func (b *Bot) CachedEmail(ctx context.Context, slackID string) (string, error) {
+	ids, err := b.principal.get("users.info "+slackID, false, func() ([]string, error) {
+		email, err := b.Email(ctx, slackID)
+		if err != nil {
+			return nil, err
+		}
+		return []string{email}, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}

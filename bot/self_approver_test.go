@@ -117,3 +117,26 @@ func TestBot_RequesterOtherIdentity_onlyApprover(t *testing.T) {
 	}
 	h.assertUnchanged("a self-approval by a second identity", reqs, audit)
 }
+
+// Whom a request is shown to is worked out on every request, with a Slack e-mail lookup for
+// each approver jitbot has not matched yet: those lookups are cached, so a run of requests
+// costs Slack one users.info per such approver, not one per request (users.info is Tier 4,
+// and the requester's own matching needs it too).
+func TestBot_RequestApprovers_emailLookupsCached(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.fake.AddUserGroup("S0SEC", bob, carol)
+
+	var after []int
+	for i := range 3 {
+		_, answer := h.slash(alice, "request jira-admin 1h fixing SSO")
+		if txt := answer.PlainText(); !strings.Contains(txt, "was sent to") {
+			t.Fatalf("request %d: alice was told %q", i+1, txt)
+		}
+		h.eventually("outbox delivered", func() bool { return h.outboxLen() == 0 })
+		after = append(after, h.fake.Calls("users.info"))
+	}
+	if after[2] != after[0] {
+		t.Errorf("users.info calls after each of three requests: %v; want none after the first (the approvers' e-mails are cached)", after)
+	}
+}

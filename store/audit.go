@@ -123,42 +123,30 @@ func (t *tx) verifyAudit() (brk *access.ChainBreak, n int, err error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("verify audit: %w", err)
 	}
-	prev := ""
-	var last uint64
 	base, err := t.AuditBase()
 	if err != nil {
 		return &access.ChainBreak{Seq: 1, Reason: "the chain's base record (where it starts after pruning) is unreadable: " + err.Error()}, 0, nil
 	}
-	if base != nil {
-		if brk := base.Check(t.key); brk != nil {
-			return brk, 0, nil
-		}
-		prev, last = base.Hash, base.Seq
+	w, brk := access.NewChainWalk(base, t.key)
+	if brk != nil {
+		return brk, 0, nil
 	}
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
+		last, _ := w.Last()
 		e, err := decodeEvent(k, v)
 		if err != nil {
 			return &access.ChainBreak{Seq: last + 1, Reason: err.Error()}, n, nil
 		}
 		n++
-		switch {
-		case len(k) != 8 || binary.BigEndian.Uint64(k) != e.Seq:
-			brk = &access.ChainBreak{Seq: keyNanos(k), Reason: fmt.Sprintf("event stored under key %x carries sequence %d", k, e.Seq)}
-		case n == 1 && e.Seq != last+1:
-			brk = &access.ChainBreak{Seq: e.Seq, Reason: chainStartBreak(base, e.Seq)}
-		case n > 1 && e.Seq != last+1:
-			brk = &access.ChainBreak{Seq: e.Seq, Reason: fmt.Sprintf("sequence gap after event %d", last)}
-		case e.PrevHash != prev:
-			brk = &access.ChainBreak{Seq: e.Seq, Reason: fmt.Sprintf("previous-hash link does not match event %d", last)}
-		case e.ChainHash(prev, t.key) != e.Hash:
-			brk = &access.ChainBreak{Seq: e.Seq, Reason: "event content does not match its hash (edited, or wrong audit key)"}
+		if len(k) != 8 || binary.BigEndian.Uint64(k) != e.Seq {
+			return &access.ChainBreak{Seq: keyNanos(k), Reason: fmt.Sprintf("event stored under key %x carries sequence %d", k, e.Seq)}, n, nil
 		}
-		if brk != nil {
+		if brk := w.Next(e); brk != nil {
 			return brk, n, nil
 		}
-		prev, last = e.Hash, e.Seq
 	}
+	last, prev := w.Last()
 	meta, err := t.bucket(bucketMeta)
 	if err != nil {
 		return nil, n, fmt.Errorf("verify audit: %w", err)
@@ -202,12 +190,4 @@ func (t *tx) exportAudit(since time.Time, fn func(access.AuditEvent) error) erro
 		}
 	}
 	return nil
-}
-
-// chainStartBreak says why a chain whose first event is first does not start where it must.
-func chainStartBreak(base *access.ChainBase, first uint64) string {
-	if base == nil {
-		return fmt.Sprintf("the log starts at event %d, and no events were pruned by retention (there is no base record), so it must start at event 1: events were removed from the front", first)
-	}
-	return fmt.Sprintf("the log starts at event %d, but its base record says events up to %d were pruned by retention, so it must start at event %d: events were removed from the front", first, base.Seq, base.Seq+1)
 }

@@ -232,6 +232,18 @@ func getJSON(b bucket, k []byte, v any) (bool, error) {
 	return true, nil
 }
 
+// eachJSON decodes every value of b, in key order, into a new T and calls fn with it, stopping
+// at fn's first error.
+func eachJSON[T any](b bucket, fn func(*T) error) error {
+	return b.ForEach(func(k, v []byte) error {
+		x := new(T)
+		if err := json.Unmarshal(v, x); err != nil {
+			return fmt.Errorf("decode %q: %w", k, err)
+		}
+		return fn(x)
+	})
+}
+
 func putJSON(b bucket, k []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {

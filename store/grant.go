@@ -130,11 +130,7 @@ func (t *tx) grants(f access.GrantFilter) ([]*access.Grant, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = b.ForEach(func(k, _ []byte) error {
-		g := new(access.Grant)
-		if _, err := getJSON(b, k, g); err != nil {
-			return err
-		}
+	err = eachJSON(b, func(g *access.Grant) error {
 		keep(g)
 		return nil
 	})

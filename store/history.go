@@ -413,11 +413,7 @@ func buildHistory(k kv) error {
 	if err != nil {
 		return err
 	}
-	err = grants.ForEach(func(k, _ []byte) error {
-		g := new(access.Grant)
-		if _, err := getJSON(grants, k, g); err != nil {
-			return err
-		}
+	err = eachJSON(grants, func(g *access.Grant) error {
 		return t.indexHistoryGrant(nil, g)
 	})
 	if err != nil {
@@ -427,11 +423,7 @@ func buildHistory(k kv) error {
 	if err != nil {
 		return err
 	}
-	err = requests.ForEach(func(k, _ []byte) error {
-		r := new(access.Request)
-		if _, err := getJSON(requests, k, r); err != nil {
-			return err
-		}
+	err = eachJSON(requests, func(r *access.Request) error {
 		if r.Status == access.RequestPending {
 			return nil
 		}
@@ -445,11 +437,7 @@ func buildHistory(k kv) error {
 	if err != nil {
 		return err
 	}
-	err = reviews.ForEach(func(k, _ []byte) error {
-		it := new(access.ReviewItem)
-		if _, err := getJSON(reviews, k, it); err != nil {
-			return err
-		}
+	err = eachJSON(reviews, func(it *access.ReviewItem) error {
 		return t.indexHistoryReview(nil, it)
 	})
 	if err != nil {

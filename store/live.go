@@ -252,11 +252,7 @@ func buildLive(btx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	err = grants.ForEach(func(k, _ []byte) error {
-		g := new(access.Grant)
-		if _, err := getJSON(grants, k, g); err != nil {
-			return err
-		}
+	err = eachJSON(grants, func(g *access.Grant) error {
 		return t.indexGrant(nil, g)
 	})
 	if err != nil {
@@ -266,11 +262,7 @@ func buildLive(btx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	err = requests.ForEach(func(k, _ []byte) error {
-		r := new(access.Request)
-		if _, err := getJSON(requests, k, r); err != nil {
-			return err
-		}
+	err = eachJSON(requests, func(r *access.Request) error {
 		return t.indexRequest(nil, r)
 	})
 	if err != nil {

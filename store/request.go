@@ -82,11 +82,7 @@ func (t *tx) Requests(f access.RequestFilter) ([]*access.Request, error) {
 		return nil, fmt.Errorf("list requests: %w", err)
 	}
 	var out []*access.Request
-	err = b.ForEach(func(k, _ []byte) error {
-		r := new(access.Request)
-		if _, err := getJSON(b, k, r); err != nil {
-			return err
-		}
+	err = eachJSON(b, func(r *access.Request) error {
 		if matchRequest(r, f) {
 			out = append(out, r)
 		}

@@ -131,11 +131,7 @@ func (t *tx) reviewItems(f access.ReviewFilter) ([]*access.ReviewItem, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = b.ForEach(func(k, _ []byte) error {
-		it := new(access.ReviewItem)
-		if _, err := getJSON(b, k, it); err != nil {
-			return err
-		}
+	err = eachJSON(b, func(it *access.ReviewItem) error {
 		keep(it)
 		return nil
 	})

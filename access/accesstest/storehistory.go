@@ -75,19 +75,7 @@ func contractPrune(t *testing.T, s access.Store, before time.Time) (total access
 		if c := p.Cost(); c > access.HistoryBatch {
 			t.Fatalf("one PruneHistory removed %+v: %d keys, over HistoryBatch %d", p, c, access.HistoryBatch)
 		}
-		total.Grants += p.Grants
-		total.Requests += p.Requests
-		total.ReviewItems += p.ReviewItems
-		total.Events += p.Events
-		if p.Events > 0 {
-			if total.FirstSeq == 0 {
-				total.FirstSeq = p.FirstSeq
-			}
-			total.LastSeq = p.LastSeq
-		}
-		if p.Until.After(total.Until) {
-			total.Until = p.Until
-		}
+		total.Add(p)
 		if !p.More {
 			return total, calls
 		}

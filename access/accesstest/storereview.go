@@ -29,7 +29,7 @@ func contractReviewItems(t *testing.T, s access.Store) {
 	c := contractReviewItem("RC", "run2", "site-admins", "UCAROL", contractT0.Add(time.Hour))
 	c.Review = "monthly"
 	a.SelfReviewers = []string{"UALICE"} // read back as stored: who is not sent the item
-	contractPut(t, s, c, b, a, a) // putting twice leaves one index entry
+	contractPut(t, s, c, b, a, a)        // putting twice leaves one index entry
 
 	var got *access.ReviewItem
 	contractView(t, s, func(tx access.Tx) (err error) { got, err = tx.ReviewItem("RA"); return err })
