@@ -27,7 +27,7 @@ func (s *Service) RequestApprovers(ctx context.Context, role *Role, r *Request) 
 	if err != nil {
 		return nil, err
 	}
-	ids = slices.DeleteFunc(ids, func(id string) bool { return id == r.Requester.SlackID })
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == r.Requester.SlackID })
 	who, err := s.identify(ctx, ids, r.Account.Email != "")
 	if err != nil {
 		return nil, fmt.Errorf("approvers of request %s: %w", r.ID, err)
