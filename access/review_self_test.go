@@ -10,7 +10,7 @@ import (
 	"github.com/jitbot/jitbot/access"
 )
 
-// emailDown is Identity that cannot read down's e-mail while off is false.
+// emailDown is Identity that cannot read down's e-mail until up is set.
 type emailDown struct {
 	people
 	down string
