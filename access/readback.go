@@ -38,10 +38,12 @@ func (g *Grant) AddRefused(i int) { g.Items[i].AddSent = false }
 
 // RecordReadBack records what the read before adding item i again found, and returns the
 // audit event saying so. present with no add possibly applied means it was given outside
-// jitbot: it becomes Had. present after an add of unknown outcome counts as given by g.
+// jitbot: it becomes Had. present after an add of unknown outcome counts as given by g, and
+// the event is then that add's grant.item_added (the add's own record never came), so every
+// item a grant gave has one.
 func (g *Grant) RecordReadBack(i int, present bool, now time.Time) AuditEvent {
 	it := &g.Items[i]
-	var d string
+	action, d := ActionGrantPrior, ""
 	switch {
 	case it.Added || it.Had:
 		// Another driver of the same intent (another replica) finished the item meanwhile:
@@ -51,10 +53,11 @@ func (g *Grant) RecordReadBack(i int, present bool, now time.Time) AuditEvent {
 		d = fmt.Sprintf("%s: read back before adding again: not present", it.Target)
 	case it.AddSent:
 		it.Added, it.AddSent = true, false
+		action = ActionGrantItemAdded
 		d = fmt.Sprintf("%s: read back before adding again: present after an add whose outcome was unknown; counted as given by this grant", it.Target)
 	default:
 		it.Had = true
 		d = fmt.Sprintf("%s: read back before adding again: present, though no add of this grant reached Atlassian; given outside jitbot, it will be left in place at the end", it.Target)
 	}
-	return g.event(ActionGrantPrior, SystemActor, now, d)
+	return g.event(action, SystemActor, now, d)
 }
