@@ -174,6 +174,15 @@ func (g *Grant) RecordPrior(i int, had bool, from string, now time.Time) AuditEv
 	return g.event(ActionGrantPrior, SystemActor, now, d)
 }
 
+// Inherit records that item i, not yet checked, is a membership another grant of the member
+// (from, ending) gave and leaves in place for g: it counts as given by g, which takes it back
+// at its end.
+func (g *Grant) Inherit(i int, from string, now time.Time) AuditEvent {
+	it := &g.Items[i]
+	it.Checked, it.Had, it.Added, it.AddSent = true, false, true, false
+	return g.event(ActionGrantItemAdded, SystemActor, now, fmt.Sprintf("%s handed over by ending grant %s (already in Atlassian, given by jitbot)", it.Target, from))
+}
+
 // Activate marks g active: its time starts now.
 func (g *Grant) Activate(now time.Time) (AuditEvent, error) {
 	if g.Op() != OpProvision {

@@ -276,11 +276,12 @@ func (s *Service) provision(ctx context.Context, g *Grant) error {
 				if cur.Op() != OpProvision {
 					return AuditEvent{}, Errorf(ECONFLICT, "grant %s is %s", cur.ID, cur.Status)
 				}
-				return cur.RecordPrior(i, had, from, s.now()), nil
+				ev := cur.RecordPrior(i, had, from, s.now())
+				it = cur.Items[i] // what is stored: another driver, or an ending grant's hand-over, may have recorded it first
+				return ev, nil
 			}); err != nil {
 				return err
 			}
-			it.Checked, it.Had = true, had
 		}
 		if it.Had || it.Added {
 			continue
@@ -354,25 +355,32 @@ func (s *Service) roleOrNil(name string) *Role {
 	return p.Role(name)
 }
 
-// keeper says why an ending grant must leave target t in place, or "".
-func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, error) {
+// heir is the item of another live grant an ending grant leaves a membership to.
+type heir struct {
+	grant string
+	item  int
+}
+
+// keeper says why an ending grant must leave target t in place, or "". When another live
+// grant gives it too, that grant is returned as the heir: the membership is handed over to it.
+func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, *heir, error) {
 	if it.Had {
-		return "the member held it before this grant", nil
+		return "the member held it before this grant", nil, nil
 	}
 	if !it.Checked {
-		return "this grant never gave it", nil
+		return "this grant never gave it", nil, nil
 	}
 	others, err := s.otherGrants(ctx, g)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	for _, o := range others {
 		if !o.Live() {
 			continue
 		}
-		for _, oit := range o.Items {
+		for k, oit := range o.Items {
 			if s.sameTarget(ctx, oit.Target, it.Target) {
-				return "still given by grant " + o.ID, nil
+				return "still given by grant " + o.ID, &heir{grant: o.ID, item: k}, nil
 			}
 		}
 	}
@@ -380,21 +388,39 @@ func (s *Service) keeper(ctx context.Context, g *Grant, it GrantItem) (string, e
 		if !s.Engine.MayWant(it.Target.Group) {
 			// No sync rule adds to the group and the member is not standing in it: no need
 			// to read the member (one Atlassian call per revocation saved).
-			return "", nil
+			return "", nil, nil
 		}
 		u, err := s.Directory.User(ctx, g.Account.ID)
 		if err != nil {
-			return "", fmt.Errorf("read member: %w", err)
+			return "", nil, fmt.Errorf("read member: %w", err)
 		}
 		why, ok, err := s.Engine.Wanted(ctx, u, it.Target.Group)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if ok {
-			return why, nil
+			return why, nil, nil
 		}
 	}
-	return "", nil
+	return "", nil, nil
+}
+
+// handOver gives the membership of ending grant from to heir h when h has not yet recorded
+// what the member held before it: its item is then counted as given by it (jitbot gave it,
+// through from), so it is taken back at h's end. Without this, h would find the membership
+// in Atlassian, count it as held before h, and leave it in place for good. An heir that has
+// recorded its prior state already knows (it inherited from's, or will add the item itself).
+func (s *Service) handOver(ctx context.Context, from string, h *heir) error {
+	err := s.update(ctx, h.grant, func(o *Grant) (AuditEvent, error) {
+		if o.Op() != OpProvision || o.Items[h.item].Checked {
+			return AuditEvent{}, errRecorded
+		}
+		return o.Inherit(h.item, from, s.now()), nil
+	})
+	if err != nil && !errors.Is(err, errRecorded) && ErrorCode(err) != ENOTFOUND {
+		return fmt.Errorf("hand over to grant %s: %w", h.grant, err)
+	}
+	return nil
 }
 
 // revoke removes g's items and reads each back, then ends g.
@@ -430,9 +456,14 @@ func (s *Service) removeItems(ctx context.Context, g *Grant) ([]int, error) {
 		if it.Removed {
 			continue
 		}
-		why, err := s.keeper(ctx, g, it)
+		why, h, err := s.keeper(ctx, g, it)
 		if err != nil {
 			return nil, fmt.Errorf("check %s: %w", it.Target, err)
+		}
+		if h != nil {
+			if err := s.handOver(ctx, g.ID, h); err != nil {
+				return nil, err
+			}
 		}
 		if why != "" {
 			if err := s.update(ctx, g.ID, func(cur *Grant) (AuditEvent, error) { return cur.ItemKept(i, why, s.now()), nil }); err != nil {
