@@ -78,7 +78,7 @@ func TestGrant_lateNote(t *testing.T) {
 func TestOutage_probeThenRelease(t *testing.T) {
 	var o outage
 	now := time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
-	stale := 10 * time.Second
+	stale := staleness{idle: 10 * time.Second, busy: 2 * time.Minute}
 	if probe, hold := o.admit("a", now, stale); probe || hold {
 		t.Fatal("no outage yet, yet not admitted as usual")
 	}
@@ -94,16 +94,44 @@ func TestOutage_probeThenRelease(t *testing.T) {
 	if probe, _ := o.admit("a", now.Add(time.Second), stale); !probe {
 		t.Fatal("the probe was held")
 	}
-	if o.answered("b") {
-		t.Fatal("a grant that is not the probe ended the outage")
+	// a's attempt is slow: it is not taken over while it lasts, within the busy bound.
+	if _, hold := o.admit("b", now.Add(time.Minute), stale); !hold {
+		t.Fatal("a probe whose attempt is under way was taken over after the idle bound")
 	}
-	if probe, _ := o.admit("c", now.Add(time.Minute), stale); !probe {
+	if o.failed("b", "Atlassian answered 500", now.Add(time.Minute), stale) {
+		t.Fatal("another grant's failure took over a probe whose attempt is under way")
+	}
+	o.settle("a", now.Add(time.Minute))
+	if _, hold := o.admit("c", now.Add(time.Minute+5*time.Second), stale); !hold {
+		t.Fatal("a probe between attempts was taken over within the idle bound")
+	}
+	if probe, _ := o.admit("c", now.Add(time.Minute+11*time.Second), stale); !probe {
 		t.Fatal("a stale probe was not replaced")
 	}
 	if !o.answered("c") || o.lastCause() != "Atlassian answered 500" {
 		t.Fatal("the probe's answer did not end the outage")
 	}
-	if probe, hold := o.admit("b", now.Add(time.Minute), stale); probe || hold {
+	if probe, hold := o.admit("b", now.Add(2*time.Minute), stale); probe || hold {
 		t.Fatal("still held after the outage ended")
+	}
+}
+
+// TestOutage_hungProbe: a probe whose attempt never ends is taken over after the busy bound.
+func TestOutage_hungProbe(t *testing.T) {
+	var o outage
+	now := time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+	stale := staleness{idle: 10 * time.Second, busy: 2 * time.Minute}
+	o.failed("a", "Atlassian did not answer", now, stale)
+	if probe, _ := o.admit("a", now.Add(time.Second), stale); !probe {
+		t.Fatal("the probe was held")
+	}
+	if _, hold := o.admit("b", now.Add(2*time.Minute), stale); !hold {
+		t.Fatal("taken over within the busy bound")
+	}
+	if probe, _ := o.admit("b", now.Add(2*time.Minute+2*time.Second), stale); !probe {
+		t.Fatal("a probe hung past the busy bound was not replaced")
+	}
+	if probe, hold := o.admit("a", now.Add(2*time.Minute+3*time.Second), stale); probe || !hold {
+		t.Fatal("the hung probe, back, was not held behind its successor")
 	}
 }

@@ -19,7 +19,22 @@ type outage struct {
 	last    time.Time // last failure seen
 	cause   string    // what Atlassian did last, e.g. "Atlassian answered 503 (ADMIN-500)"
 	probe   string    // grant ID of the probe
-	probeAt time.Time // when the probe was last admitted
+	probeAt time.Time // when the probe was last admitted, or its attempt last ended
+	probing bool      // the probe's attempt is under way
+}
+
+// staleness is how long a probe may go unseen before another grant takes its place: idle,
+// between its attempts, and busy, while an attempt is under way. A probe whose call is slow
+// (an outage that times out rather than answering 5xx) has not stopped: taking it over after
+// the idle bound would set a second grant trying beside it, and a third, one per idle bound.
+type staleness struct{ idle, busy time.Duration }
+
+// staleAt reports whether the probe is stale at now. The caller holds o.mu.
+func (o *outage) staleAt(now time.Time, st staleness) bool {
+	if o.probing {
+		return now.Sub(o.probeAt) > st.busy
+	}
+	return now.Sub(o.probeAt) > st.idle
 }
 
 // lastFailure returns the last outage failure seen.
@@ -40,30 +55,41 @@ func (o *outage) lastCause() string {
 }
 
 // admit says how grant id may proceed at now: as usual (no outage), as the probe, or held.
-func (o *outage) admit(id string, now time.Time, stale time.Duration) (probe, hold bool) {
+// An admitted probe's attempt is under way until failed, answered or settled.
+func (o *outage) admit(id string, now time.Time, st staleness) (probe, hold bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.active {
 		return false, false
 	}
-	if o.probe == "" || o.probe == id || now.Sub(o.probeAt) > stale {
-		o.probe, o.probeAt = id, now
+	if o.probe == "" || o.probe == id || o.staleAt(now, st) {
+		o.probe, o.probeAt, o.probing = id, now, true
 		return true, false
 	}
 	return false, true
 }
 
+// settle records that grant id's attempt ended at now, whatever its outcome; if id is the
+// probe, its idle time starts.
+func (o *outage) settle(id string, now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.probe == id && o.probing {
+		o.probeAt, o.probing = now, false
+	}
+}
+
 // failed records an outage failure of grant id at now and reports whether id is the probe (it
 // then retries every OutageProbe; any other grant is held).
-func (o *outage) failed(id, cause string, now time.Time, stale time.Duration) bool {
+func (o *outage) failed(id, cause string, now time.Time, st staleness) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.active {
 		o.active, o.probe = true, ""
 	}
 	o.last, o.cause = now, cause
-	if o.probe == "" || o.probe == id || now.Sub(o.probeAt) > stale {
-		o.probe, o.probeAt = id, now
+	if o.probe == "" || o.probe == id || o.staleAt(now, st) {
+		o.probe, o.probeAt, o.probing = id, now, false
 		return true
 	}
 	return false
@@ -77,7 +103,7 @@ func (o *outage) answered(id string) bool {
 	if !o.active || o.probe != id {
 		return false
 	}
-	o.active, o.probe = false, ""
+	o.active, o.probe, o.probing = false, "", false
 	return true
 }
 
@@ -98,8 +124,13 @@ func RetriesOff(ctx context.Context) bool {
 	return v
 }
 
-// staleProbe is how long a probe may go unseen before another grant takes its place.
-func (s *Service) staleProbe() time.Duration { return 2*s.settings().outageProbe + 5*time.Second }
+// staleProbe is how long a probe may go unseen before another grant takes its place: between
+// attempts, two probe intervals and some slack; during one, the lease, as for any driver of a
+// step (a call that hangs ends at the client's timeout, well within it).
+func (s *Service) staleProbe() staleness {
+	st := s.settings()
+	return staleness{idle: 2*st.outageProbe + 5*time.Second, busy: st.lease}
+}
 
 // hold parks grant g while Atlassian is down and another grant probes: its next attempt moves
 // to the end of OutageHold (the release brings it forward), its lateness is noted, and the

@@ -1,7 +1,10 @@
 package access_test
 
 import (
+	"context"
+	"maps"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,5 +73,81 @@ func TestService_outageProbeThenRelease(t *testing.T) {
 		if !strings.Contains(n.Text, "after expiry: Atlassian answered 503 (ADMIN-500) from") || !strings.Contains(n.Text, "s late)") {
 			t.Errorf("ended note %q", n.Text)
 		}
+	}
+}
+
+// hangingProv blocks the first call made after hang is set until release is closed, and
+// counts every other call by account.
+type hangingProv struct {
+	access.Provisioner
+	hang     atomic.Bool
+	hung     chan string // the hung call's account, once
+	release  chan struct{}
+	mu       sync.Mutex
+	byOthers map[string]int
+}
+
+func (p *hangingProv) call(a access.Account) {
+	if p.hang.CompareAndSwap(true, false) {
+		p.hung <- a.ID
+		<-p.release
+		return
+	}
+	p.mu.Lock()
+	p.byOthers[a.ID]++
+	p.mu.Unlock()
+}
+
+func (p *hangingProv) Add(ctx context.Context, a access.Account, t access.Target) error {
+	p.call(a)
+	return p.Provisioner.Add(ctx, a, t)
+}
+
+func (p *hangingProv) Remove(ctx context.Context, a access.Account, t access.Target) error {
+	p.call(a)
+	return p.Provisioner.Remove(ctx, a, t)
+}
+
+func (p *hangingProv) Has(ctx context.Context, a access.Account, t access.Target) (bool, error) {
+	p.call(a)
+	return p.Provisioner.Has(ctx, a, t)
+}
+
+// TestService_outageSlowProbe: a probe whose call hangs (an outage that times out rather than
+// answering 5xx) is not taken over while its attempt lasts, within the lease: the held grant
+// does not start calling Atlassian beside it.
+func TestService_outageSlowProbe(t *testing.T) {
+	h := newHarness(t)
+	for _, who := range []access.Actor{alice, bob} {
+		r := h.submit(who, "jira-software", time.Hour)
+		h.svc.Approve(h.ctx(), access.UserActor("U0LEAD"), r.ID)
+	}
+	h.org.Fail = func(op, _, _ string) error {
+		if op == "user" {
+			return nil
+		}
+		return outageErr{}
+	}
+	p := &hangingProv{Provisioner: h.prov, hung: make(chan string, 1), release: make(chan struct{}), byOthers: map[string]int{}}
+	h.svc.Provisioner = p
+	h.clock.Advance(time.Hour)
+	h.sweep() // both due: the first fails and probes, the other is held
+
+	p.hang.Store(true)
+	h.clock.Advance(time.Second)
+	done := make(chan struct{})
+	go func() { defer close(done); h.svc.Sweep(h.ctx()) }()
+	probe := <-p.hung
+	clear(p.byOthers)
+	// The held grant is due again after OutageHold (1m); the probe's attempt is still under way.
+	h.clock.Advance(access.DefaultOutageHold + time.Second)
+	h.sweep()
+	p.mu.Lock()
+	others := maps.Clone(p.byOthers)
+	p.mu.Unlock()
+	close(p.release)
+	<-done
+	if len(others) > 0 {
+		t.Fatalf("while the probe's (%s) call hung for %s, other grants called Atlassian: %v", probe, access.DefaultOutageHold, others)
 	}
 }

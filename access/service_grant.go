@@ -97,6 +97,9 @@ func (s *Service) driveIn(ctx context.Context, id string, b *verifyBatch) (defer
 		s.hold(ctx, g)
 		return false
 	}
+	if probe {
+		defer func() { s.outage.settle(id, s.now()) }()
+	}
 	// One attempt per call: a failure is seen at once and retried here (the outage probe, or
 	// backoff), so an outage is alerted and its end noticed, not hidden in a client's retries.
 	callCtx := WithoutRetries(ctx)
