@@ -122,15 +122,22 @@ func (r *Request) HistoryGrant() string {
 	return ""
 }
 
-// HistoryEnd is when it was decided for good (kept, removed or refused), or zero while open.
+// HistoryEnd is when it was decided for good (kept, removed or refused), but not before its
+// review's deadline, or zero while open. An item decided early is kept at least as long as
+// the review's last item (decided at the latest at the deadline), so a retention shorter than
+// the review's deadline never leaves the review's summary without it.
 func (it *ReviewItem) HistoryEnd() time.Time {
 	if it.Open() {
 		return time.Time{}
 	}
+	end := firstSet(it.EndedAt, it.CreatedAt)
 	if it.Decision != nil {
-		return firstSet(it.EndedAt, it.Decision.At, it.CreatedAt)
+		end = firstSet(it.EndedAt, it.Decision.At, it.CreatedAt)
 	}
-	return firstSet(it.EndedAt, it.CreatedAt)
+	if it.Deadline.After(end) {
+		return it.Deadline
+	}
+	return end
 }
 
 func firstSet(ts ...time.Time) time.Time {

@@ -418,3 +418,51 @@ func TestService_StartReview_manyMembers(t *testing.T) {
 		t.Fatalf("%d items stored (%v), want %d", len(stored), err, len(items))
 	}
 }
+
+// TestService_Review_retentionShorterThanDeadline: with the shortest history retention (24 h)
+// and a review deadline of 7 days, the items decided on its first day are not pruned before
+// the deadline, so the review's summary counts every membership; they go a retention after it.
+func TestService_Review_retentionShorterThanDeadline(t *testing.T) {
+	f := newReviewFixture(t, "keep")
+	items := f.start(t)
+	alice := items["alice@site-admins"]
+	for _, k := range []string{"carol@jira-users", "sec1@site-admins"} {
+		if _, err := f.svc.Review(context.Background(), access.UserActor(reviewer2), items[k].ID, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const retention = 24 * time.Hour
+	prune := func() access.HistoryPruned {
+		t.Helper()
+		p, err := access.PruneHistory(context.Background(), f.store, f.now, retention)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	f.now = alice.Deadline.Add(-time.Hour)
+	if p := prune(); p.ReviewItems != 0 {
+		t.Fatalf("%d review items pruned 6 days after they were decided, before their review's deadline", p.ReviewItems)
+	}
+	f.now = alice.Deadline
+	if _, err := f.svc.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var complete []string
+	for _, s := range f.notes.Texts(access.NoticeAudit) {
+		if strings.Contains(s, "complete") {
+			complete = append(complete, s)
+		}
+	}
+	if len(complete) != 1 || !strings.Contains(complete[0], "3 memberships certified: 3 kept") {
+		t.Fatalf("completion summaries = %q, want one counting the 3 memberships", complete)
+	}
+	f.now = alice.Deadline.Add(retention - time.Minute)
+	if p := prune(); p.ReviewItems != 0 {
+		t.Fatalf("%d review items pruned within the retention after the deadline", p.ReviewItems)
+	}
+	f.now = alice.Deadline.Add(retention + time.Minute)
+	if p := prune(); p.ReviewItems != 3 {
+		t.Fatalf("%d review items pruned a retention after the deadline, want 3", p.ReviewItems)
+	}
+}

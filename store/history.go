@@ -17,7 +17,7 @@ import (
 // by when it ended, so a prune reads what it removes and nothing else:
 //
 //   - history: timeKey(end, kind + ID), kind 'g' for a revoked grant (at EndedAt), 'i' for a
-//     decided review item (at EndedAt) and 'r' for a decided request without a grant;
+//     decided review item (at EndedAt, or its review's deadline if later) and 'r' for a decided request without a grant;
 //   - history_by_grant: grantID \x00 requestID for a decided request kept with its grant (an
 //     extension request, or an approved access request, whose grant is stored); it is removed
 //     when its grant is, or moved into history at its own end if that is later.

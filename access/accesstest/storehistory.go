@@ -140,7 +140,9 @@ func contractHistoryEachKind(t *testing.T, s access.Store) {
 	contractDecided(t, s, "DENYNEW", "UFRANK", t0, cut.Add(time.Minute))
 	pending, _ := contractPending(t, "PEND", "jira-admin", "UGRACE", t0)
 	contractPut(t, s, pending)
-	// Review items: kept long ago, removed after the cutoff, pending, removing.
+	// Review items of a review due at t0+2h: kept long ago, kept after the cutoff, pending,
+	// removing; and one of a review due after the cutoff, kept long ago (it stays until its
+	// review's deadline, so the review's summary counts it).
 	kept := contractReviewItem("IKEPT", "run1", "site-admins", "UALICE", t0)
 	if _, err := kept.Keep(access.UserActor(contractApprover), t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -154,7 +156,15 @@ func contractHistoryEachKind(t *testing.T, s access.Store) {
 	if _, err := removing.BeginRemove(access.UserActor(contractApprover), t0.Add(time.Hour), time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	contractPut(t, s, kept, newer, open, removing)
+	for _, it := range []*access.ReviewItem{kept, newer, open, removing} {
+		it.Deadline = t0.Add(2 * time.Hour)
+	}
+	early := contractReviewItem("IEARLY", "run2", "site-admins", "UALICE", t0)
+	if _, err := early.Keep(access.UserActor(contractApprover), t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	early.Deadline = cut.Add(time.Hour)
+	contractPut(t, s, kept, newer, open, removing, early)
 	// Audit events around the cutoff.
 	for i := range 6 {
 		contractAppend(t, s, contractEvent(access.ActionRequestSubmitted, fmt.Sprintf("E%d", i), "jira-admin", "a@example.com", access.SystemActor, cut.Add(time.Duration(i-3)*time.Hour)))
@@ -170,7 +180,7 @@ func contractHistoryEachKind(t *testing.T, s access.Store) {
 	contractIDs(t, "grants kept", contractExists(t, s, "grant", "OLD", "EDGE", "LATE", "LIVE", "FAIL"), []string{"EDGE", "LIVE", "FAIL"})
 	contractIDs(t, "requests kept", contractExists(t, s, "request", "OLD", "OLDX1", "OLDX2", "EDGE", "LATE", "LATEX", "LIVE", "LIVEX", "FAIL", "DENY", "DENYNEW", "PEND"),
 		[]string{"EDGE", "LATEX", "LIVE", "LIVEX", "FAIL", "DENYNEW", "PEND"})
-	contractIDs(t, "review items kept", contractExists(t, s, "review", "IKEPT", "INEW", "IOPEN", "IREM"), []string{"INEW", "IOPEN", "IREM"})
+	contractIDs(t, "review items kept", contractExists(t, s, "review", "IKEPT", "INEW", "IOPEN", "IREM", "IEARLY"), []string{"INEW", "IOPEN", "IREM", "IEARLY"})
 	contractView(t, s, func(tx access.Tx) error {
 		_, err := tx.Grant("OLD")
 		contractCode(t, "pruned grant", err, access.ENOTFOUND)
@@ -205,8 +215,8 @@ func contractHistoryEachKind(t *testing.T, s access.Store) {
 	})
 	// Once LATEX's own decision is old, it goes too; nothing live ever does.
 	got, _ = contractPrune(t, s, cut.Add(3*time.Hour))
-	if got.Requests != 3 || got.Grants != 1 || got.ReviewItems != 1 {
-		t.Errorf("second prune %+v, want EDGE with its request, LATEX and DENYNEW, INEW", got)
+	if got.Requests != 3 || got.Grants != 1 || got.ReviewItems != 2 {
+		t.Errorf("second prune %+v, want EDGE with its request, LATEX and DENYNEW, INEW and IEARLY (its review's deadline now old)", got)
 	}
 	contractIDs(t, "grants kept at last", contractExists(t, s, "grant", "EDGE", "LIVE", "FAIL"), []string{"LIVE", "FAIL"})
 	contractIDs(t, "requests kept at last", contractExists(t, s, "request", "LATEX", "LIVE", "LIVEX", "FAIL", "DENYNEW", "PEND"), []string{"LIVE", "LIVEX", "FAIL", "PEND"})
@@ -224,6 +234,7 @@ func contractHistoryBatches(t *testing.T, s access.Store) {
 	}
 	for i := range items {
 		it := contractReviewItem(fmt.Sprintf("I%02d", i), "run", "g", fmt.Sprintf("U%02d", i), t0)
+		it.Deadline = t0.Add(time.Hour)
 		if _, err := it.Keep(access.UserActor(contractApprover), t0.Add(time.Duration(i)*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
