@@ -46,6 +46,9 @@ func openState(ctx context.Context, c StoreConfig, auditKey []byte, timeout time
 		opts := c.Etcd
 		opts.AuditKey, opts.Password = auditKey, c.Password.Reveal()
 		db, err := etcdstore.Open(ctx, opts)
+		if errors.Is(err, etcdstore.ErrNoSpace) {
+			return nil, fmt.Errorf("open store (JITBOT_ETCD_ENDPOINTS, JITBOT_ETCD_PREFIX): %w: the etcd cluster's database reached its quota (the NOSPACE alarm is raised) and etcd refuses every write; jitbot writes every change to the store before it acts, so it does not start on a store it cannot write: compact and defragment etcd (etcdctl compact, etcdctl defrag; raise --quota-backend-bytes if it is simply too small), then clear the alarm with etcdctl alarm disarm", err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open store (JITBOT_ETCD_ENDPOINTS, JITBOT_ETCD_PREFIX): %w", err)
 		}

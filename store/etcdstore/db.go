@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
@@ -30,6 +31,9 @@ var (
 	ErrCorrupt = errors.New("not a jitbot value")
 	// ErrTooLarge means one transaction writes more than etcd accepts in one Txn.
 	ErrTooLarge = errors.New("transaction too large for one etcd Txn")
+	// ErrNoSpace means the cluster's database reached its quota (the NOSPACE alarm is raised):
+	// etcd refuses every write until it is compacted, defragmented and the alarm disarmed.
+	ErrNoSpace = rpctypes.ErrNoSpace
 )
 
 // Options configure Open.
