@@ -158,7 +158,7 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 	p, err := e.plan(ctx, org, pol, kind, name, now)
 	if err == nil {
 		err = vet(p, p.desired)
-		run.Changes = p.changes
+		run.Changes, run.InGrace, run.GraceEnd = p.changes, p.inGrace, p.graceEnd
 	}
 	if err == nil && !dryRun {
 		err = e.begin(ctx, run)
@@ -189,7 +189,7 @@ func (e *Engine) run(ctx context.Context, kind RunKind, name string, dryRun, rec
 	if e.OnRun != nil {
 		e.OnRun(run)
 	}
-	if err := e.record(ctx, run, p, dryRun, e.notices(pol, run, p)); err != nil {
+	if err := e.record(ctx, run, p, dryRun, e.notices(pol, run)); err != nil {
 		return run, err
 	}
 	return run, nil

@@ -368,6 +368,14 @@ func TestEngine_Run(t *testing.T) {
 				if len(r.Changes) != 0 || f.org.Status("ext") != "active" {
 					t.Fatalf("first run acted within grace: %s", ops(r))
 				}
+				if r.InGrace != 1 || !r.GraceEnd.Equal(engineT0.Add(72*time.Hour)) {
+					t.Errorf("in grace %d until %s, want ext until %s", r.InGrace, r.GraceEnd, engineT0.Add(72*time.Hour))
+				}
+				wantNote := "1 more matched, within the sweep's grace (the first is acted on from " + engineT0.Add(72*time.Hour).UTC().Format(time.RFC3339) + ")"
+				f.run(t, access.RunSweep, "external-users", true)
+				if got := f.notes.Texts(access.NoticeAudit); len(got) == 0 || !strings.Contains(got[len(got)-1], wantNote) {
+					t.Errorf("audit notices %q, want the last to say %q", got, wantNote)
+				}
 				f.now = engineT0.Add(71 * time.Hour)
 				if r := f.run(t, access.RunSweep, "external-users", false); len(r.Changes) != 0 {
 					t.Fatalf("acted within grace at 71h: %s", ops(r))

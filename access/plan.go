@@ -15,7 +15,8 @@ type plan struct {
 	changes []Change
 	snap    *snapshot
 	desired *desired
-	pending int                  // users matched but still within a sweep's grace
+	inGrace int                  // users a sweep would act on but for its grace
+	graceEnd time.Time           // when the first of them leaves it
 	seen    map[string]time.Time // a sweep's first-seen times to keep, nil for other runs
 	seenSet bool                 // seen differs from what is stored
 }

@@ -1,6 +1,9 @@
 package access
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // RunKind is what produced a run.
 type RunKind string
@@ -68,4 +71,17 @@ type Run struct {
 	Error    string    `json:"error,omitempty"`
 	Calls    int       `json:"calls,omitempty"`
 	By       *Actor    `json:"by,omitempty"` // who ran it now (WithRunBy); nil for the schedule
+	// InGrace counts the users a sweep would act on but for its grace (matched for less than
+	// it); GraceEnd is when the first of them leaves it.
+	InGrace  int       `json:"in_grace,omitempty"`
+	GraceEnd time.Time `json:"grace_end,omitempty"`
+}
+
+// GraceNote says, for people, how many more users a sweep matched and when the first is acted
+// on, or "" when none waits in its grace.
+func (r *Run) GraceNote() string {
+	if r.InGrace == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d more matched, within the sweep's grace (the first is acted on from %s)", r.InGrace, r.GraceEnd.UTC().Format(time.RFC3339))
 }

@@ -7,11 +7,11 @@ import (
 
 // notices are the run's summary for the audit channel and, for a stopped or failed run, an
 // alert saying which rule and why.
-func (e *Engine) notices(pol *Policy, run *Run, p *plan) []Notice {
+func (e *Engine) notices(pol *Policy, run *Run) []Notice {
 	var out []Notice
 	post := func(n Notice) { out = append(out, n) }
 	if len(run.Changes) > 0 || run.DryRun || run.Outcome != OutcomeOK || run.By != nil {
-		post(Notice{Kind: NoticeAudit, Actor: runActor(run), Text: report(run, p)})
+		post(Notice{Kind: NoticeAudit, Actor: runActor(run), Text: report(run)})
 	}
 	if run.DryRun || (run.Outcome != OutcomeStopped && run.Outcome != OutcomeFailed) {
 		return out
@@ -70,15 +70,15 @@ func outcome(run *Run) string {
 const reportLines = 20
 
 // report is the audit-channel text of a run: its outcome and its changes with their reasons.
-func report(run *Run, p *plan) string {
+func report(run *Run) string {
 	var b strings.Builder
 	b.WriteString(title(run))
 	if run.DryRun {
 		b.WriteString(" (dry run)")
 	}
 	fmt.Fprintf(&b, ": %s", outcome(run))
-	if p != nil && p.pending > 0 {
-		fmt.Fprintf(&b, "; %d more matched, within grace", p.pending)
+	if g := run.GraceNote(); g != "" {
+		b.WriteString("; " + g)
 	}
 	for i, c := range run.Changes {
 		if i == reportLines {

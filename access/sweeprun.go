@@ -56,28 +56,34 @@ func planSweep(ctx context.Context, org Org, d *desired, sw *Sweep, seen map[str
 			first = d.now
 		}
 		p.seen[id] = first
-		if d.now.Sub(first) < sw.Grace {
-			p.pending++
-			continue
-		}
 		why := fmt.Sprintf("matches sweep %s since %s", sw.Name, first.UTC().Format(time.RFC3339))
+		var cs []Change
 		switch sw.Action {
 		case SweepReport:
-			p.changes = append(p.changes, Change{Op: OpReport, Account: u.Account(), Reason: why})
+			cs = append(cs, Change{Op: OpReport, Account: u.Account(), Reason: why})
 		case SweepSuspend:
 			if u.Status == "active" {
-				p.changes = append(p.changes, Change{Op: OpSuspend, Account: u.Account(), Reason: why})
+				cs = append(cs, Change{Op: OpSuspend, Account: u.Account(), Reason: why})
 			}
 		case SweepRemoveFromGroups:
 			for _, name := range sw.Groups {
 				if s.isMember(name, id) {
 					g := s.group(name)
-					p.changes = append(p.changes, Change{Op: OpRemove, Account: u.Account(), Group: g.Name, GroupID: g.ID, Reason: why})
+					cs = append(cs, Change{Op: OpRemove, Account: u.Account(), Group: g.Name, GroupID: g.ID, Reason: why})
 				}
 			}
 		default:
 			return nil, Errorf(EINVALID, "Sweep %s has an unknown action %q.", sw.Name, sw.Action)
 		}
+		if len(cs) > 0 && d.now.Sub(first) < sw.Grace {
+			// Matched, but not for long enough: counted, so a plan says who waits.
+			if end := first.Add(sw.Grace); p.inGrace == 0 || end.Before(p.graceEnd) {
+				p.graceEnd = end
+			}
+			p.inGrace++
+			continue
+		}
+		p.changes = append(p.changes, cs...)
 	}
 	p.seenSet = !maps.EqualFunc(seen, p.seen, time.Time.Equal)
 	return p, nil

@@ -34,5 +34,8 @@ func runMessage(r *access.Run, by string) message {
 		}
 		ls = append(ls, l)
 	}
+	if g := r.GraceNote(); g != "" {
+		ls = append(ls, "_"+inline(g)+"_")
+	}
 	return message{Text: truncate(fmt.Sprintf("%s %s: %s, %d changes", r.Kind, r.Name, r.Outcome, len(r.Changes)), fallbackLimit), Blocks: lines("run", ls, unbounded)}
 }

@@ -161,6 +161,10 @@ func TestRenderList(t *testing.T) {
 		golden(t, runMessage(&access.Run{Kind: access.RunSync, Name: "engineering-jira", DryRun: true, Outcome: "dry-run",
 			Changes: []access.Change{{Op: access.OpAdd, Account: access.Account{Email: "dave@example.com"}, Group: "jira-users", Reason: "matches rule"}}}, frank))
 	})
+	t.Run("sweep_in_grace", func(t *testing.T) {
+		golden(t, runMessage(&access.Run{Kind: access.RunSweep, Name: "external-users", DryRun: true, Outcome: "dry-run",
+			InGrace: 3, GraceEnd: t0.Add(72 * time.Hour)}, frank))
+	})
 }
 
 func TestRenderView(t *testing.T) {

@@ -113,5 +113,8 @@ func formatRun(r *access.Run) string {
 		}
 		s += line + "\n"
 	}
+	if g := r.GraceNote(); g != "" {
+		s += "  " + g + "\n"
+	}
 	return s
 }

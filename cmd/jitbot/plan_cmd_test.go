@@ -33,7 +33,7 @@ func TestPlan(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
-	for _, want := range []string{"sync engineering-jira", "add", "bob@example.com to jira-software-users-example", "sweep external-users", "protected-group guard"} {
+	for _, want := range []string{"sync engineering-jira", "add", "bob@example.com to jira-software-users-example", "sweep external-users", "1 more matched, within the sweep's grace (the first is acted on from ", "protected-group guard"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
 		}
