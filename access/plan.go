@@ -10,15 +10,15 @@ import (
 
 // plan is what a run intends to do, with what the applier needs to check it.
 type plan struct {
-	kind    RunKind
-	name    string
-	changes []Change
-	snap    *snapshot
-	desired *desired
-	inGrace int                  // users a sweep would act on but for its grace
-	graceEnd time.Time           // when the first of them leaves it
-	seen    map[string]time.Time // a sweep's first-seen times to keep, nil for other runs
-	seenSet bool                 // seen differs from what is stored
+	kind     RunKind
+	name     string
+	changes  []Change
+	snap     *snapshot
+	desired  *desired
+	inGrace  int                  // users a sweep would act on but for its grace
+	graceEnd time.Time            // when the first of them leaves it
+	seen     map[string]time.Time // a sweep's first-seen times to keep, nil for other runs
+	seenSet  bool                 // seen differs from what is stored
 }
 
 // desired answers whether some source wants a user in a group: a live grant, a sync rule whose
