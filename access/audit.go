@@ -55,6 +55,7 @@ const (
 	ActionPolicyReloaded    Action = "policy.reloaded"
 	ActionPolicyRefused     Action = "policy.refused"
 	ActionReviewStarted     Action = "review.started"  // an item to certify was created
+	ActionReviewSent        Action = "review.sent"     // an open item was sent to reviewers added since its start
 	ActionReviewKept        Action = "review.kept"     // a reviewer certified a membership
 	ActionReviewRemoving    Action = "review.removing" // a reviewer asked for a removal (intent)
 	ActionReviewRemoved     Action = "review.removed"  // the membership is gone
@@ -64,7 +65,7 @@ const (
 )
 
 // Actions is every audit action.
-var Actions = []Action{ActionRequestSubmitted, ActionRequestApproval, ActionRequestApproved, ActionRequestDenied, ActionRequestCancelled, ActionRequestExpired, ActionGrantProvisioning, ActionGrantPrior, ActionGrantActive, ActionGrantWarned, ActionGrantExtended, ActionGrantRevoking, ActionGrantItemAdded, ActionGrantItemRemoved, ActionGrantOverdue, ActionGrantItemKept, ActionGrantRevoked, ActionGrantRetry, ActionGrantFailed, ActionIdentityBound, ActionRun, ActionChange, ActionPolicyReloaded, ActionPolicyRefused, ActionReviewStarted, ActionReviewKept, ActionReviewRemoving, ActionReviewRemoved, ActionReviewRefused, ActionReviewExpired, ActionHistoryPruned}
+var Actions = []Action{ActionRequestSubmitted, ActionRequestApproval, ActionRequestApproved, ActionRequestDenied, ActionRequestCancelled, ActionRequestExpired, ActionGrantProvisioning, ActionGrantPrior, ActionGrantActive, ActionGrantWarned, ActionGrantExtended, ActionGrantRevoking, ActionGrantItemAdded, ActionGrantItemRemoved, ActionGrantOverdue, ActionGrantItemKept, ActionGrantRevoked, ActionGrantRetry, ActionGrantFailed, ActionIdentityBound, ActionRun, ActionChange, ActionPolicyReloaded, ActionPolicyRefused, ActionReviewStarted, ActionReviewSent, ActionReviewKept, ActionReviewRemoving, ActionReviewRemoved, ActionReviewRefused, ActionReviewExpired, ActionHistoryPruned}
 
 // Tags.
 const (

@@ -233,7 +233,7 @@ const (
 	NoticeEnded         NoticeKind = "ended"
 	NoticeAlert         NoticeKind = "alert"          // needs a person: alerts channel
 	NoticeAudit         NoticeKind = "audit"          // information for the audit channel
-	NoticeReview        NoticeKind = "review"         // a review started: reviewers get Items with buttons
+	NoticeReview        NoticeKind = "review"         // a review started, or its open items go to reviewers added since: Reviewers get Items with buttons
 	NoticeReviewDecided NoticeKind = "review_decided" // Items were decided: update every copy
 )
 

@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -52,14 +53,69 @@ type ReviewItem struct {
 	EndedAt      time.Time       `json:"ended_at,omitempty"`
 	Note         string          `json:"note,omitempty"` // why a removal was refused, or what happened
 	Messages     []MessageRef    `json:"messages,omitempty"`
-	// SelfReviewers are the reviewers (Slack user IDs) known, when the review started, to be
-	// the item's member: they are not sent the item (a click of theirs is refused anyway).
+	// SelfReviewers are the reviewers (Slack user IDs) known to be the item's member, when the
+	// review started or when the item was later sent to reviewers added to the policy: they are
+	// not sent the item (a click of theirs is refused anyway).
 	SelfReviewers []string `json:"self_reviewers,omitempty"`
+	// SentTo are the reviewers (Slack user IDs) the item was sent to, each written in the
+	// transaction that wrote the notice sending it: at the review's start, then to reviewers
+	// added to the policy while the item is open (Send).
+	SentTo []string `json:"sent_to,omitempty"`
+	// SentKnown says SentTo is kept. An item stored by a jitbot that did not keep it went to
+	// the reviewers of its start, which are not known: Send takes them to be the current ones.
+	SentKnown bool `json:"sent_known,omitempty"`
 }
 
 // AskedOf reports whether reviewer is sent the item: every reviewer but its member.
 func (it *ReviewItem) AskedOf(reviewer string) bool {
 	return !slices.Contains(it.SelfReviewers, reviewer)
+}
+
+// sentAtStart records, on an item not yet stored, that the review's start notice sends it to
+// every one of reviewers but its member.
+func (it *ReviewItem) sentAtStart(reviewers []string) {
+	it.SentTo, it.SentKnown = nil, true
+	for _, id := range reviewers {
+		if it.AskedOf(id) && !slices.Contains(it.SentTo, id) {
+			it.SentTo = append(it.SentTo, id)
+		}
+	}
+}
+
+// Send records that the pending item goes, at now, to each of reviewers (the review's
+// reviewers now) it was not yet sent to, never to its member: selves, those of reviewers known
+// now to be its member, join SelfReviewers. It returns the reviewers it newly goes to and, when
+// there are any, the review.sent audit event. An item that did not keep SentTo (SentKnown
+// false) is taken to have gone to every reviewer but its member and goes to nobody new. It
+// returns ECONFLICT when the item no longer waits for a reviewer's decision.
+func (it *ReviewItem) Send(reviewers, selves []string, now time.Time) ([]string, AuditEvent, error) {
+	if it.Status != ReviewPending {
+		return nil, AuditEvent{}, it.conflict()
+	}
+	for _, id := range selves {
+		if !slices.Contains(it.SelfReviewers, id) {
+			it.SelfReviewers = append(it.SelfReviewers, id)
+		}
+	}
+	if !it.SentKnown {
+		it.sentAtStart(reviewers)
+		return nil, AuditEvent{}, nil
+	}
+	var sent []string
+	for _, id := range reviewers {
+		if it.AskedOf(id) && !slices.Contains(it.SentTo, id) && !slices.Contains(sent, id) {
+			sent = append(sent, id)
+		}
+	}
+	if len(sent) == 0 {
+		return nil, AuditEvent{}, nil
+	}
+	detail := "sent to " + strings.Join(sent, ", ") + ", reviewer(s) since it started"
+	if len(it.SentTo) == 0 {
+		detail += "; nobody had been sent it before (no reviewer but its member, or none found)"
+	}
+	it.SentTo = append(it.SentTo, sent...)
+	return sent, it.event(ActionReviewSent, PolicyActor, now, detail), nil
 }
 
 // Due returns when the sweeper must look at the item: the deadline while pending, the lease's

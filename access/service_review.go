@@ -18,9 +18,10 @@ var openReview = []ReviewStatus{ReviewPending, ReviewRemoving}
 // members from Atlassian, leaves out those holding a live grant of the group or a standing
 // membership (and those already under an open item of this review), and stores one pending
 // item per membership, due at now plus the review's deadline, each with a review.started audit
-// event, in one transaction. The reviewers get the items (NoticeReview), each but those about
-// their own membership (SelfReviewers); items no other reviewer can decide are alerted; the
-// audit channel gets a summary. It returns the items created.
+// event, in one transaction. The reviewers get the items (NoticeReview, recorded in SentTo),
+// each but those about their own membership (SelfReviewers); items no other reviewer can
+// decide are alerted; the audit channel gets a summary. Items of earlier starts still open go
+// to the reviewers not yet sent them (SendOpenReviews). It returns the items created.
 func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, error) {
 	p, err := s.policy()
 	if err != nil {
@@ -104,6 +105,9 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 	if err != nil {
 		return nil, fmt.Errorf("start review %s: %w", name, err)
 	}
+	for _, it := range items {
+		it.sentAtStart(reviewers)
+	}
 	// Stored reviewItemBatch at a time, each batch one transaction: a store that bounds a
 	// transaction's size (etcd) takes a review of any number of members. The notice goes with
 	// the last batch, so nobody is told of the review before every item is stored.
@@ -139,6 +143,10 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 		}
 	}
 	zerolog.Ctx(ctx).Info().Str("review", name).Str("run", run).Int("items", len(items)).Int("left_out", left).Msg("review started")
+	// Items of earlier starts still open go to reviewers added since (alerted if they cannot).
+	if _, err := s.sendOpen(ctx, rv, reviewers, open); err != nil {
+		zerolog.Ctx(ctx).Error().Err(s.unsent(ctx, rv, err)).Msg("send open review items")
+	}
 	return items, nil
 }
 

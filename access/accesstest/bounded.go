@@ -84,3 +84,14 @@ func (t *boundedTx) PutReviewItem(it *access.ReviewItem) error {
 	}
 	return t.Tx.PutReviewItem(it)
 }
+
+// OnCommit hands fn to the wrapped transaction, so that fakes standing for what happens after
+// a commit (Notices) see only committed work through a bounded store too. A wrapped
+// transaction without OnCommit runs fn now, as Notices does without it.
+func (t *boundedTx) OnCommit(fn func()) {
+	if c, ok := t.Tx.(interface{ OnCommit(func()) }); ok {
+		c.OnCommit(fn)
+		return
+	}
+	fn()
+}

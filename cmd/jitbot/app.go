@@ -312,7 +312,22 @@ func (a *App) reload(ctx context.Context) error {
 	}
 	a.log.Info().Msg("policy reloaded")
 	a.checkPolicyTargets(ctx, refs, "after the policy reload")
+	a.sendOpenReviews(ctx, "after the policy reload")
 	return nil
+}
+
+// sendOpenReviews sends the open items of every access review to the reviewers of the policy
+// now who were not yet sent them (a reviewer added while a review runs); when says on what
+// occasion. access.Service.SendOpenReviews alerts a review whose items it could not send; any
+// replica may do it, since each send is recorded in the transaction of its notice.
+func (a *App) sendOpenReviews(ctx context.Context, when string) {
+	n, err := a.svc.SendOpenReviews(ctx)
+	if err != nil {
+		a.log.Error().Err(err).Str("when", when).Msg("send open review items")
+	}
+	if n > 0 {
+		a.log.Info().Int("items", n).Str("when", when).Msg("open review items sent to reviewers added to the policy")
+	}
 }
 
 func cmdRun(ctx context.Context, args, environ []string, stderr io.Writer) error {

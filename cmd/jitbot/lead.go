@@ -52,12 +52,14 @@ func (a *App) newLeadership() *leadership {
 }
 
 // lead is the work of the leading replica: the revocation sweeper (which first re-drives every
-// intent left in flight), the scheduled jobs and, with several replicas, the delivery of the
-// Slack outbox. It stops when ctx ends: at once when the
-// lease is lost.
+// intent left in flight), the scheduled jobs, with several replicas the delivery of the Slack
+// outbox, and once, at its start, sending open review items to reviewers added to the policy
+// while this replica was not leading (or jitbot not running). It stops when ctx ends: at once
+// when the lease is lost.
 func (a *App) lead(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.svc.RunSweeper(ctx, a.cfg.SweepInterval) })
+	g.Go(func() error { a.sendOpenReviews(ctx, "when this replica began to lead"); return nil })
 	if a.bot != nil && a.runLocks != nil { // several replicas: one delivers the outbox
 		g.Go(func() error { a.bot.RunDelivery(ctx); return nil })
 	}
