@@ -33,14 +33,14 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	}
 	now := s.now()
 	info := &RequestInfo{Role: role.Name, Kind: InputKindRequest, Duration: d, Total: d, Reason: reason}
-	if err := s.mayRequest(ctx, p, role, a, info, now); err != nil {
-		return nil, err
-	}
 	r, ev, err := NewRequest(id, role, by, a.Account, d, reason, now)
 	if err != nil {
 		return nil, err
 	}
 	why := s.autoApprove(ctx, p, role, r, a.User, info)
+	if err := s.mayRequest(ctx, p, role, a, info, now, why != ""); err != nil {
+		return nil, err
+	}
 	approvers, aerr := s.RequestApprovers(ctx, role, r)
 	if aerr != nil {
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
@@ -338,10 +338,10 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 		return nil, err
 	}
 	info := &RequestInfo{Role: role.Name, Kind: InputKindExtend, Duration: d, Total: g.EndsAt.Add(d).Sub(g.GrantedAt), Reason: reason}
-	if err := s.mayRequest(ctx, p, role, a, info, now); err != nil {
+	why := s.autoApprove(ctx, p, role, r, a.User, info)
+	if err := s.mayRequest(ctx, p, role, a, info, now, why != ""); err != nil {
 		return nil, err
 	}
-	why := s.autoApprove(ctx, p, role, r, a.User, info)
 	approvers, aerr := s.RequestApprovers(ctx, role, r)
 	if aerr != nil {
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")

@@ -1,0 +1,68 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jitbot/jitbot/access"
+	"github.com/jitbot/jitbot/bot/bottest"
+)
+
+// TestBot_AutoApproveJudgesRequestersNow: a role granted without a click (auto_approve) is
+// requested by someone just removed from its requesters' user group. The principal cache still
+// has the old membership (it lasts a minute); the grant must follow the group as it is now, as
+// an approver's click and break-glass do.
+func TestBot_AutoApproveJudgesRequestersNow(t *testing.T) {
+	h := newHarness(t)
+	h.fake.AddUserGroup("S0ONCALL", dave)
+	h.setPolicy(func(p *access.Policy) {
+		r := roleIn(p, "jira-admin")
+		r.Requesters, r.RequesterNames = []string{"S0ONCALL"}, []string{"S0ONCALL"}
+		r.AutoApprove = condFunc{`true`, func(access.Input) bool { return true }}
+	})
+	// dave looks at the roles he may ask for: the group is now cached with him in it.
+	if _, m := h.slash(dave, "roles"); !strings.Contains(m.PlainText(), "jira-admin") {
+		t.Fatalf("dave's roles: %q", m.PlainText())
+	}
+	// He leaves on-call, and asks at once.
+	h.fake.AddUserGroup("S0ONCALL")
+	reqs, audit := h.counts()
+	_, m := h.slash(dave, "request jira-admin 1h quick fix")
+	if !strings.Contains(m.PlainText(), "not one of its requesters") {
+		t.Errorf("request after leaving the group answered %q", m.PlainText())
+	}
+	if h.org.Member("jira-admins", "acc-dave") {
+		t.Error("dave was added to jira-admins after leaving the requesters' group")
+	}
+	h.assertUnchanged("an auto-approved request by a former requester", reqs, audit)
+}
+
+// TestBot_AutoApprovedExtensionJudgesRequestersNow is the same for an extension that
+// auto_approve lets through: the holder left the requesters' group since the grant.
+func TestBot_AutoApprovedExtensionJudgesRequestersNow(t *testing.T) {
+	h := newHarness(t)
+	h.fake.AddUserGroup("S0ONCALL", alice)
+	h.setPolicy(func(p *access.Policy) {
+		r := roleIn(p, "jira-admin")
+		r.Requesters, r.RequesterNames = []string{"S0ONCALL"}, []string{"S0ONCALL"}
+		r.AutoApprove = condFunc{`true`, func(access.Input) bool { return true }}
+	})
+	_, m := h.slash(alice, "request jira-admin 1h quick fix")
+	if !strings.Contains(m.PlainText(), "approved automatically") {
+		t.Fatalf("request answered %q", m.PlainText())
+	}
+	h.next("grant DM", bottest.And(h.fake.InChannel(alice), bottest.WithButton(actionRevoke)))
+	_, gs, err := h.svc.Mine(h.ctx, alice)
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("alice's grants: %v, %v", gs, err)
+	}
+	g := gs[0]
+	h.fake.AddUserGroup("S0ONCALL")
+	_, m = h.slash(alice, "extend "+g.ID+" 1h still fixing")
+	if !strings.Contains(m.PlainText(), "not one of its requesters") {
+		t.Errorf("extension after leaving the group answered %q", m.PlainText())
+	}
+	if cur, _ := h.svc.Grant(h.ctx, g.ID); !cur.EndsAt.Equal(g.EndsAt) {
+		t.Errorf("grant now ends %s; was %s", cur.EndsAt, g.EndsAt)
+	}
+}
