@@ -66,3 +66,29 @@ func TestBot_AutoApprovedExtensionJudgesRequestersNow(t *testing.T) {
 		t.Errorf("grant now ends %s; was %s", cur.EndsAt, g.EndsAt)
 	}
 }
+
+// TestBot_ReviewJudgesReviewersNow: a reviewer removed from the reviewers' user group while a
+// review runs clicks Keep on what they were sent. The principal cache still has them; their
+// decision must follow the group as it is now.
+func TestBot_ReviewJudgesReviewersNow(t *testing.T) {
+	h := reviewHarness(t) // reviewers S0SEC: bob and carol; members alice, bob, dave
+	items, err := h.svc.StartReview(h.ctx, "quarterly-admins")
+	if err != nil || len(items) != 3 {
+		t.Fatalf("StartReview = %d items, %v", len(items), err)
+	}
+	carolDM := h.next("carol's review DM", bottest.And(h.fake.InChannel(carol), bottest.WithButton(actionReviewKeep)))
+	h.eventually("outbox delivered", func() bool { return h.outboxLen() == 0 })
+	h.fake.AddUserGroup("S0SEC", bob)
+	alices := reviewItemOf(t, items, "acc-alice")
+	_, audit := h.counts()
+	h.rawClick(carol, carolDM.Channel, carolDM.TS, actionReviewKeep, alices.ID)
+	if m := h.next("carol's refusal", bottest.EphemeralTo(carol)); !strings.Contains(m.PlainText(), "not a reviewer") {
+		t.Errorf("carol, removed from the reviewers' group, was told %q", m.PlainText())
+	}
+	if cur, err := h.svc.ReviewItem(h.ctx, alices.ID); err != nil || cur.Status != access.ReviewPending {
+		t.Errorf("after the removed reviewer's Keep alice's item is %+v, %v", cur, err)
+	}
+	if _, a := h.counts(); a != audit {
+		t.Errorf("the removed reviewer's click wrote %d audit events", a-audit)
+	}
+}
