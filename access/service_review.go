@@ -311,7 +311,7 @@ func (s *Service) notSelf(ctx context.Context, by Actor, it *ReviewItem) error {
 		return nil
 	case err != nil:
 		return fmt.Errorf("review %s: who is %s: %w", it.ID, by.SlackID, err)
-	case it.Account.Email != "" && strings.EqualFold(email, it.Account.Email):
+	case it.Account.Email != "" && Mailbox(email) == Mailbox(it.Account.Email):
 		return self
 	}
 	return nil

@@ -26,7 +26,25 @@ func (a Account) Same(b Account) bool {
 	if a.ID != "" && b.ID != "" {
 		return a.ID == b.ID
 	}
-	return a.Email != "" && strings.EqualFold(a.Email, b.Email)
+	return a.Email != "" && b.Email != "" && Mailbox(a.Email) == Mailbox(b.Email)
+}
+
+// Mailbox is the mailbox an e-mail address delivers to, as far as jitbot can tell: lower-cased,
+// without a "+tag" in the local part (plus-addressing, which most mail systems deliver to the
+// inbox without it) and without a trailing dot in the domain. It decides only that two
+// addresses may be the same person, to refuse (self-approval, self-review) or to leave someone
+// out; it never matches anyone to an account.
+func Mailbox(email string) string {
+	email = strings.ToLower(strings.TrimSpace(email))
+	i := strings.LastIndexByte(email, '@')
+	if i < 0 {
+		return email
+	}
+	local, domain := email[:i], strings.TrimSuffix(email[i+1:], ".")
+	if j := strings.IndexByte(local, '+'); j > 0 {
+		local = local[:j]
+	}
+	return local + "@" + domain
 }
 
 // User is an Atlassian user with the attributes conditions can see (the CEL `user` and

@@ -23,6 +23,11 @@ func TestBot_RequesterOtherIdentity(t *testing.T) {
 		{"same_email_never_matched", func(h *harness) {
 			h.fake.AddUser(aliceAlt, "alice.alt", "alice@example.com")
 		}},
+		{"plus_addressed_email_never_matched", func(h *harness) {
+			// Signed up to Slack with a plus address of alice's (mail to it reaches her
+			// inbox): no Atlassian account has it, but it is alice's mailbox.
+			h.fake.AddUser(aliceAlt, "alice.alt", "Alice+jit@example.com")
+		}},
 		{"bound_then_email_changed", func(h *harness) {
 			// Matched (and stored) while its Slack e-mail was alice's, changed since: the
 			// stored binding still says whose it is.
