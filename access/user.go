@@ -20,11 +20,12 @@ func (a Account) Handle() string {
 	return a.ID
 }
 
-// Same reports whether a and b are the same Atlassian account: the same ID, or (when either ID
-// is unknown) the same e-mail address.
+// Same reports whether a and b may be the same person: the same account ID, or e-mail
+// addresses that deliver to one mailbox (Mailbox), even on two accounts (a second account on
+// a plus address of one's own is still oneself). It is only ever used to refuse or leave out.
 func (a Account) Same(b Account) bool {
-	if a.ID != "" && b.ID != "" {
-		return a.ID == b.ID
+	if a.ID != "" && a.ID == b.ID {
+		return true
 	}
 	return a.Email != "" && b.Email != "" && Mailbox(a.Email) == Mailbox(b.Email)
 }

@@ -16,7 +16,8 @@ func TestAccount_Same(t *testing.T) {
 		want bool
 	}{
 		{"same_id", access.Account{ID: "acc-alice"}, true},
-		{"other_id_same_email", access.Account{ID: "acc-x", Email: "alice@example.com"}, false},
+		{"other_id_same_mailbox", access.Account{ID: "acc-x", Email: "alice+admin@example.com"}, true},
+		{"other_id_other_mailbox", access.Account{ID: "acc-x", Email: "alicia@example.com"}, false},
 		{"email_only", access.Account{Email: "alice@example.com"}, true},
 		{"upper_case", access.Account{Email: "ALICE@Example.COM"}, true},
 		{"plus_address", access.Account{Email: "alice+jit@example.com"}, true},

@@ -29,6 +29,12 @@ func TestBot_RequesterOtherIdentity(t *testing.T) {
 			// inbox): no Atlassian account has it, but it is alice's mailbox.
 			h.fake.AddUser(aliceAlt, "alice.alt", "Alice+jit@example.com")
 		}},
+		{"plus_addressed_second_atlassian_account", func(h *harness) {
+			// A second Atlassian account on a plus address of alice's (self-signed-up on the
+			// verified domain): another account ID, but alice's mailbox.
+			h.fake.AddUser(aliceAlt, "alice.alt", "alice+admin@example.com")
+			h.org.AddUser(access.User{AccountID: "acc-alice-admin", Email: "alice+admin@example.com", Name: "alice (admin)", Managed: true})
+		}},
 		{"bound_then_email_changed", func(h *harness) {
 			// Matched (and stored) while its Slack e-mail was alice's, changed since: the
 			// stored binding still says whose it is.
