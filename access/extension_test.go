@@ -1,6 +1,8 @@
 package access_test
 
 import (
+	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,4 +77,57 @@ func TestService_Extend_judgedAtApproval(t *testing.T) {
 			h.checkChain()
 		})
 	}
+}
+
+// interleave is a Store that runs before once, just before the first Update it is asked for:
+// another request committed between a caller's reads and its transaction.
+type interleave struct {
+	access.Store
+	armed  atomic.Bool
+	before func()
+}
+
+func (s *interleave) Update(ctx context.Context, fn func(access.Tx) error) error {
+	if s.armed.CompareAndSwap(true, false) {
+		s.before()
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// Two extensions asked at once are each judged by auto_approve on the grant as it is when
+// they are filed: the second one, filed after the first lengthened the grant, is over the
+// condition's total and waits for an approver, as it would one after the other.
+func TestService_Extend_autoApproveOnGrantAsFiled(t *testing.T) {
+	h := newHarness(t)
+	h.policy.Role("jira-software").AutoApprove = svcCond(func(in access.Input) (bool, error) {
+		return in.Request.Total <= 2*time.Hour, nil
+	})
+	r := h.submit(alice, "jira-software", time.Hour)
+	if r.Status != access.RequestApproved {
+		t.Fatalf("first request not auto-approved: %+v", r)
+	}
+	var second *access.Request
+	st := &interleave{Store: h.svc.Store}
+	st.before = func() {
+		var err error
+		if second, err = h.svc.Extend(h.ctx(), alice, r.ID, time.Hour, "at once, from another window"); err != nil {
+			t.Errorf("second extension: %v", err)
+		}
+	}
+	st.armed.Store(true)
+	h.svc.Store = st
+	first, err := h.svc.Extend(h.ctx(), alice, r.ID, time.Hour, "more")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second == nil || second.Status != access.RequestApproved {
+		t.Fatalf("the extension filed first is %+v; want auto-approved", second)
+	}
+	if first.Status != access.RequestPending {
+		t.Errorf("the extension filed second is %s; want pending (its total is 3h, over the condition's 2h)", first.Status)
+	}
+	if g := h.grant(r.ID); g.EndsAt.Sub(g.GrantedAt) != 2*time.Hour {
+		t.Errorf("grant lasts %s; want 2h", g.EndsAt.Sub(g.GrantedAt))
+	}
+	h.checkChain()
 }

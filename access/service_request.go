@@ -350,7 +350,11 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		c := *r // Update may run fn again after a conflict: file a fresh copy each time
 		filed = &c
-		if _, err := s.fileNew(ctx, tx, p, role, a, &c, ev, why, now, approvers, aerr == nil); err != nil {
+		w, err := s.autoApproveAsStored(ctx, tx, p, role, a, &c, g, info, why)
+		if err != nil {
+			return err
+		}
+		if _, err := s.fileNew(ctx, tx, p, role, a, &c, ev, w, now, approvers, aerr == nil); err != nil {
 			return err
 		}
 		if c.Status != RequestApproved {
@@ -367,4 +371,24 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	}
 	r = filed
 	return r, nil
+}
+
+// autoApproveAsStored is why, the auto_approve verdict on extension r of grant g as read
+// before the transaction, judged again on the grant as stored in tx when another extension
+// lengthened it meanwhile: two extensions asked at once must not both pass a condition on
+// request.total that only one of them would pass after the other.
+func (s *Service) autoApproveAsStored(ctx context.Context, tx Tx, p *Policy, role *Role, a Asker, r *Request, g *Grant, info *RequestInfo, why string) (string, error) {
+	if why == "" || role.BreakGlass {
+		return why, nil
+	}
+	cur, err := tx.Grant(g.ID)
+	if err != nil {
+		return "", err
+	}
+	if cur.EndsAt.Equal(g.EndsAt) && cur.GrantedAt.Equal(g.GrantedAt) {
+		return why, nil
+	}
+	in := *info
+	in.Total = cur.EndsAt.Add(r.Duration).Sub(cur.GrantedAt)
+	return s.autoApprove(ctx, p, role, r, a.User, &in), nil
 }
