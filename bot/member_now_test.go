@@ -92,3 +92,21 @@ func TestBot_ReviewJudgesReviewersNow(t *testing.T) {
 		t.Errorf("the removed reviewer's click wrote %d audit events", a-audit)
 	}
 }
+
+// TestBot_OperatorJudgedNow: an operator removed from the operators' user group ends someone
+// else's grant at once. The principal cache still has them (they ran a command a moment
+// ago); who may end another's grant is judged on the group as it is now.
+func TestBot_OperatorJudgedNow(t *testing.T) {
+	h := newHarness(t)
+	h.fake.AddUserGroup("S0IT", frank)
+	h.setPolicy(func(p *access.Policy) { p.Permissions.Operators = []string{"S0IT"} })
+	g := h.granted()
+	h.slash(frank, "sync engineering-jira dry-run") // resolves the operators: frank is cached as one
+	h.fake.AddUserGroup("S0IT")
+	if _, m := h.slash(frank, "revoke "+g.ID); !strings.Contains(m.PlainText(), "not yours") {
+		t.Errorf("frank, no longer an operator, was told %q", m.PlainText())
+	}
+	if cur, _ := h.svc.Grant(h.ctx, g.ID); cur.Status != access.GrantActive || !h.org.Member("jira-admins", "acc-alice") {
+		t.Errorf("alice's grant is %s after a former operator's revoke", cur.Status)
+	}
+}
