@@ -217,6 +217,12 @@ func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, e
 		if acct, err = s.deciderAccount(ctx, by.SlackID); err != nil {
 			return r, fmt.Errorf("approve request %s: %w", id, err)
 		}
+		// Only an approver who is not the requester, on a pending request, learns this.
+		if r.Status == RequestPending && !by.Is(r.Requester) && !r.Account.Same(acct) {
+			if err := s.mayStillRequest(ctx, p, role, r); err != nil {
+				return r, fmt.Errorf("approve request %s: %w", id, err)
+			}
+		}
 	}
 	now := s.now()
 	var g *Grant
@@ -391,4 +397,38 @@ func (s *Service) autoApproveAsStored(ctx context.Context, tx Tx, p *Policy, rol
 	in := *info
 	in.Total = cur.EndsAt.Add(r.Duration).Sub(cur.GrantedAt)
 	return s.autoApprove(ctx, p, role, r, a.User, &in), nil
+}
+
+// mayStillRequest returns nil when r's requester may still ask for role as r asks, judged now
+// (requesters past the principal cache, request_if and external on the account as Atlassian
+// has it now), and an EINVALID error for the approver otherwise: a request filed by someone
+// since taken out of the role's requesters is not granted by a click on an old DM. When
+// Atlassian cannot be reached the check made when the request was filed stands, so an
+// outage does not hold approvals up (the grant is retried as usual).
+func (s *Service) mayStillRequest(ctx context.Context, p *Policy, role *Role, r *Request) error {
+	if s.Directory == nil {
+		return Errorf(EUNAVAILABLE, "jitbot cannot look up the requester right now.")
+	}
+	u, err := s.Directory.User(ctx, r.Account.ID)
+	if ErrorCode(err) == EUNAVAILABLE {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("request", r.ID).Msg("requester not read; judged as when the request was filed")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read requester %s: %w", r.Account.ID, err)
+	}
+	info := &RequestInfo{Role: role.Name, Kind: InputKindRequest, Duration: r.Duration, Total: r.Duration, Reason: r.Reason}
+	if r.Kind == KindExtend {
+		g, err := s.Grant(ctx, r.GrantID)
+		if err != nil {
+			return err
+		}
+		info.Kind, info.Total = InputKindExtend, g.EndsAt.Add(r.Duration).Sub(g.GrantedAt)
+	}
+	a := Asker{Actor: r.Requester, Account: r.Account, User: u}
+	err = s.mayRequest(ctx, p, role, a, info, s.now(), true)
+	if ErrorCode(err) == EFORBIDDEN {
+		return Errorf(EINVALID, "Request %s cannot be approved: %s may no longer ask for role %s (the policy's requesters or request_if no longer let them). Deny it; they can ask again if they may.", r.ID, r.Requester.SlackID, role.Name)
+	}
+	return err
 }

@@ -110,3 +110,31 @@ func TestBot_OperatorJudgedNow(t *testing.T) {
 		t.Errorf("alice's grant is %s after a former operator's revoke", cur.Status)
 	}
 }
+
+// TestBot_ApprovalJudgesRequesterNow: a request waits for approval; meanwhile its requester
+// is taken out of the role's requesters' user group (moved team, leaving). An approver's
+// click on the DM they were sent must not give the role to someone who may no longer ask.
+func TestBot_ApprovalJudgesRequesterNow(t *testing.T) {
+	h := newHarness(t)
+	h.fake.AddUserGroup("S0ENG", dave)
+	h.setPolicy(func(p *access.Policy) {
+		r := roleIn(p, "jira-admin")
+		r.Requesters, r.RequesterNames = []string{"S0ENG"}, []string{"S0ENG"}
+	})
+	if _, m := h.slash(dave, "request jira-admin 1h fixing SSO"); !strings.Contains(m.PlainText(), "was sent to") {
+		t.Fatalf("dave's request answered %q", m.PlainText())
+	}
+	dm := h.next("bob's approval DM", bottest.And(h.fake.InChannel(bob), bottest.WithButton(actionApprove)))
+	id := requestID(t, dm)
+	h.fake.AddUserGroup("S0ENG")
+	h.click(bob, dm, actionApprove)
+	if m := h.next("bob's answer", bottest.EphemeralTo(bob)); !strings.Contains(m.PlainText(), "may no longer ask") {
+		t.Errorf("bob was told %q", m.PlainText())
+	}
+	if r := h.request(id); r.Status != access.RequestPending || len(r.Approvals) != 0 {
+		t.Errorf("request is %s with %d approvals", r.Status, len(r.Approvals))
+	}
+	if h.org.Member("jira-admins", "acc-dave") {
+		t.Error("dave was given jira-admin after leaving its requesters")
+	}
+}
