@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/rs/zerolog"
@@ -96,7 +95,7 @@ func (who identities) is(id string, a Account) bool {
 		return b.Same(a)
 	}
 	e := who.emails[id]
-	return e != "" && a.Email != "" && strings.EqualFold(e, a.Email)
+	return e != "" && a.Email != "" && Mailbox(e) == Mailbox(a.Email)
 }
 
 // without returns ids without every user known to be account a.

@@ -36,7 +36,11 @@ type Decision struct {
 	At        time.Time `json:"at"`
 	Reason    string    `json:"reason,omitempty"`
 	AccountID string    `json:"account_id,omitempty"` // the approver's Atlassian account, when known
+	Email     string    `json:"email,omitempty"`      // the approver's e-mail, when known
 }
+
+// account is the Atlassian account, as far as known, of whoever made d.
+func (d Decision) account() Account { return Account{ID: d.AccountID, Email: d.Email} }
 
 // Request asks for a role for a while, or for more time on a grant.
 type Request struct {
@@ -222,7 +226,7 @@ func (r *Request) ApproveAs(approver Actor, account Account, now time.Time, role
 		return AuditEvent{}, Errorf(EINVALID, "Request %s asks for %s, but role %s now allows at most %s, so it cannot be approved. Deny it; the requester can ask again for a shorter time.", r.ID, FormatDuration(r.Duration), role.Name, FormatDuration(role.MaxDuration))
 	}
 	for _, a := range r.Approvals {
-		if a.By.Is(approver) || (account.ID != "" && a.AccountID == account.ID) {
+		if a.By.Is(approver) || a.account().Same(account) {
 			return AuditEvent{}, Errorf(ECONFLICT, "You have already approved request %s; it is waiting for another approver.", r.ID)
 		}
 	}
@@ -236,7 +240,7 @@ func (r *Request) ApproveAs(approver Actor, account Account, now time.Time, role
 			dropped = append(dropped, a.By.String())
 		}
 	}
-	r.Approvals = append(kept, Decision{By: approver, At: now, AccountID: account.ID})
+	r.Approvals = append(kept, Decision{By: approver, At: now, AccountID: account.ID, Email: account.Email})
 	note := ""
 	if len(dropped) > 0 {
 		note = fmt.Sprintf("; no longer counted (not approvers now): %s", strings.Join(dropped, ", "))

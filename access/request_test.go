@@ -266,6 +266,14 @@ func TestRequest_ApproveAs(t *testing.T) {
 		{"same_account_twice", two, func(r *access.Request) {
 			_, _ = r.ApproveAs(sec2, sec1Acct, t0, two, []string{"U0SEC1", "U0SEC2"})
 		}, sec1, sec1Acct, []string{"U0SEC1", "U0SEC2"}, t0.Add(time.Minute), access.RequestPending, access.ECONFLICT, 1},
+		{"same_person_email_only_then_account", two, func(r *access.Request) {
+			// sec1's other Slack identity, judged by its e-mail alone (Atlassian did not
+			// answer, or has no account for it), approved first.
+			_, _ = r.ApproveAs(sec2, access.Account{Email: "sec1@example.com"}, t0, two, []string{"U0SEC1", "U0SEC2"})
+		}, sec1, sec1Acct, []string{"U0SEC1", "U0SEC2"}, t0.Add(time.Minute), access.RequestPending, access.ECONFLICT, 1},
+		{"same_mailbox_plus_address", two, func(r *access.Request) {
+			_, _ = r.ApproveAs(sec2, sec1Acct, t0, two, []string{"U0SEC1", "U0SEC2"})
+		}, sec1, access.Account{Email: "Sec1+alt@example.com"}, []string{"U0SEC1", "U0SEC2"}, t0.Add(time.Minute), access.RequestPending, access.ECONFLICT, 1},
 		{"decided_request_to_non_approver", siteAdmin(), func(r *access.Request) {
 			_, _ = r.Approve(sec2, t0, siteAdmin(), []string{"U0SEC2"})
 		}, bob, access.Account{}, []string{"U0SEC2"}, t0.Add(time.Minute), access.RequestApproved, access.EFORBIDDEN, 1},

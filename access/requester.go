@@ -42,8 +42,10 @@ func (s *Service) asker(ctx context.Context, by Actor) (Asker, error) {
 
 // mayRequest returns nil when a may ask for role with the request described by info, and an
 // EFORBIDDEN error naming who may otherwise. External users may ask only for roles that list
-// them by Slack ID or e-mail (directly or through a team).
-func (s *Service) mayRequest(ctx context.Context, p *Policy, role *Role, a Asker, info *RequestInfo, now time.Time) error {
+// them by Slack ID or e-mail (directly or through a team). atOnce says the request would be
+// granted without a click (auto_approve or break-glass): its requesters are then resolved as
+// they are now, past any cache, as an approver's click is judged.
+func (s *Service) mayRequest(ctx context.Context, p *Policy, role *Role, a Asker, info *RequestInfo, now time.Time, atOnce bool) error {
 	named := listed(role.Requesters, a.Actor.SlackID, a.User.Email)
 	switch {
 	case a.User.External(p.Organization.Domains) && !named:
@@ -53,7 +55,7 @@ func (s *Service) mayRequest(ctx context.Context, p *Policy, role *Role, a Asker
 		var err error
 		switch {
 		case s.Principals == nil:
-		case role.BreakGlass: // granted at once: judged on who is a requester now
+		case role.BreakGlass || atOnce: // granted at once: judged on who is a requester now
 			ids, err = s.resolveCurrent(ctx, role.Requesters)
 		default:
 			ids, err = s.Principals.Resolve(ctx, role.Requesters)
@@ -128,7 +130,7 @@ func (s *Service) Requestable(ctx context.Context, by Actor) ([]*Role, error) {
 	for i := range p.Roles {
 		role := &p.Roles[i]
 		info := &RequestInfo{Role: role.Name, Kind: InputKindRequest, Duration: role.DefaultDuration, Total: role.DefaultDuration}
-		err := s.mayRequest(ctx, p, role, a, info, now)
+		err := s.mayRequest(ctx, p, role, a, info, now, false)
 		switch ErrorCode(err) {
 		case "":
 			out = append(out, role)

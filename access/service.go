@@ -145,13 +145,18 @@ func (s *Service) member(ctx context.Context, slackID string, principals []strin
 	return contains(ids, slackID), nil
 }
 
-// IsOperator reports whether the actor may run sync rules and sweeps and end anyone's grant.
+// IsOperator reports whether the actor may run sync rules and sweeps and end anyone's grant,
+// judged on the operators as they are now, past any cache: each use changes Atlassian.
 func (s *Service) IsOperator(ctx context.Context, by Actor) (bool, error) {
 	p, err := s.policy()
 	if err != nil {
 		return false, err
 	}
-	return s.member(ctx, by.SlackID, p.Permissions.Operators)
+	ids, err := s.resolveCurrent(ctx, p.Permissions.Operators)
+	if err != nil {
+		return false, fmt.Errorf("resolve operators: %w", err)
+	}
+	return contains(ids, by.SlackID), nil
 }
 
 // IsAuditor reports whether the actor may see every active grant and the history.

@@ -33,14 +33,14 @@ func (s *Service) Submit(ctx context.Context, by Actor, roleName string, d time.
 	}
 	now := s.now()
 	info := &RequestInfo{Role: role.Name, Kind: InputKindRequest, Duration: d, Total: d, Reason: reason}
-	if err := s.mayRequest(ctx, p, role, a, info, now); err != nil {
-		return nil, err
-	}
 	r, ev, err := NewRequest(id, role, by, a.Account, d, reason, now)
 	if err != nil {
 		return nil, err
 	}
 	why := s.autoApprove(ctx, p, role, r, a.User, info)
+	if err := s.mayRequest(ctx, p, role, a, info, now, why != ""); err != nil {
+		return nil, err
+	}
 	approvers, aerr := s.RequestApprovers(ctx, role, r)
 	if aerr != nil {
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
@@ -217,6 +217,12 @@ func (s *Service) Approve(ctx context.Context, by Actor, id string) (*Request, e
 		if acct, err = s.deciderAccount(ctx, by.SlackID); err != nil {
 			return r, fmt.Errorf("approve request %s: %w", id, err)
 		}
+		// Only an approver who is not the requester, on a pending request, learns this.
+		if r.Status == RequestPending && !by.Is(r.Requester) && !r.Account.Same(acct) {
+			if err := s.mayStillRequest(ctx, p, role, r); err != nil {
+				return r, fmt.Errorf("approve request %s: %w", id, err)
+			}
+		}
 	}
 	now := s.now()
 	var g *Grant
@@ -338,10 +344,10 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 		return nil, err
 	}
 	info := &RequestInfo{Role: role.Name, Kind: InputKindExtend, Duration: d, Total: g.EndsAt.Add(d).Sub(g.GrantedAt), Reason: reason}
-	if err := s.mayRequest(ctx, p, role, a, info, now); err != nil {
+	why := s.autoApprove(ctx, p, role, r, a.User, info)
+	if err := s.mayRequest(ctx, p, role, a, info, now, why != ""); err != nil {
 		return nil, err
 	}
-	why := s.autoApprove(ctx, p, role, r, a.User, info)
 	approvers, aerr := s.RequestApprovers(ctx, role, r)
 	if aerr != nil {
 		zerolog.Ctx(ctx).Warn().Err(aerr).Msg("resolve approvers")
@@ -350,7 +356,11 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		c := *r // Update may run fn again after a conflict: file a fresh copy each time
 		filed = &c
-		if _, err := s.fileNew(ctx, tx, p, role, a, &c, ev, why, now, approvers, aerr == nil); err != nil {
+		w, err := s.autoApproveAsStored(ctx, tx, p, role, a, &c, g, info, why)
+		if err != nil {
+			return err
+		}
+		if _, err := s.fileNew(ctx, tx, p, role, a, &c, ev, w, now, approvers, aerr == nil); err != nil {
 			return err
 		}
 		if c.Status != RequestApproved {
@@ -367,4 +377,58 @@ func (s *Service) Extend(ctx context.Context, by Actor, id string, d time.Durati
 	}
 	r = filed
 	return r, nil
+}
+
+// autoApproveAsStored is why, the auto_approve verdict on extension r of grant g as read
+// before the transaction, judged again on the grant as stored in tx when another extension
+// lengthened it meanwhile: two extensions asked at once must not both pass a condition on
+// request.total that only one of them would pass after the other.
+func (s *Service) autoApproveAsStored(ctx context.Context, tx Tx, p *Policy, role *Role, a Asker, r *Request, g *Grant, info *RequestInfo, why string) (string, error) {
+	if why == "" || role.BreakGlass {
+		return why, nil
+	}
+	cur, err := tx.Grant(g.ID)
+	if err != nil {
+		return "", err
+	}
+	if cur.EndsAt.Equal(g.EndsAt) && cur.GrantedAt.Equal(g.GrantedAt) {
+		return why, nil
+	}
+	in := *info
+	in.Total = cur.EndsAt.Add(r.Duration).Sub(cur.GrantedAt)
+	return s.autoApprove(ctx, p, role, r, a.User, &in), nil
+}
+
+// mayStillRequest returns nil when r's requester may still ask for role as r asks, judged now
+// (requesters past the principal cache, request_if and external on the account as Atlassian
+// has it now), and an EINVALID error for the approver otherwise: a request filed by someone
+// since taken out of the role's requesters is not granted by a click on an old DM. When
+// Atlassian cannot be reached the check made when the request was filed stands, so an
+// outage does not hold approvals up (the grant is retried as usual).
+func (s *Service) mayStillRequest(ctx context.Context, p *Policy, role *Role, r *Request) error {
+	if s.Directory == nil {
+		return Errorf(EUNAVAILABLE, "jitbot cannot look up the requester right now.")
+	}
+	u, err := s.Directory.User(ctx, r.Account.ID)
+	if ErrorCode(err) == EUNAVAILABLE {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("request", r.ID).Msg("requester not read; judged as when the request was filed")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read requester %s: %w", r.Account.ID, err)
+	}
+	info := &RequestInfo{Role: role.Name, Kind: InputKindRequest, Duration: r.Duration, Total: r.Duration, Reason: r.Reason}
+	if r.Kind == KindExtend {
+		g, err := s.Grant(ctx, r.GrantID)
+		if err != nil {
+			return err
+		}
+		info.Kind, info.Total = InputKindExtend, g.EndsAt.Add(r.Duration).Sub(g.GrantedAt)
+	}
+	a := Asker{Actor: r.Requester, Account: r.Account, User: u}
+	err = s.mayRequest(ctx, p, role, a, info, s.now(), true)
+	if ErrorCode(err) == EFORBIDDEN {
+		return Errorf(EINVALID, "Request %s cannot be approved: %s may no longer ask for role %s (the policy's requesters or request_if no longer let them). Deny it; they can ask again if they may.", r.ID, r.Requester.SlackID, role.Name)
+	}
+	return err
 }

@@ -256,9 +256,10 @@ func (s *Service) Review(ctx context.Context, by Actor, itemID string, keep bool
 	if rv == nil {
 		return nil, Errorf(ECONFLICT, "Review %s is no longer in the policy; its items can no longer be decided.", it.Review)
 	}
-	reviewers, err := s.reviewers(ctx, rv)
+	// Who decides is judged on the reviewers as they are now, past any cache.
+	reviewers, err := s.resolveCurrent(ctx, rv.Reviewers)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("resolve reviewers of %s: %w", rv.Name, err)
 	}
 	// Who may act first: someone who may not decide learns nothing about how it was decided.
 	if by.Kind != ActorUser || !contains(reviewers, by.SlackID) {
@@ -310,7 +311,7 @@ func (s *Service) notSelf(ctx context.Context, by Actor, it *ReviewItem) error {
 		return nil
 	case err != nil:
 		return fmt.Errorf("review %s: who is %s: %w", it.ID, by.SlackID, err)
-	case it.Account.Email != "" && strings.EqualFold(email, it.Account.Email):
+	case it.Account.Email != "" && Mailbox(email) == Mailbox(it.Account.Email):
 		return self
 	}
 	return nil

@@ -20,13 +20,32 @@ func (a Account) Handle() string {
 	return a.ID
 }
 
-// Same reports whether a and b are the same Atlassian account: the same ID, or (when either ID
-// is unknown) the same e-mail address.
+// Same reports whether a and b may be the same person: the same account ID, or e-mail
+// addresses that deliver to one mailbox (Mailbox), even on two accounts (a second account on
+// a plus address of one's own is still oneself). It is only ever used to refuse or leave out.
 func (a Account) Same(b Account) bool {
-	if a.ID != "" && b.ID != "" {
-		return a.ID == b.ID
+	if a.ID != "" && a.ID == b.ID {
+		return true
 	}
-	return a.Email != "" && strings.EqualFold(a.Email, b.Email)
+	return a.Email != "" && b.Email != "" && Mailbox(a.Email) == Mailbox(b.Email)
+}
+
+// Mailbox is the mailbox an e-mail address delivers to, as far as jitbot can tell: lower-cased,
+// without a "+tag" in the local part (plus-addressing, which most mail systems deliver to the
+// inbox without it) and without a trailing dot in the domain. It decides only that two
+// addresses may be the same person, to refuse (self-approval, self-review) or to leave someone
+// out; it never matches anyone to an account.
+func Mailbox(email string) string {
+	email = strings.ToLower(strings.TrimSpace(email))
+	i := strings.LastIndexByte(email, '@')
+	if i < 0 {
+		return email
+	}
+	local, domain := email[:i], strings.TrimSuffix(email[i+1:], ".")
+	if j := strings.IndexByte(local, '+'); j > 0 {
+		local = local[:j]
+	}
+	return local + "@" + domain
 }
 
 // User is an Atlassian user with the attributes conditions can see (the CEL `user` and

@@ -119,7 +119,7 @@ func (c *Client) UserByEmail(ctx context.Context, email string) (*access.User, e
 	}
 	var found *access.User
 	err := c.searchUsers(ctx, userSearch{Emails: []string{email}, Expand: expandAll}, func(u *apiUser) error {
-		if found == nil && strings.EqualFold(u.Email, email) {
+		if found == nil && sameAddress(u.Email, email) {
 			found = u.user()
 		}
 		return nil
@@ -131,6 +131,28 @@ func (c *Client) UserByEmail(ctx context.Context, email string) (*access.User, e
 		return nil, access.Errorf(access.ENOTFOUND, "No Atlassian account in this organization has the e-mail address %s.", email)
 	}
 	return found, nil
+}
+
+// sameAddress reports whether two e-mail addresses are the same up to ASCII case. Unicode case
+// folding is not enough (strings.EqualFold takes the Kelvin sign for k and the long s for s),
+// and the search's own matching is not trusted: a look-alike address is someone else's.
+func sameAddress(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // User returns the account with groups and last-active filled in, or ENOTFOUND.

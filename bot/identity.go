@@ -8,7 +8,9 @@ import (
 
 // Email returns the e-mail address of a Slack user's profile (access.Identity), read with
 // users.info (scope users:read.email). It returns ENOTFOUND when the user has none, is
-// deleted or is a bot.
+// deleted or is a bot, and EFORBIDDEN for a user of another workspace (Slack Connect, whose
+// profile e-mail their own organization sets). It never answers before it knows which
+// workspace is jitbot's (homeTeam).
 func (b *Bot) Email(ctx context.Context, slackID string) (string, error) {
 	u, err := b.api.GetUserInfoContext(ctx, slackID)
 	if err != nil {
@@ -18,7 +20,11 @@ func (b *Bot) Email(ctx context.Context, slackID string) (string, error) {
 		}
 		return "", slackError("users.info", err)
 	}
-	if home, _ := b.team.Load().(string); home != "" && u.TeamID != "" && u.TeamID != home {
+	home, err := b.homeTeam(ctx)
+	if err != nil {
+		return "", err
+	}
+	if u.TeamID != "" && u.TeamID != home {
 		return "", access.Errorf(access.EFORBIDDEN, "%s", foreignText)
 	}
 	if u.Deleted || u.IsBot {
@@ -46,4 +52,23 @@ func (b *Bot) CachedEmail(ctx context.Context, slackID string) (string, error) {
 		return "", err
 	}
 	return ids[0], nil
+}
+
+// homeTeam is the ID of the workspace jitbot is installed in, from auth.test: the one read at
+// start, or, when that failed, read now (an error while Slack cannot say, so that nobody from
+// another workspace is taken for a member meanwhile).
+func (b *Bot) homeTeam(ctx context.Context) (string, error) {
+	if home, _ := b.team.Load().(string); home != "" {
+		return home, nil
+	}
+	at, err := b.api.AuthTestContext(ctx)
+	if err != nil {
+		b.noteFatal(err)
+		return "", slackError("auth.test", err)
+	}
+	if at.TeamID == "" {
+		return "", access.Errorf(access.EUNAVAILABLE, "Slack did not say which workspace jitbot is in; try again in a minute.")
+	}
+	b.team.Store(at.TeamID)
+	return at.TeamID, nil
 }

@@ -44,6 +44,7 @@ func TestBot_ReviewNotOwnItem(t *testing.T) {
 	}{
 		{name: "by_slack_email", email: "bob@example.com"},
 		{name: "by_stored_binding", email: "robert@example.net", bind: true},
+		{name: "by_plus_addressed_slack_email", email: "Bob+review@example.com"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := reviewHarness(t) // reviewers bob and carol; members alice, bob, dave

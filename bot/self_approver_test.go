@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jitbot/jitbot/access"
 	"github.com/jitbot/jitbot/bot/bottest"
@@ -22,6 +23,17 @@ func TestBot_RequesterOtherIdentity(t *testing.T) {
 	}{
 		{"same_email_never_matched", func(h *harness) {
 			h.fake.AddUser(aliceAlt, "alice.alt", "alice@example.com")
+		}},
+		{"plus_addressed_email_never_matched", func(h *harness) {
+			// Signed up to Slack with a plus address of alice's (mail to it reaches her
+			// inbox): no Atlassian account has it, but it is alice's mailbox.
+			h.fake.AddUser(aliceAlt, "alice.alt", "Alice+jit@example.com")
+		}},
+		{"plus_addressed_second_atlassian_account", func(h *harness) {
+			// A second Atlassian account on a plus address of alice's (self-signed-up on the
+			// verified domain): another account ID, but alice's mailbox.
+			h.fake.AddUser(aliceAlt, "alice.alt", "alice+admin@example.com")
+			h.org.AddUser(access.User{AccountID: "acc-alice-admin", Email: "alice+admin@example.com", Name: "alice (admin)", Managed: true})
 		}},
 		{"bound_then_email_changed", func(h *harness) {
 			// Matched (and stored) while its Slack e-mail was alice's, changed since: the
@@ -139,4 +151,45 @@ func TestBot_RequestApprovers_emailLookupsCached(t *testing.T) {
 	if after[2] != after[0] {
 		t.Errorf("users.info calls after each of three requests: %v; want none after the first (the approvers' e-mails are cached)", after)
 	}
+}
+
+// Break-glass limits count the person (the Atlassian account), not the Slack user: the
+// requester's other identity, itself a break-glass requester, gets no second grant while the
+// first is live, nor past limits.break_glass_per_day once it ended.
+func TestBot_BreakGlassLimitsAcrossIdentities(t *testing.T) {
+	h := newHarness(t)
+	h.fake.AddUser(aliceAlt, "alice.alt", "alice+bg@example.com")
+	// alice's other identity is bound to her account (matched while its e-mail was hers).
+	if err := h.store.Update(h.ctx, func(tx access.Tx) error {
+		return tx.PutBinding(&access.Binding{SlackID: aliceAlt, Email: "alice@example.com",
+			Account: access.Account{ID: "acc-alice", Email: "alice@example.com", Name: "alice"}, At: time.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.setPolicy(func(p *access.Policy) {
+		r := roleIn(p, "breakglass")
+		r.Requesters, r.RequesterNames = []string{alice, dave, aliceAlt}, []string{alice, dave, aliceAlt}
+		p.Limits.BreakGlassPerDay = 1
+	})
+	if _, m := h.slash(alice, "request breakglass 30m SSO is down"); !strings.Contains(m.PlainText(), "Break-glass request") {
+		t.Fatalf("alice's break-glass answered %q", m.PlainText())
+	}
+	_, gs, err := h.svc.Mine(h.ctx, alice)
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("alice's grants %v, %v", gs, err)
+	}
+	reqs, audit := h.counts()
+	if _, m := h.slash(aliceAlt, "request breakglass 30m still down"); !strings.Contains(m.PlainText(), "already hold break-glass grant "+gs[0].ID) {
+		t.Errorf("the other identity, while the first is live, was told %q", m.PlainText())
+	}
+	h.assertUnchanged("a second live break-glass grant from another identity", reqs, audit)
+
+	if _, err := h.svc.Revoke(h.ctx, access.UserActor(alice), gs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	reqs, audit = h.counts()
+	if _, m := h.slash(aliceAlt, "request breakglass 30m down again"); !strings.Contains(m.PlainText(), "1 break-glass grants in the last 24 hours") {
+		t.Errorf("the other identity, over the daily limit, was told %q", m.PlainText())
+	}
+	h.assertUnchanged("a break-glass grant over the daily limit from another identity", reqs, audit)
 }

@@ -10,8 +10,8 @@ const foreignText = "jitbot serves the members of this Slack workspace only: peo
 
 // foreign reports whether an envelope comes from a user of another workspace than the one
 // jitbot is installed in (a Slack Connect guest), with that team and user. Until auth.test has
-// said which workspace this is, nobody is foreign here; the identity check (users.info) still
-// refuses them.
+// said which workspace this is, nobody is foreign here; the identity check (Email) still
+// refuses them, asking auth.test again first.
 func (b *Bot) foreign(evt socketmode.Event) (team, user string, ok bool) {
 	home, _ := b.team.Load().(string)
 	if home == "" {
