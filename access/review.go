@@ -64,6 +64,25 @@ type ReviewItem struct {
 	// SentKnown says SentTo is kept. An item stored by a jitbot that did not keep it went to
 	// the reviewers of its start, which are not known: Send takes them to be the current ones.
 	SentKnown bool `json:"sent_known,omitempty"`
+	// AloneAlerted says the alerts channel was told that no reviewer but the item's member can
+	// decide it; sending it to a reviewer clears it, so a later change that leaves it alone
+	// again is alerted again.
+	AloneAlerted bool `json:"alone_alerted,omitempty"`
+}
+
+// Alone reports whether none of reviewers (the review's reviewers now) has been sent the
+// pending item, which is so only when each is its member (Send sends it to every other): no
+// one can decide it before its deadline. An item that did not keep SentTo is not judged.
+func (it *ReviewItem) Alone(reviewers []string) bool {
+	if it.Status != ReviewPending || !it.SentKnown {
+		return false
+	}
+	for _, id := range reviewers {
+		if slices.Contains(it.SentTo, id) {
+			return false
+		}
+	}
+	return true
 }
 
 // AskedOf reports whether reviewer is sent the item: every reviewer but its member.
@@ -110,6 +129,7 @@ func (it *ReviewItem) Send(reviewers, selves []string, now time.Time) ([]string,
 	if len(sent) == 0 {
 		return nil, AuditEvent{}, nil
 	}
+	it.AloneAlerted = false
 	detail := "sent to " + strings.Join(sent, ", ") + ", reviewer(s) since it started"
 	if len(it.SentTo) == 0 {
 		detail += "; nobody had been sent it before (no reviewer but its member, or none found)"

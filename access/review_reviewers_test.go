@@ -315,3 +315,59 @@ func TestReviewItem_Send(t *testing.T) {
 		})
 	}
 }
+
+// A review's items sent to sec1 and sec2: once sec2 is removed from the policy, sec1's own
+// item has no reviewer but its member, and the next trigger alerts it, once; a second
+// trigger says nothing more, and a reviewer added back is sent it and may decide it. If that
+// reviewer is removed again, the item is alerted again.
+func TestService_SendOpenReviews_reviewerRemovedLeavesItemAlone(t *testing.T) {
+	f := newReviewFixture(t, "")
+	items := f.start(t)
+	own := items["sec1@site-admins"]
+	if alerts := f.notes.Texts(access.NoticeAlert); len(alerts) != 0 {
+		t.Fatalf("alerts at the start with two reviewers = %q", alerts)
+	}
+	aloneAlerts := func() []string {
+		var out []string
+		for _, a := range f.notes.Texts(access.NoticeAlert) {
+			if strings.Contains(a, "no reviewer in the policy but their own member") {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	f.pol.Reviews[0].Reviewers = []string{reviewer1}
+	if _, err := f.svc.SendOpenReviews(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	alerts := aloneAlerts()
+	if len(alerts) != 1 || !strings.Contains(alerts[0], own.ID) || !strings.Contains(alerts[0], "1 membership(s)") {
+		t.Fatalf("alerts after sec2 was removed = %q; want one naming sec1's own item only", alerts)
+	}
+	if _, err := f.svc.SendOpenReviews(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(aloneAlerts()); n != 1 {
+		t.Fatalf("a second trigger alerted again: %d alerts", n)
+	}
+	// A third reviewer comes: sec1's item goes to them, and they may decide it.
+	f.pol.Reviews[0].Reviewers = []string{reviewer1, outsider}
+	if n, err := f.svc.SendOpenReviews(context.Background()); n != 3 || err != nil {
+		t.Fatalf("SendOpenReviews to the new reviewer = %d, %v; want 3", n, err)
+	}
+	if it := f.item(t, own.ID); it.AloneAlerted {
+		t.Fatal("an item sent to a new reviewer is still marked alone")
+	}
+	// They leave before deciding: alone again, alerted again.
+	f.pol.Reviews[0].Reviewers = []string{reviewer1}
+	if _, err := f.svc.SendOpenReviews(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(aloneAlerts()); n != 2 {
+		t.Fatalf("alone again after its reviewer left: %d alerts, want 2", n)
+	}
+	f.pol.Reviews[0].Reviewers = []string{reviewer1, reviewer2}
+	if _, err := f.svc.Review(context.Background(), access.UserActor(reviewer2), own.ID, true); err != nil {
+		t.Fatalf("sec2, a reviewer again, keeps sec1's item: %v", err)
+	}
+}

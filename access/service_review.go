@@ -97,9 +97,9 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 	slices.SortFunc(items, func(a, b *ReviewItem) int {
 		return cmp.Or(cmp.Compare(strings.ToLower(a.Group), strings.ToLower(b.Group)), cmp.Compare(a.Member(), b.Member()))
 	})
-	reviewers, err := s.reviewers(ctx, rv)
-	if err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Str("review", name).Msg("resolve reviewers")
+	reviewers, rerr := s.reviewers(ctx, rv)
+	if rerr != nil {
+		zerolog.Ctx(ctx).Warn().Err(rerr).Str("review", name).Msg("resolve reviewers")
 	}
 	unasked, err := s.leaveOutSelves(ctx, items, reviewers)
 	if err != nil {
@@ -146,6 +146,10 @@ func (s *Service) StartReview(ctx context.Context, name string) ([]*ReviewItem, 
 	// Items of earlier starts still open go to reviewers added since (alerted if they cannot).
 	if _, err := s.sendOpen(ctx, rv, reviewers, open); err != nil {
 		zerolog.Ctx(ctx).Error().Err(s.unsent(ctx, rv, err)).Msg("send open review items")
+	} else if rerr == nil {
+		if err := s.alertAlone(ctx, rv, reviewers, open); err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Str("review", name).Msg("alert review items left alone")
+		}
 	}
 	return items, nil
 }
@@ -171,6 +175,7 @@ func (s *Service) leaveOutSelves(ctx context.Context, items []*ReviewItem, revie
 			}
 		}
 		if len(it.SelfReviewers) == len(reviewers) {
+			it.AloneAlerted = true // by the start's alert
 			unasked = append(unasked, it)
 		}
 	}
@@ -181,7 +186,7 @@ func (s *Service) leaveOutSelves(ctx context.Context, items []*ReviewItem, revie
 // decide. They stay pending; at the deadline on_no_response applies as to any item.
 func nobodyElseReviews(rv *Review, items []*ReviewItem) Notice {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Access review %s: %d membership(s) have no reviewer but their own member, so nobody was asked to certify them. Add another reviewer to review %s in the policy. They stay pending until the deadline, %s, when on_no_response %s applies as to any item.",
+	fmt.Fprintf(&b, "Access review %s: %d membership(s) have no reviewer in the policy but their own member, so nobody can certify them. Add another reviewer to review %s in the policy. They stay pending until the deadline, %s, when on_no_response %s applies as to any item.",
 		rv.Name, len(items), rv.Name, items[0].Deadline.UTC().Format("2006-01-02 15:04 UTC"), items[0].OnNoResponse)
 	for i, it := range items {
 		if i == reportLines {

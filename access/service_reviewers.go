@@ -53,9 +53,57 @@ func (s *Service) SendOpenReviews(ctx context.Context) (int, error) {
 		n += k
 		if err != nil {
 			errs = append(errs, s.unsent(ctx, rv, err))
+			continue
+		}
+		if err := s.alertAlone(ctx, rv, reviewers, open); err != nil {
+			errs = append(errs, fmt.Errorf("review %s: %w", rv.Name, err))
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// alertAlone tells the alerts channel of the pending items among open, of review rv, that no
+// reviewer of the policy now but their member can decide (ReviewItem.Alone): the reviewers
+// who had them were removed from the policy since. Each item is alerted once while it stays
+// alone (AloneAlerted, written in the transaction of the alert), reviewSendBatch items a
+// transaction; the start's own alert covers the items it created.
+func (s *Service) alertAlone(ctx context.Context, rv *Review, reviewers []string, open []*ReviewItem) error {
+	var ids []string
+	for _, it := range open {
+		if it.Status == ReviewPending && !it.AloneAlerted {
+			ids = append(ids, it.ID)
+		}
+	}
+	for batch := range slices.Chunk(ids, reviewSendBatch) {
+		err := s.Store.Update(ctx, func(tx Tx) error {
+			var alone []*ReviewItem
+			for _, id := range batch {
+				c, err := tx.ReviewItem(id)
+				if ErrorCode(err) == ENOTFOUND {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if c.AloneAlerted || !c.Alone(reviewers) {
+					continue
+				}
+				c.AloneAlerted = true
+				if err := tx.PutReviewItem(c); err != nil {
+					return err
+				}
+				alone = append(alone, c)
+			}
+			if len(alone) == 0 {
+				return nil
+			}
+			return s.tell(ctx, tx, nobodyElseReviews(rv, alone))
+		})
+		if err != nil {
+			return fmt.Errorf("alert items left alone: %w", err)
+		}
+	}
+	return nil
 }
 
 // unsent alerts that open items of rv could not be sent to its new reviewers, and returns err
