@@ -21,8 +21,9 @@ const reviewSendBatch = 20
 // added to the policy while a review runs gets its open items, an item that had gone to nobody
 // (only its member reviewed it) among them. Each send is written on its item, with its audit
 // event, in the transaction of the notice that sends it, so nobody gets an item twice. jitbot
-// calls it after a policy reload and when it starts (StartReview does it for its review's
-// earlier items). A review whose items could not be sent is alerted. It returns how many items
+// calls it after a policy reload, when it starts and every hour (a Slack user group named
+// among the reviewers may have gained a member; reviewers are resolved past the cache), and
+// StartReview does it for its review's earlier items. A review whose items could not be sent is alerted. It returns how many items
 // it sent.
 func (s *Service) SendOpenReviews(ctx context.Context) (int, error) {
 	p, err := s.policy()
@@ -44,9 +45,10 @@ func (s *Service) SendOpenReviews(ctx context.Context) (int, error) {
 		if len(open) == 0 {
 			continue // nothing to send: no reviewer is looked up
 		}
-		reviewers, err := s.reviewers(ctx, rv)
+		// Past the principal cache: a user group's new member is a reviewer from now on.
+		reviewers, err := s.resolveCurrent(ctx, rv.Reviewers)
 		if err != nil {
-			errs = append(errs, s.unsent(ctx, rv, err))
+			errs = append(errs, s.unsent(ctx, rv, fmt.Errorf("resolve reviewers of %s: %w", rv.Name, err)))
 			continue
 		}
 		k, err := s.sendOpen(ctx, rv, reviewers, open)
@@ -110,7 +112,7 @@ func (s *Service) alertAlone(ctx context.Context, rv *Review, reviewers []string
 // naming the review.
 func (s *Service) unsent(ctx context.Context, rv *Review, err error) error {
 	err = fmt.Errorf("send open items of review %s: %w", rv.Name, err)
-	alert := alertNotice(fmt.Sprintf("Access review %s: its open items could not be sent to the reviewers added to the policy since it started: %s. They are sent at the next policy reload, restart of jitbot or start of the review.",
+	alert := alertNotice(fmt.Sprintf("Access review %s: its open items could not be sent to the reviewers added to the policy since it started: %s. They are sent at the next policy reload, restart of jitbot or start of the review, or within the hour.",
 		rv.Name, errText(err)))
 	if terr := s.tellNew(ctx, alert); terr != nil {
 		zerolog.Ctx(ctx).Error().Err(terr).Str("review", rv.Name).Msg("queue review alert")

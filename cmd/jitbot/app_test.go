@@ -105,8 +105,9 @@ func TestScheduler_jobsFromPolicy(t *testing.T) {
 		sch.mu.Unlock()
 		if c != nil {
 			p := s.app.policy.Load()
-			// every sync rule, sweep and review, the guard, the digest, run and history pruning
-			want := len(p.Sync) + len(p.Sweeps) + len(p.Reviews) + 1 + 1 + 1 + 1
+			// every sync rule, sweep and review, the guard, the digest, run and history pruning,
+			// and sending open review items to reviewers who joined a user group
+			want := len(p.Sync) + len(p.Sweeps) + len(p.Reviews) + 1 + 1 + 1 + 1 + 1
 			if got := len(c.Entries()); got != want {
 				t.Errorf("%d cron entries, want %d", got, want)
 			}

@@ -115,3 +115,72 @@ func TestApp_reloadSendsOpenReviews(t *testing.T) {
 		t.Errorf("ivan's DM has %d buttons, want Keep and Remove for 2 members", n)
 	}
 }
+
+// TestScheduler_sendOpenReviewsJob: a review's reviewers are a Slack user group; a person
+// added to the group while the review runs (no policy change, no Slack event jitbot follows)
+// gets its open items from the hourly "send open reviews" job, looked up past the principal
+// cache; a second run sends nothing.
+func TestScheduler_sendOpenReviewsJob(t *testing.T) {
+	s := newTestSandbox(t)
+	ctx := context.Background()
+	for id, e := range s.ids {
+		if e == "sam@example.com" || e == "bob@example.com" {
+			s.org.AddMember("jira-admins-example", id)
+		}
+	}
+	s.slack.AddUserGroup("S0REVIEW", "U0SEC1")
+	policy := bytes.Replace(policies.Example, []byte("reviewers: [security]"), []byte("reviewers: [S0REVIEW]"), 1)
+	if err := os.WriteFile(s.app.cfg.PolicyFile, policy, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.app.reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := func(what string, f bottest.Filter) bottest.Message {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		m, err := s.slack.NextMessage(wctx, f)
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		return m
+	}
+	if items, err := s.app.svc.StartReview(ctx, "quarterly-admins"); err != nil || len(items) != 2 {
+		t.Fatalf("StartReview = %d items, %v", len(items), err)
+	}
+	next("sam's review DM", bottest.And(s.slack.InChannel("U0SEC1"), bottest.WithButton("review_keep")))
+
+	s.slack.AddUserGroup("S0REVIEW", "U0SEC1", "U0SEC2") // sasha joins the group
+	sch := newScheduler(s.app)
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- sch.run(sctx) }()
+	defer func() { cancel(); <-done }()
+	var job func()
+	for deadline := time.Now().Add(5 * time.Second); job == nil; time.Sleep(10 * time.Millisecond) {
+		sch.mu.Lock()
+		if sch.cron != nil {
+			id, ok := sch.jobs["send open reviews"]
+			if !ok {
+				sch.mu.Unlock()
+				t.Fatalf("no send open reviews job among %v", sch.jobs)
+			}
+			job = sch.cron.Entry(id).Job.Run
+		}
+		sch.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("scheduler did not start")
+		}
+	}
+	job()
+	dm := next("sasha's review DM", bottest.And(s.slack.InChannel("U0SEC2"), bottest.WithButton("review_keep")))
+	if n := len(dm.Buttons()); n != 4 {
+		t.Errorf("sasha's DM has %d buttons, want Keep and Remove for 2 members", n)
+	}
+	job()
+	time.Sleep(200 * time.Millisecond)
+	if nb, ns := len(s.slack.MessagesTo("U0SEC1")), len(s.slack.MessagesTo("U0SEC2")); nb != 1 || ns != 1 {
+		t.Errorf("after a second run sam has %d messages, sasha %d; want 1 each", nb, ns)
+	}
+}

@@ -134,6 +134,17 @@ func (s *scheduler) start(ctx context.Context) {
 	if s.app.cfg.Backup.Dir != "" {
 		add(s.app.cfg.Backup.Schedule, "backup", s.app.backups.run)
 	}
+	if len(p.Reviews) > 0 {
+		// A Slack user group among a review's reviewers may gain a member: no Slack event says
+		// so, and the reload and lead triggers do not fire for it. Failures are alerted by
+		// SendOpenReviews itself, so the job only logs them.
+		add("@every 1h", "send open reviews", func(ctx context.Context) error {
+			if _, err := s.app.svc.SendOpenReviews(ctx); err != nil {
+				zerolog.Ctx(ctx).Error().Err(err).Msg("send open review items")
+			}
+			return nil
+		})
+	}
 	add("@every 1h", "prune runs", func(ctx context.Context) error {
 		return pruneRuns(ctx, s.app.db, s.app.now().Add(-s.app.cfg.RunRetention))
 	})
