@@ -160,10 +160,18 @@ func (b *backups) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fromLoopback says whether r came from a loopback address to a loopback address and was not
-// forwarded by a proxy on the same host.
+// fromLoopback says whether r came from a loopback address to a loopback address, named a
+// loopback host, and was not forwarded by a proxy on the same host. Headers never let a request
+// in; a header a proxy sets keeps it out, since a proxy beside the bot (a sidecar) connects
+// from loopback on behalf of anyone. A Host that is not loopback is a page in a browser on the
+// same host that had its name resolve to 127.0.0.1 (DNS rebinding), and is refused too.
 func fromLoopback(r *http.Request) bool {
-	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
+	for name := range r.Header {
+		if forwardedBy(name) {
+			return false
+		}
+	}
+	if !loopbackHost(r.Host) {
 		return false
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -180,6 +188,31 @@ func fromLoopback(r *http.Request) bool {
 		}
 	}
 	return true
+}
+
+// forwardedBy says whether a header of this (canonical) name is one a proxy adds to a request
+// it forwards.
+func forwardedBy(name string) bool {
+	switch name {
+	case "Forwarded", "Via", "X-Real-Ip", "X-Client-Ip", "True-Client-Ip", "X-Original-Forwarded-For":
+		return true
+	}
+	return strings.HasPrefix(name, "X-Forwarded-") || strings.HasPrefix(name, "X-Envoy-")
+}
+
+// loopbackHost says whether a Host header names this host on loopback: localhost or a
+// loopback address, with or without a port. A request without one (HTTP/1.0) is not from a
+// browser and passes.
+func loopbackHost(h string) bool {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if h == "" || strings.EqualFold(h, "localhost") || strings.EqualFold(h, "localhost.") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // writeCopy writes a copy to a temporary file beside path, checks it, syncs it and renames it
