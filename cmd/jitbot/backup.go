@@ -70,6 +70,8 @@ type backups struct {
 	now  func() time.Time
 	last prometheus.Gauge
 	runs *prometheus.CounterVec
+
+	writeWindow time.Duration // GET /backup: longest wait for one write; 0: defaultHTTPLimits.write
 }
 
 func newBackups(db *store.DB, cfg backupConfig, log zerolog.Logger, now func() time.Time, reg prometheus.Registerer) *backups {
@@ -151,13 +153,39 @@ func (b *backups) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s%s"`, backupPrefix, b.now().UTC().Format(backupTimeLayout), backupSuffix))
-	_, err := b.db.Backup(w, func(size int64) {
+	window := b.writeWindow
+	if window <= 0 {
+		window = defaultHTTPLimits.write
+	}
+	_, err := b.db.Backup(&windowWriter{w: w, rc: http.NewResponseController(w), window: window}, func(size int64) {
 		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	})
 	if err != nil {
 		// Content-Length is set, so a client sees a copy cut short, never a whole one.
 		b.log.Error().Err(err).Msg("GET /backup")
 	}
+}
+
+// windowWriter gives each write of a long response its own deadline: a client reading a copy
+// of any size steadily gets all of it, and one that stops reading is cut off after window,
+// which ends the store's read transaction the copy holds. The read deadline moves with it (the
+// server reads on in the background while a handler runs, and cancels the request when that
+// read times out).
+type windowWriter struct {
+	w      io.Writer
+	rc     *http.ResponseController
+	window time.Duration
+}
+
+func (ww *windowWriter) Write(p []byte) (int, error) {
+	until := time.Now().Add(ww.window)
+	if err := ww.rc.SetWriteDeadline(until); err != nil {
+		return 0, fmt.Errorf("set write deadline: %w", err)
+	}
+	if err := ww.rc.SetReadDeadline(until); err != nil {
+		return 0, fmt.Errorf("set read deadline: %w", err)
+	}
+	return ww.w.Write(p)
 }
 
 // fromLoopback says whether r came from a loopback address to a loopback address, named a
