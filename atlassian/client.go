@@ -137,7 +137,7 @@ func (c *Client) do(ctx context.Context, k call) (int, error) {
 			if err != nil {
 				return status, &netErr{op: k.op, err: access.Errorf(access.EUNAVAILABLE, "Atlassian could not be reached for %s after %d attempts: %v.", k.op, attempt+1, err)}
 			}
-			serr := statusError(k.op, status, respBody, attempt+1)
+			serr := statusError(k.op, status, respBody, attempt+1, c.cfg.APIKey)
 			serr.unsure = unsure
 			return status, serr
 		}

@@ -38,8 +38,12 @@ func errorInfo(body []byte) (code, detail string) {
 }
 
 // statusError turns a final non-2xx answer into an *access.Error wrapped with the operation.
-func statusError(op string, status int, body []byte, attempts int) *statusErr {
+// The answer's text goes into logs, alerts and /readyz, so the key it was sent with is taken
+// out of it: a gateway or proxy that echoes the request's Authorization header in its error
+// must not put the key there.
+func statusError(op string, status int, body []byte, attempts int, key Secret) *statusErr {
 	code, detail := errorInfo(body)
+	code, detail = withoutKey(code, key), withoutKey(detail, key)
 	why := ""
 	if detail != "" {
 		why = " (" + strings.TrimSuffix(detail, ".") + ")"
@@ -64,6 +68,14 @@ func statusError(op string, status int, body []byte, attempts int) *statusErr {
 		e = access.Errorf(access.EUNAVAILABLE, "Atlassian answered %s with unexpected HTTP %d.", op, status)
 	}
 	return &statusErr{op: op, status: status, code: code, detail: detail, err: e}
+}
+
+// withoutKey returns s with every occurrence of key replaced by [redacted].
+func withoutKey(s string, key Secret) string {
+	if k := strings.TrimSpace(string(key)); k != "" {
+		s = strings.ReplaceAll(s, k, redacted)
+	}
+	return s
 }
 
 // statusErr keeps the HTTP status and Atlassian error code next to the domain error.

@@ -156,6 +156,13 @@ func (t *tx) verifyAudit() (brk *access.ChainBreak, n int, err error) {
 		if n > 0 || base != nil {
 			return &access.ChainBreak{Seq: last, Reason: "the chain's head record is missing, so events removed from the end cannot be ruled out (or the file was last written by a jitbot that kept no head)"}, n, nil
 		}
+		// No event, base or head: a store never written, unless it holds records, each of
+		// which was written with its audit event.
+		if kind, err := t.anyRecord(); err != nil {
+			return nil, n, fmt.Errorf("verify audit: %w", err)
+		} else if kind != "" {
+			return &access.ChainBreak{Seq: 1, Reason: "the store holds " + kind + " but no audit events, base or head: the audit log was removed"}, n, nil
+		}
 		return nil, n, nil
 	}
 	var head access.ChainHead
@@ -163,6 +170,25 @@ func (t *tx) verifyAudit() (brk *access.ChainBreak, n int, err error) {
 		return &access.ChainBreak{Seq: last, Reason: "the chain's head record is unreadable: " + err.Error()}, n, nil
 	}
 	return head.Check(last, prev, t.key), n, nil
+}
+
+// anyRecord names the first kind of record the store holds (requests, grants, review items),
+// or "" when it holds none. Each is written in the transaction of an
+// audit event, so a store holding one has had an audit chain.
+func (t *tx) anyRecord() (string, error) {
+	for _, r := range []struct {
+		bucket []byte
+		kind   string
+	}{{bucketRequests, "requests"}, {bucketGrants, "grants"}, {bucketReviews, "review items"}} {
+		b, err := t.bucket(r.bucket)
+		if err != nil {
+			return "", err
+		}
+		if k, _ := b.Cursor().First(); k != nil {
+			return r.kind, nil
+		}
+	}
+	return "", nil
 }
 
 // ExportAudit calls fn for every event at or after since (all when zero), oldest first, in one

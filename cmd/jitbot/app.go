@@ -209,7 +209,7 @@ func (a *App) Run(ctx context.Context) error {
 	ctx = a.log.WithContext(ctx)
 	g, ctx := errgroup.WithContext(ctx)
 	if a.cfg.HTTPAddr != "" {
-		srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
+		srv := newHTTPServer(a.routes(), defaultHTTPLimits)
 		ln := a.httpLn
 		if ln == nil {
 			var err error

@@ -92,6 +92,15 @@ func auditVerify(path StoreConfig, key []byte, stdout io.Writer) error {
 	if err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("verify audit log: %w", err)}
 	}
+	seq, hash, err := auditHead(db, base)
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("verify audit log: %w", err)}
+	}
+	if seq > 0 {
+		// The chain cannot show a copy rolled back whole to an earlier state; a head recorded
+		// outside the store can.
+		fmt.Fprintf(stdout, "head: event %d, hash %s (record it outside the store: a copy rolled back to an earlier state verifies intact, but ends before this event or at another hash)\n", seq, hash)
+	}
 	if base != nil {
 		fmt.Fprintf(stdout, "the chain starts at event %d: events 1 to %d (up to %s) were pruned by the history retention (JITBOT_HISTORY_RETENTION)\n",
 			base.Seq+1, base.Seq, base.Time.UTC().Format(time.RFC3339))
@@ -100,6 +109,26 @@ func auditVerify(path StoreConfig, key []byte, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "note: JITBOT_AUDIT_KEY is not set, so the chain is plain SHA-256: it proves the order of the events, not who wrote them (anyone with the file can rewrite events and their hashes). Set JITBOT_AUDIT_KEY to make it an HMAC chain.")
 	}
 	return nil
+}
+
+// auditHead returns the sequence number and hash of the chain's last event (the base's when
+// every event was pruned), or 0 for an empty chain.
+func auditHead(db stateStore, base *access.ChainBase) (uint64, string, error) {
+	var last []access.AuditEvent
+	err := db.View(context.Background(), func(tx access.Tx) error {
+		var err error
+		last, err = tx.AuditEvents(access.AuditFilter{Limit: 1})
+		return err
+	})
+	switch {
+	case err != nil:
+		return 0, "", err
+	case len(last) > 0:
+		return last[0].Seq, last[0].Hash, nil
+	case base != nil:
+		return base.Seq, base.Hash, nil
+	}
+	return 0, "", nil
 }
 
 func auditExport(path StoreConfig, key []byte, since time.Time, format string, stdout io.Writer) error {

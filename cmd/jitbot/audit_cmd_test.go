@@ -195,3 +195,77 @@ func TestAudit_missingPath(t *testing.T) {
 		}
 	}
 }
+
+// TestAudit_verifyRollback: a store rolled back whole to an older copy, or cut short at its end
+// with the head record of an older copy put back, is a consistent chain that audit verify
+// cannot tell from the real one; the head it prints, recorded outside the store, can.
+func TestAudit_verifyRollback(t *testing.T) {
+	const key = "k1"
+	path := writeAuditDB(t, key)
+	env := []string{"JITBOT_DB_PATH=" + path, "JITBOT_AUDIT_KEY=" + key}
+	head := func(t *testing.T, env []string) string {
+		t.Helper()
+		code, out, errOut := runMain([]string{"audit", "verify"}, env...)
+		if code != 0 {
+			t.Fatalf("verify: exit %d %s %s", code, out, errOut)
+		}
+		for line := range strings.Lines(out) {
+			if strings.HasPrefix(line, "head: event ") {
+				f := strings.Fields(line)
+				return f[2] + " " + f[4]
+			}
+		}
+		t.Fatalf("verify printed no head: %s", out)
+		return ""
+	}
+	old := filepath.Join(t.TempDir(), "old.db")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(old, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	oldHead := head(t, []string{"JITBOT_DB_PATH=" + old, "JITBOT_AUDIT_KEY=" + key})
+	if !strings.HasPrefix(oldHead, "3, ") {
+		t.Fatalf("head of the old copy: %q, want event 3", oldHead)
+	}
+	appendEvents(t, path, key, 3)
+	recorded := head(t, env)
+	if !strings.HasPrefix(recorded, "6, ") {
+		t.Fatalf("head after three more events: %q, want event 6", recorded)
+	}
+
+	// Cut the last three events and put the old copy's head record back.
+	var oldHeadRecord []byte
+	bdb, err := bolt.Open(old, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		oldHeadRecord = bytes.Clone(tx.Bucket([]byte("meta")).Get([]byte("audit_head")))
+		return nil
+	})
+	bdb.Close()
+	bdb, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		for seq := uint64(4); seq <= 6; seq++ {
+			if err := tx.Bucket([]byte("audit")).Delete(binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("audit_head"), oldHeadRecord)
+	})
+	bdb.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, env := range map[string][]string{"rolled_back_copy": {"JITBOT_DB_PATH=" + old, "JITBOT_AUDIT_KEY=" + key}, "cut_with_old_head": env} {
+		if got := head(t, env); got == recorded {
+			t.Errorf("%s: verify printed the recorded head %s", name, got)
+		}
+	}
+}

@@ -70,6 +70,8 @@ type backups struct {
 	now  func() time.Time
 	last prometheus.Gauge
 	runs *prometheus.CounterVec
+
+	writeWindow time.Duration // GET /backup: longest wait for one write; 0: defaultHTTPLimits.write
 }
 
 func newBackups(db *store.DB, cfg backupConfig, log zerolog.Logger, now func() time.Time, reg prometheus.Registerer) *backups {
@@ -151,7 +153,11 @@ func (b *backups) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s%s"`, backupPrefix, b.now().UTC().Format(backupTimeLayout), backupSuffix))
-	_, err := b.db.Backup(w, func(size int64) {
+	window := b.writeWindow
+	if window <= 0 {
+		window = defaultHTTPLimits.write
+	}
+	_, err := b.db.Backup(&windowWriter{w: w, rc: http.NewResponseController(w), window: window}, func(size int64) {
 		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	})
 	if err != nil {
@@ -160,10 +166,40 @@ func (b *backups) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fromLoopback says whether r came from a loopback address to a loopback address and was not
-// forwarded by a proxy on the same host.
+// windowWriter gives each write of a long response its own deadline: a client reading a copy
+// of any size steadily gets all of it, and one that stops reading is cut off after window,
+// which ends the store's read transaction the copy holds. The read deadline moves with it (the
+// server reads on in the background while a handler runs, and cancels the request when that
+// read times out).
+type windowWriter struct {
+	w      io.Writer
+	rc     *http.ResponseController
+	window time.Duration
+}
+
+func (ww *windowWriter) Write(p []byte) (int, error) {
+	until := time.Now().Add(ww.window)
+	if err := ww.rc.SetWriteDeadline(until); err != nil {
+		return 0, fmt.Errorf("set write deadline: %w", err)
+	}
+	if err := ww.rc.SetReadDeadline(until); err != nil {
+		return 0, fmt.Errorf("set read deadline: %w", err)
+	}
+	return ww.w.Write(p)
+}
+
+// fromLoopback says whether r came from a loopback address to a loopback address, named a
+// loopback host, and was not forwarded by a proxy on the same host. Headers never let a request
+// in; a header a proxy sets keeps it out, since a proxy beside the bot (a sidecar) connects
+// from loopback on behalf of anyone. A Host that is not loopback is a page in a browser on the
+// same host that had its name resolve to 127.0.0.1 (DNS rebinding), and is refused too.
 func fromLoopback(r *http.Request) bool {
-	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
+	for name := range r.Header {
+		if forwardedBy(name) {
+			return false
+		}
+	}
+	if !loopbackHost(r.Host) {
 		return false
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -180,6 +216,31 @@ func fromLoopback(r *http.Request) bool {
 		}
 	}
 	return true
+}
+
+// forwardedBy says whether a header of this (canonical) name is one a proxy adds to a request
+// it forwards.
+func forwardedBy(name string) bool {
+	switch name {
+	case "Forwarded", "Via", "X-Real-Ip", "X-Client-Ip", "True-Client-Ip", "X-Original-Forwarded-For":
+		return true
+	}
+	return strings.HasPrefix(name, "X-Forwarded-") || strings.HasPrefix(name, "X-Envoy-")
+}
+
+// loopbackHost says whether a Host header names this host on loopback: localhost or a
+// loopback address, with or without a port. A request without one (HTTP/1.0) is not from a
+// browser and passes.
+func loopbackHost(h string) bool {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if h == "" || strings.EqualFold(h, "localhost") || strings.EqualFold(h, "localhost.") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // writeCopy writes a copy to a temporary file beside path, checks it, syncs it and renames it

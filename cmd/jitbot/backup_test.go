@@ -255,20 +255,44 @@ func TestFromLoopback(t *testing.T) {
 	tests := []struct {
 		name   string
 		remote string
+		host   string
+		header string // "Name: value" set on the request
 		want   bool
 	}{
-		{"ipv4_loopback", "127.0.0.1:5555", true},
-		{"ipv6_loopback", "[::1]:5555", true},
-		{"pod_network", "10.1.2.3:5555", false},
-		{"public", "203.0.113.9:443", false},
-		{"garbage", "nonsense", false},
+		{name: "ipv4_loopback", remote: "127.0.0.1:5555", host: "127.0.0.1:8080", want: true},
+		{name: "ipv4_loopback_other", remote: "127.0.0.6:5555", host: "localhost:8080", want: true},
+		{name: "ipv6_loopback", remote: "[::1]:5555", host: "[::1]:8080", want: true},
+		{name: "ipv4_mapped_loopback", remote: "[::ffff:127.0.0.1]:5555", host: "localhost", want: true},
+		{name: "no_host_http10", remote: "127.0.0.1:5555", want: true},
+		{name: "pod_network", remote: "10.1.2.3:5555", host: "10.1.2.3:8080", want: false},
+		{name: "ipv4_mapped_pod", remote: "[::ffff:10.1.2.3]:5555", want: false},
+		{name: "public", remote: "203.0.113.9:443", want: false},
+		{name: "link_local_with_zone", remote: "[fe80::1%eth0]:5555", want: false},
+		{name: "garbage", remote: "nonsense", want: false},
+		// Headers never let a request in, whatever they claim.
+		{name: "forwarded_for_loopback_from_pod", remote: "10.1.2.3:5555", header: "X-Forwarded-For: 127.0.0.1", want: false},
+		{name: "real_ip_loopback_from_pod", remote: "10.1.2.3:5555", header: "X-Real-IP: 127.0.0.1", want: false},
+		// A proxy beside the bot connects from loopback for someone else.
+		{name: "forwarded_for", remote: "127.0.0.1:5555", header: "X-Forwarded-For: 203.0.113.9", want: false},
+		{name: "forwarded", remote: "127.0.0.1:5555", header: "Forwarded: for=203.0.113.9", want: false},
+		{name: "real_ip", remote: "127.0.0.1:5555", header: "X-Real-IP: 203.0.113.9", want: false},
+		{name: "via", remote: "127.0.0.1:5555", header: "Via: 1.1 nginx", want: false},
+		{name: "envoy_sidecar", remote: "127.0.0.6:5555", header: "X-Forwarded-Proto: https", want: false},
+		{name: "envoy_request_id", remote: "127.0.0.1:5555", header: "X-Envoy-Attempt-Count: 1", want: false},
+		// A browser page whose name was made to resolve to 127.0.0.1 (DNS rebinding).
+		{name: "rebound_host", remote: "127.0.0.1:5555", host: "attacker.example:8080", want: false},
+		{name: "rebound_host_no_port", remote: "127.0.0.1:5555", host: "attacker.example", want: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, _ := http.NewRequest(http.MethodGet, "/backup", nil)
 			r.RemoteAddr = tt.remote
+			r.Host = tt.host
+			if name, value, ok := strings.Cut(tt.header, ": "); ok {
+				r.Header.Set(name, value)
+			}
 			if got := fromLoopback(r); got != tt.want {
-				t.Fatalf("fromLoopback(%s) = %v", tt.remote, got)
+				t.Fatalf("fromLoopback(%s, Host %q, %q) = %v", tt.remote, tt.host, tt.header, got)
 			}
 		})
 	}
