@@ -123,8 +123,8 @@ func (s *Service) unsent(ctx context.Context, rv *Review, err error) error {
 // sendOpen sends the pending items among open, of review rv, to each of reviewers (the review's
 // reviewers now) not yet sent them and not their member, reviewSendBatch items a transaction:
 // each item records the send and its audit event in the transaction of the notice (one per
-// set of new reviewers), and the audit channel gets a summary with the last. It returns how
-// many items it sent.
+// start of the review and set of new reviewers), and the audit channel gets a summary with
+// the last. It returns how many items it sent.
 func (s *Service) sendOpen(ctx context.Context, rv *Review, reviewers []string, open []*ReviewItem) (int, error) {
 	if len(reviewers) == 0 {
 		return 0, nil
@@ -205,14 +205,17 @@ func (s *Service) sendOpen(ctx context.Context, rv *Review, reviewers []string, 
 						names = append(names, id)
 					}
 				}
-				k := strings.Join(newTo, ",")
+				// One notice per start (a review message holds the items of one run: the bot
+				// updates it from its run's items) and per set of new reviewers.
+				k := c.Run + "\x00" + strings.Join(newTo, ",")
 				if _, ok := groups[k]; !ok {
 					keys = append(keys, k)
 				}
 				groups[k] = append(groups[k], c)
 			}
 			for _, k := range keys {
-				note := Notice{Kind: NoticeReview, Actor: PolicyActor, Items: groups[k], Reviewers: strings.Split(k, ",")}
+				_, to, _ := strings.Cut(k, "\x00")
+				note := Notice{Kind: NoticeReview, Actor: PolicyActor, Items: groups[k], Reviewers: strings.Split(to, ",")}
 				if err := s.tell(ctx, tx, note); err != nil {
 					return err
 				}

@@ -106,3 +106,48 @@ func TestBot_ReviewReviewerAdded(t *testing.T) {
 		t.Errorf("the removed reviewer's click wrote %d audit events", a-audit)
 	}
 }
+
+// Open items of two starts of a review, sent together to a reviewer added since, stay
+// decidable from the message they were sent in: deciding an item of one start updates the
+// message, and the other start's item keeps its buttons there.
+func TestBot_ReviewReviewerAddedTwoStarts(t *testing.T) {
+	h := reviewHarness(t) // members alice, bob, dave
+	h.setReviewers(bob)
+	first, err := h.svc.StartReview(h.ctx, "quarterly-admins")
+	if err != nil || len(first) != 3 {
+		t.Fatalf("first StartReview = %d items, %v", len(first), err)
+	}
+	h.org.SetMember("site-admins", "acc-erin", true)
+	second, err := h.svc.StartReview(h.ctx, "quarterly-admins")
+	if err != nil || len(second) != 1 {
+		t.Fatalf("second StartReview = %d items, %v; want erin's only", len(second), err)
+	}
+	h.eventually("outbox delivered", func() bool { return h.outboxLen() == 0 })
+
+	h.setReviewers(bob, carol)
+	if n, err := h.svc.SendOpenReviews(h.ctx); n != 4 || err != nil {
+		t.Fatalf("SendOpenReviews = %d, %v; want 4", n, err)
+	}
+	h.eventually("outbox delivered", func() bool { return h.outboxLen() == 0 })
+	erins, alices := second[0], reviewItemOf(t, first, "acc-alice")
+	var erinDM, aliceDM bottest.Message
+	for _, m := range h.fake.MessagesTo(carol) {
+		if slices.Contains(buttonValues(m), erins.ID) {
+			erinDM = m
+		}
+		if slices.Contains(buttonValues(m), alices.ID) {
+			aliceDM = m
+		}
+	}
+	if erinDM.TS == "" || aliceDM.TS == "" {
+		t.Fatalf("carol was not sent erin's item (%q) or alice's (%q)", erinDM.TS, aliceDM.TS)
+	}
+	h.rawClick(carol, aliceDM.Channel, aliceDM.TS, actionReviewKeep, alices.ID)
+	h.eventually("carol's copy updated", func() bool {
+		cur, _ := h.fake.Message(aliceDM.Channel, aliceDM.TS)
+		return cur.Updated && strings.Contains(cur.PlainText(), "Kept by <@"+carol+">")
+	})
+	if cur, _ := h.fake.Message(erinDM.Channel, erinDM.TS); !slices.Contains(buttonValues(cur), erins.ID) {
+		t.Errorf("after a keep of alice's item of the first start, carol's message lost erin's item of the second: buttons %q, text %s", buttonValues(cur), cur.PlainText())
+	}
+}
