@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // PrincipalKind says what a policy principal names.
@@ -43,6 +44,26 @@ func ParsePrincipal(s string) PrincipalKind {
 // member now: approvals, and who may end or ask for break-glass access.
 type CurrentPrincipals interface {
 	ResolveCurrent(ctx context.Context, principals []string) ([]string, error)
+}
+
+// RecentPrincipals is implemented by Principals that can answer from a lookup no older than
+// within (or one under way), for decisions that come in bursts from one person: a reviewer
+// going through a review's members would otherwise make one lookup a click, past what Slack
+// allows (usergroups.users.list: about 20 a minute), and clicks past it would be refused.
+type RecentPrincipals interface {
+	ResolveRecent(ctx context.Context, principals []string, within time.Duration) ([]string, error)
+}
+
+// resolveRecent expands principals as they were at most within ago; a Principals that cannot
+// tell is asked as for resolveCurrent.
+func (s *Service) resolveRecent(ctx context.Context, principals []string, within time.Duration) ([]string, error) {
+	if s.Principals == nil || len(principals) == 0 {
+		return nil, nil
+	}
+	if r, ok := s.Principals.(RecentPrincipals); ok {
+		return r.ResolveRecent(ctx, principals, within)
+	}
+	return s.resolveCurrent(ctx, principals)
 }
 
 // resolveCurrent expands principals as they are now, past any cache.

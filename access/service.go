@@ -45,6 +45,7 @@ type Service struct {
 	AlertAfter        time.Duration // a step still failing this long after it was due is alerted (default 1m)
 	OutageProbe       time.Duration // while Atlassian is down, how often one grant probes it (default 1s)
 	OutageHold        time.Duration // how long other grants are held meanwhile, unless released sooner (default 1m)
+	ReviewerFresh     time.Duration // how old a lookup of a review's reviewers may be when a click is judged (default 5s)
 
 	busy    sync.Map       // grant ID -> struct{}: driven by this process right now
 	running running        // reviews being started now

@@ -261,8 +261,10 @@ func (s *Service) Review(ctx context.Context, by Actor, itemID string, keep bool
 	if rv == nil {
 		return nil, Errorf(ECONFLICT, "Review %s is no longer in the policy; its items can no longer be decided.", it.Review)
 	}
-	// Who decides is judged on the reviewers as they are now, past any cache.
-	reviewers, err := s.resolveCurrent(ctx, rv.Reviewers)
+	// Who decides is judged on the reviewers as they are now: past the principal cache, on a
+	// lookup of the last few seconds (ReviewerFresh), so a reviewer's burst of clicks shares
+	// one.
+	reviewers, err := s.resolveRecent(ctx, rv.Reviewers, s.settings().reviewerFresh)
 	if err != nil {
 		return nil, fmt.Errorf("resolve reviewers of %s: %w", rv.Name, err)
 	}

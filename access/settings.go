@@ -16,6 +16,7 @@ const (
 	DefaultAlertAfter        = time.Minute
 	DefaultOutageProbe       = time.Second
 	DefaultOutageHold        = time.Minute
+	DefaultReviewerFresh     = 5 * time.Second
 	// DefaultPendingTimeout is how long a request waits for a decision when its role does not
 	// say (the policy loader fills Role.PendingTimeout with it).
 	DefaultPendingTimeout = 24 * time.Hour
@@ -37,6 +38,7 @@ type settings struct {
 	alertAfter        time.Duration
 	outageProbe       time.Duration
 	outageHold        time.Duration
+	reviewerFresh     time.Duration
 }
 
 // settings resolves the Service's tunables. It reads the fields on each call, so a field
@@ -55,6 +57,7 @@ func (s *Service) settings() settings {
 		alertAfter:        orDefault(s.AlertAfter, DefaultAlertAfter),
 		outageProbe:       orDefault(s.OutageProbe, DefaultOutageProbe),
 		outageHold:        orDefault(s.OutageHold, DefaultOutageHold),
+		reviewerFresh:     orDefault(s.ReviewerFresh, DefaultReviewerFresh),
 	}
 }
 

@@ -41,7 +41,7 @@ func (b *Bot) Email(ctx context.Context, slackID string) (string, error) {
 // asks it for every approver jitbot has not matched yet, on every request). Never for a
 // decision: a click is judged on Email and the stored binding.
 func (b *Bot) CachedEmail(ctx context.Context, slackID string) (string, error) {
-	ids, err := b.principal.get("users.info "+slackID, false, func() ([]string, error) {
+	ids, err := b.principal.get("users.info "+slackID, -1, func() ([]string, error) {
 		email, err := b.Email(ctx, slackID)
 		if err != nil {
 			return nil, err

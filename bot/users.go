@@ -15,7 +15,7 @@ import (
 // people have that name.
 func (b *Bot) userByName(ctx context.Context, name string) (string, error) {
 	name = strings.TrimSpace(strings.TrimPrefix(name, "@"))
-	ids, err := b.principal.get("name:"+strings.ToLower(name), false, func() ([]string, error) {
+	ids, err := b.principal.get("name:"+strings.ToLower(name), -1, func() ([]string, error) {
 		users, err := b.api.GetUsersContext(ctx, slack.GetUsersOptionLimit(200))
 		if err != nil {
 			b.noteFatal(err)
