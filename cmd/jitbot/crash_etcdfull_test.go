@@ -1,13 +1,10 @@
 package main
 
 import (
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jitbot/jitbot/store/etcdstore/etcdtest"
 )
@@ -48,31 +45,7 @@ func TestCrash_storeFullEtcdAtStart(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			ready := false
-			deadline := time.After(30 * time.Second)
-		poll:
-			for {
-				select {
-				case <-exited:
-					break poll
-				case <-deadline:
-					_ = cmd.Process.Kill()
-					<-exited
-					t.Errorf("jitbot kept running on an etcd that refuses writes:\n%s", out)
-					break poll
-				case <-time.After(20 * time.Millisecond):
-					if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
-						ready = ready || resp.StatusCode == http.StatusOK
-						_, _ = io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-					}
-				}
-			}
-			if ready {
-				t.Error("/readyz answered 200 on an etcd that refuses writes")
-			}
+			exitNeverReady(t, cmd, addr, out, "an etcd that refuses writes")
 			if code := cmd.ProcessState.ExitCode(); code != 1 {
 				t.Errorf("exit %d, want 1:\n%s", code, out)
 			}

@@ -80,34 +80,8 @@ func TestCrash_storeReadOnlyAtStart(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-
 			// Until it exits, /readyz is never 200.
-			var err error
-			ready := false
-			deadline := time.After(30 * time.Second)
-		poll:
-			for {
-				select {
-				case err = <-exited:
-					break poll
-				case <-deadline:
-					_ = cmd.Process.Kill()
-					err = <-exited
-					t.Errorf("jitbot kept running on a read-only store:\n%s", out)
-					break poll
-				case <-time.After(20 * time.Millisecond):
-					if resp, herr := http.Get("http://" + addr + "/readyz"); herr == nil {
-						ready = ready || resp.StatusCode == http.StatusOK
-						_, _ = io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-					}
-				}
-			}
-			if ready {
-				t.Error("/readyz answered 200 on a read-only store")
-			}
+			err := exitNeverReady(t, cmd, addr, out, "a read-only store")
 			if code := cmd.ProcessState.ExitCode(); code != 1 {
 				t.Errorf("exit %d (%v), want 1:\n%s", code, err, out)
 			}
@@ -128,6 +102,40 @@ func TestCrash_storeReadOnlyAtStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exitNeverReady waits up to 30 s for the started jitbot cmd to exit, asking its /readyz at
+// addr meanwhile, and reports an error if it kept running or /readyz ever answered 200 (on
+// what, for the messages). It returns what cmd.Wait returned.
+func exitNeverReady(t *testing.T, cmd *exec.Cmd, addr string, out *syncBuffer, on string) error {
+	t.Helper()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(30 * time.Second)
+	ready := false
+	var err error
+poll:
+	for {
+		select {
+		case err = <-exited:
+			break poll
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			err = <-exited
+			t.Errorf("jitbot kept running on %s:\n%s", on, out)
+			break poll
+		case <-time.After(20 * time.Millisecond):
+			if resp, herr := http.Get("http://" + addr + "/readyz"); herr == nil {
+				ready = ready || resp.StatusCode == http.StatusOK
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+	}
+	if ready {
+		t.Errorf("/readyz answered 200 on %s", on)
+	}
+	return err
 }
 
 // childAsUnprivileged returns the binary to run jitbot from and the credential to run it

@@ -58,6 +58,37 @@ func TestLoadConfig_historyRetention(t *testing.T) {
 	}
 }
 
+// schedulerJob starts app's scheduler for the rest of the test and returns its job name, to
+// run by hand.
+func schedulerJob(t *testing.T, app *App, name string) func() {
+	t.Helper()
+	sch := newScheduler(app)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- sch.run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		sch.mu.Lock()
+		if sch.cron != nil {
+			id, ok := sch.jobs[name]
+			jobs := fmt.Sprint(sch.jobs)
+			var run func()
+			if ok {
+				run = sch.cron.Entry(id).Job.Run
+			}
+			sch.mu.Unlock()
+			if !ok {
+				t.Fatalf("no %s job among %s", name, jobs)
+			}
+			return run
+		}
+		sch.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("scheduler did not start")
+		}
+	}
+}
+
 // TestScheduler_pruneHistoryJob: the hourly "prune history" job of a running jitbot removes
 // what ended longer ago than JITBOT_HISTORY_RETENTION and keeps what is live, and
 // `jitbot audit verify` over the pruned file says the chain is intact and where it starts.
@@ -71,27 +102,8 @@ func TestScheduler_pruneHistoryJob(t *testing.T) {
 	s.clock.Advance(26 * time.Hour)
 	accesstest.ActiveStory(t, s.app.db, "LIVE0001", s.clock.Now(), time.Hour)
 
-	sch := newScheduler(s.app)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- sch.run(ctx) }()
-	defer func() { cancel(); <-done }()
-	var job func()
-	for deadline := time.Now().Add(5 * time.Second); job == nil; time.Sleep(10 * time.Millisecond) {
-		sch.mu.Lock()
-		if sch.cron != nil {
-			id, ok := sch.jobs["prune history"]
-			if !ok {
-				sch.mu.Unlock()
-				t.Fatalf("no prune history job among %v", sch.jobs)
-			}
-			job = sch.cron.Entry(id).Job.Run
-		}
-		sch.mu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatal("scheduler did not start")
-		}
-	}
+	ctx := context.Background()
+	job := schedulerJob(t, s.app, "prune history")
 	job()
 
 	for id, want := range map[string]access.Code{"OLD00001": access.ENOTFOUND, "OLD00002": access.ENOTFOUND, "LIVE0001": ""} {

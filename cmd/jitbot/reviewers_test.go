@@ -36,16 +36,7 @@ func TestApp_reloadSendsOpenReviews(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	next := func(what string, f bottest.Filter) bottest.Message {
-		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		m, err := s.slack.NextMessage(wctx, f)
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		return m
-	}
+	next := func(what string, f bottest.Filter) bottest.Message { t.Helper(); return nextSlack(t, s, what, f) }
 	only := bytes.Replace(policies.Example, []byte("reviewers: [security]"), []byte("reviewers: [U0SEC1]"), 1)
 	if bytes.Equal(only, policies.Example) {
 		t.Fatal("the example policy has no review by security to narrow")
@@ -116,6 +107,19 @@ func TestApp_reloadSendsOpenReviews(t *testing.T) {
 	}
 }
 
+// nextSlack waits up to 10 s for the next Slack message of s that f matches (what, for the
+// failure).
+func nextSlack(t *testing.T, s *sandbox, what string, f bottest.Filter) bottest.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := s.slack.NextMessage(ctx, f)
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+	return m
+}
+
 // TestScheduler_sendOpenReviewsJob: a review's reviewers are a Slack user group; a person
 // added to the group while the review runs (no policy change, no Slack event jitbot follows)
 // gets its open items from the hourly "send open reviews" job, looked up past the principal
@@ -136,43 +140,14 @@ func TestScheduler_sendOpenReviewsJob(t *testing.T) {
 	if err := s.app.reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	next := func(what string, f bottest.Filter) bottest.Message {
-		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		m, err := s.slack.NextMessage(wctx, f)
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		return m
-	}
+	next := func(what string, f bottest.Filter) bottest.Message { t.Helper(); return nextSlack(t, s, what, f) }
 	if items, err := s.app.svc.StartReview(ctx, "quarterly-admins"); err != nil || len(items) != 2 {
 		t.Fatalf("StartReview = %d items, %v", len(items), err)
 	}
 	next("sam's review DM", bottest.And(s.slack.InChannel("U0SEC1"), bottest.WithButton("review_keep")))
 
 	s.slack.AddUserGroup("S0REVIEW", "U0SEC1", "U0SEC2") // sasha joins the group
-	sch := newScheduler(s.app)
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error)
-	go func() { done <- sch.run(sctx) }()
-	defer func() { cancel(); <-done }()
-	var job func()
-	for deadline := time.Now().Add(5 * time.Second); job == nil; time.Sleep(10 * time.Millisecond) {
-		sch.mu.Lock()
-		if sch.cron != nil {
-			id, ok := sch.jobs["send open reviews"]
-			if !ok {
-				sch.mu.Unlock()
-				t.Fatalf("no send open reviews job among %v", sch.jobs)
-			}
-			job = sch.cron.Entry(id).Job.Run
-		}
-		sch.mu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatal("scheduler did not start")
-		}
-	}
+	job := schedulerJob(t, s.app, "send open reviews")
 	job()
 	dm := next("sasha's review DM", bottest.And(s.slack.InChannel("U0SEC2"), bottest.WithButton("review_keep")))
 	if n := len(dm.Buttons()); n != 4 {
