@@ -71,6 +71,17 @@ func (f *reviewFixture) item(t *testing.T, id string) *access.ReviewItem {
 	return it
 }
 
+// completeSummaries are the audit channel's lines saying a review is complete.
+func (f *reviewFixture) completeSummaries() []string {
+	var out []string
+	for _, s := range f.notes.Texts(access.NoticeAudit) {
+		if strings.Contains(s, "complete") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func TestService_StartReview(t *testing.T) {
 	f := newReviewFixture(t, "")
 	items := f.start(t)
@@ -230,12 +241,7 @@ func TestService_ExpireReviews(t *testing.T) {
 			if n := len(f.audit(t, access.ActionReviewExpired)); n != 1 {
 				t.Errorf("%d review.expired events, want 1", n)
 			}
-			var complete []string
-			for _, s := range f.notes.Texts(access.NoticeAudit) {
-				if strings.Contains(s, "complete") {
-					complete = append(complete, s)
-				}
-			}
+			complete := f.completeSummaries()
 			if len(complete) != 1 || !strings.Contains(complete[0], "3 memberships") {
 				t.Errorf("completion summaries = %q", complete)
 			}
@@ -448,12 +454,7 @@ func TestService_Review_retentionShorterThanDeadline(t *testing.T) {
 	if _, err := f.svc.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var complete []string
-	for _, s := range f.notes.Texts(access.NoticeAudit) {
-		if strings.Contains(s, "complete") {
-			complete = append(complete, s)
-		}
-	}
+	complete := f.completeSummaries()
 	if len(complete) != 1 || !strings.Contains(complete[0], "3 memberships certified: 3 kept") {
 		t.Fatalf("completion summaries = %q, want one counting the 3 memberships", complete)
 	}

@@ -101,7 +101,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.MaxBackoff = DefaultMaxBackoff
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleep
+		c.Sleep = Sleep
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -112,7 +112,9 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, and returns ctx's error if it is (Config.Sleep's
+// default).
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -74,17 +74,7 @@ func (a *App) after(d time.Duration) <-chan time.Time { return time.After(a.real
 
 // sleep waits for d on the app's clock or until ctx is done (the Atlassian client's waits).
 func (a *App) sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(a.realDuration(d))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return atlassian.Sleep(ctx, a.realDuration(d))
 }
 
 // newLogger logs to w, one whole line at a time whichever goroutine logs (w need not be safe

@@ -5,8 +5,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/jitbot/jitbot/store/etcdstore/etcdtest"
 )
 
 // TestCrash_storeFullEtcdAtStart: jitbot is started on an etcd cluster whose NOSPACE alarm is
@@ -15,10 +13,7 @@ import (
 // never 200, and Atlassian gets no call. Once the alarm is cleared it starts on the same prefix.
 func TestCrash_storeFullEtcdAtStart(t *testing.T) {
 	t.Parallel()
-	var tot crashTotals
-	w := newCrashWorld(t, 1, &tot)
-	e := etcdtest.Start(t)
-	w.env = append(w.env, "JITBOT_STORE=etcd", "JITBOT_ETCD_ENDPOINTS="+e.Endpoints()[0], "JITBOT_ETCD_PREFIX=/crash/", "JITBOT_LEADER_TTL=2s")
+	w, e := etcdCrashWorld(t)
 	tests := []struct {
 		name     string
 		existing bool // the prefix was written by a jitbot before the alarm

@@ -51,14 +51,22 @@ func TestCrash_storeFull(t *testing.T) {
 	}, "file too large")
 }
 
-// The same with the store on etcd, whose member refuses every write (its database reached its
-// quota: the NOSPACE alarm) while jitbot runs.
-func TestCrash_storeFullEtcd(t *testing.T) {
-	t.Parallel()
+// etcdCrashWorld is a one-trial crash world whose jitbot keeps its store on a new in-process
+// etcd member (returned, to raise its alarms), under the prefix /crash/.
+func etcdCrashWorld(t *testing.T) (*crashWorld, *etcdtest.Server) {
+	t.Helper()
 	var tot crashTotals
 	w := newCrashWorld(t, 1, &tot)
 	e := etcdtest.Start(t)
 	w.env = append(w.env, "JITBOT_STORE=etcd", "JITBOT_ETCD_ENDPOINTS="+e.Endpoints()[0], "JITBOT_ETCD_PREFIX=/crash/", "JITBOT_LEADER_TTL=2s")
+	return w, e
+}
+
+// The same with the store on etcd, whose member refuses every write (its database reached its
+// quota: the NOSPACE alarm) while jitbot runs.
+func TestCrash_storeFullEtcd(t *testing.T) {
+	t.Parallel()
+	w, e := etcdCrashWorld(t)
 	w.storeFull(func(full bool) { e.SetNoSpace(t, full) }, "database space exceeded")
 }
 
